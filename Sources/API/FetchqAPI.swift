@@ -1,0 +1,217 @@
+import Engine
+import Foundation
+import Logging
+import Store
+
+/// fetchq's HTTP API: routes each request to the store and the engine.
+///
+/// Reads answer at once on the server's thread (a read-only SQLite query takes microseconds);
+/// writes are answered later, off that thread, once the store has committed them.
+public struct FetchqAPI: Sendable {
+    public struct Configuration: Sendable {
+        public var limits = SubmissionLimits()
+        public var defaults = SubmissionDefaults()
+        /// Largest `limit` for task listings.
+        public var maxPageSize = 1_000
+
+        public init(limits: SubmissionLimits = SubmissionLimits(), defaults: SubmissionDefaults = SubmissionDefaults())
+        {
+            self.limits = limits
+            self.defaults = defaults
+        }
+    }
+
+    private let store: Store
+    private let configuration: Configuration
+    private let logger: Logger
+    /// Tells the engine that tasks are due.
+    private let wake: @Sendable () -> Void
+    /// Tells the engine to abort running tasks that were canceled.
+    private let abort: @Sendable ([Int64]) -> Void
+
+    public init(
+        store: Store, configuration: Configuration, logger: Logger, wake: @escaping @Sendable () -> Void,
+        abort: @escaping @Sendable ([Int64]) -> Void
+    ) {
+        self.store = store
+        self.configuration = configuration
+        self.logger = logger
+        self.wake = wake
+        self.abort = abort
+    }
+
+    /// Wires the API to a running engine.
+    public init(store: Store, engine: Engine, configuration: Configuration, logger: Logger) {
+        self.init(
+            store: store, configuration: configuration, logger: logger, wake: { engine.wake() },
+            abort: { engine.abort($0) })
+    }
+
+    public func handle(_ request: HTTPRequest) -> Reply {
+        let segments = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        do {
+            return try route(request, segments)
+        } catch let problem as Problem {
+            return .now(problem.response)
+        } catch let error as StoreError where error.code == .invalidCursor {
+            return .now(Problem.invalidField("cursor", error.message).response)
+        } catch {
+            logger.error("request failed", metadata: ["http.path": "\(request.path)", "error": "\(error)"])
+            return .now(Problem.internalError.response)
+        }
+    }
+
+    private func route(_ request: HTTPRequest, _ segments: [String]) throws -> Reply {
+        let method = request.method
+        guard let route = Route(segments) else { throw Problem.notFound("The route \(request.path)") }
+        try allow(method, route.methods)
+        switch route {
+        case .health:
+            return .now(.json(200, .object([("status", "ok")])))
+        case .openAPI:
+            return .now(
+                HTTPResponse(
+                    status: 200, headers: [("Content-Type", "application/yaml")], body: Array(OpenAPIDocument.text.utf8)
+                ))
+        case .jobs:
+            return try submit(request)
+        case .job(let id):
+            guard let job = try JobID(id).flatMap(store.job) else { throw Problem.notFound("Job \(id)") }
+            return .now(.json(200, Representation.job(job)))
+        case .jobTasks(let id):
+            return .now(try listTasks(of: id, request.query))
+        case .jobCancel(let id):
+            guard let jobID = JobID(id) else { throw Problem.notFound("Job \(id)") }
+            return cancel("Job \(id)") { try await $0.cancel(job: jobID, now: WallClock.nowMillis()) }
+        case .task(let id):
+            guard let task = try TaskID(id).flatMap(store.task) else { throw Problem.notFound("Task \(id)") }
+            return .now(.json(200, Representation.task(task)))
+        case .taskBody(let id):
+            return .now(try body(of: id))
+        case .taskCancel(let id):
+            guard let taskID = TaskID(id) else { throw Problem.notFound("Task \(id)") }
+            return cancel("Task \(id)") { try await $0.cancel(task: taskID, now: WallClock.nowMillis()) }
+        }
+    }
+
+    private func allow(_ method: String, _ allowed: [String]) throws(Problem) {
+        guard allowed.contains(method) else { throw Problem.methodNotAllowed(allowed) }
+    }
+
+    private func submit(_ request: HTTPRequest) throws -> Reply {
+        let contentType = request.headers["content-type"]
+        guard let contentType, contentType.lowercased().hasPrefix("application/json") else {
+            throw Problem.unsupportedMediaType(contentType)
+        }
+        let job = try SubmissionParser(limits: configuration.limits, defaults: configuration.defaults)
+            .parse(request.body)
+        let (store, logger, wake) = (self.store, self.logger, self.wake)
+        return .later {
+            do {
+                let submitted = try await store.submit(job, now: WallClock.nowMillis())
+                wake()
+                logger.info(
+                    "job submitted", metadata: ["job.id": "\(submitted.id)", "job.tasks": "\(submitted.taskIDs.count)"])
+                return .json(
+                    201, Representation.submitted(submitted), headers: [("Location", "/v1/jobs/\(submitted.id)")])
+            } catch {
+                logger.error("storing a job failed", metadata: ["error": "\(error)"])
+                return Problem.internalError.response
+            }
+        }
+    }
+
+    private func listTasks(of id: String, _ query: [String: String]) throws -> HTTPResponse {
+        var state: TaskState?
+        if let text = query["state"] {
+            guard let parsed = TaskState(rawValue: text) else {
+                throw Problem.invalidField(
+                    "state", "`state` must be one of \(TaskState.allCases.map(\.rawValue).joined(separator: ", ")).")
+            }
+            state = parsed
+        }
+        var limit = 100
+        if let text = query["limit"] {
+            guard let parsed = Int(text), (1...configuration.maxPageSize).contains(parsed) else {
+                throw Problem.invalidField(
+                    "limit", "`limit` must be an integer from 1 to \(configuration.maxPageSize).")
+            }
+            limit = parsed
+        }
+        guard let jobID = JobID(id),
+            let page = try store.tasks(of: jobID, state: state, cursor: query["cursor"], limit: limit)
+        else { throw Problem.notFound("Job \(id)") }
+        return .json(200, Representation.page(page))
+    }
+
+    private func body(of id: String) throws -> HTTPResponse {
+        guard let taskID = TaskID(id) else { throw Problem.notFound("Task \(id)") }
+        switch try store.body(of: taskID) {
+        case .noTask:
+            throw Problem.notFound("Task \(id)")
+        case .noBody:
+            throw Problem(
+                status: 404, code: "body_not_found", title: "No body stored",
+                detail: "Task \(id) has no stored response yet.")
+        case .body(let body, let truncated):
+            return HTTPResponse(
+                status: 200,
+                headers: [
+                    ("Content-Type", body.contentType ?? "application/octet-stream"),
+                    ("Fetchq-Body-Truncated", truncated ? "true" : "false"),
+                ], body: body.bytes)
+        }
+    }
+
+    private func cancel(
+        _ what: String, _ operation: @escaping @Sendable (Store) async throws -> Store.Cancellation?
+    ) -> Reply {
+        let (store, logger, abort) = (self.store, self.logger, self.abort)
+        return .later {
+            do {
+                guard let result = try await operation(store) else { return Problem.notFound(what).response }
+                abort(result.running)
+                return .json(200, .object([("canceled", .integer(result.canceled))]))
+            } catch {
+                logger.error("cancel failed", metadata: ["error": "\(error)"])
+                return Problem.internalError.response
+            }
+        }
+    }
+}
+
+/// The API's routes, parsed from the path's segments.
+enum Route: Equatable {
+    case health
+    case openAPI
+    case jobs
+    case job(String)
+    case jobTasks(String)
+    case jobCancel(String)
+    case task(String)
+    case taskBody(String)
+    case taskCancel(String)
+
+    init?(_ segments: [String]) {
+        switch (segments.count, segments.first, segments.dropFirst().first) {
+        case (1, "healthz", _): self = .health
+        case (1, "openapi.yaml", _): self = .openAPI
+        case (2, "v1", "jobs"): self = .jobs
+        case (3, "v1", "jobs"): self = .job(segments[2])
+        case (4, "v1", "jobs") where segments[3] == "tasks": self = .jobTasks(segments[2])
+        case (4, "v1", "jobs") where segments[3] == "cancel": self = .jobCancel(segments[2])
+        case (3, "v1", "tasks"): self = .task(segments[2])
+        case (4, "v1", "tasks") where segments[3] == "body": self = .taskBody(segments[2])
+        case (4, "v1", "tasks") where segments[3] == "cancel": self = .taskCancel(segments[2])
+        default: return nil
+        }
+    }
+
+    /// The methods each route answers.
+    var methods: [String] {
+        switch self {
+        case .jobs, .jobCancel, .taskCancel: ["POST"]
+        case .health, .openAPI, .job, .jobTasks, .task, .taskBody: ["GET", "HEAD"]
+        }
+    }
+}

@@ -1,0 +1,302 @@
+import CMicroHTTPD
+import Foundation
+import Logging
+import Synchronization
+
+// The libmicrohttpd boundary: the only file in the API module that touches a C pointer.
+
+/// Owns one running `MHD_Daemon`.
+///
+/// `@unchecked Sendable` is safe: `handle` is immutable and libmicrohttpd's daemon calls are
+/// thread-safe; `stop()` runs its body once, guarded by `stopped`.
+final class Daemon: @unchecked Sendable {
+    private let handle: OpaquePointer
+    private let registry: Unmanaged<ConnectionRegistry>
+    private let stopped = Mutex(false)
+    private let listenSocket = Mutex<Int32?>(nil)
+    let port: Int
+
+    init(configuration: HTTPServerConfiguration, registry: ConnectionRegistry) throws {
+        var flags =
+            MHD_USE_INTERNAL_POLLING_THREAD.rawValue | MHD_USE_EPOLL.rawValue | MHD_ALLOW_SUSPEND_RESUME.rawValue
+            | MHD_USE_ERROR_LOG.rawValue
+        let retained = Unmanaged.passRetained(registry)
+        let context = retained.toOpaque()
+        let started: OpaquePointer?
+        if let address = IPv4Address(configuration.host, port: configuration.port) {
+            started = withUnsafePointer(to: address.storage) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+                    Self.start(flags, socketAddress, context, configuration)
+                }
+            }
+        } else if let address = IPv6Address(configuration.host, port: configuration.port) {
+            flags |= MHD_USE_IPv6.rawValue
+            started = withUnsafePointer(to: address.storage) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+                    Self.start(flags, socketAddress, context, configuration)
+                }
+            }
+        } else {
+            retained.release()
+            throw HTTPServerError(description: "--host must be an IP address literal, not \(configuration.host)")
+        }
+        guard let started else {
+            retained.release()
+            throw HTTPServerError(
+                description: "cannot listen on \(configuration.host):\(configuration.port) (in use, or not allowed)")
+        }
+        self.handle = started
+        self.registry = retained
+        self.port = Int(fetchq_mhd_bound_port(started))
+    }
+
+    private static func start(
+        _ flags: UInt32, _ address: UnsafePointer<sockaddr>, _ context: UnsafeMutableRawPointer,
+        _ configuration: HTTPServerConfiguration
+    ) -> OpaquePointer? {
+        fetchq_mhd_start(
+            flags, address, accessHandler, context, requestCompleted, UInt32(configuration.threads),
+            UInt32(configuration.connectionTimeoutSeconds), UInt32(configuration.connectionLimit),
+            UInt32(configuration.perIPConnectionLimit), 64 * 1024)
+    }
+
+    /// Stops accepting new connections; existing ones go on.
+    func quiesce() {
+        let socket = MHD_quiesce_daemon(handle)
+        if socket >= 0 { listenSocket.withLock { $0 = socket } }
+    }
+
+    func stop() {
+        guard
+            stopped.withLock({ done in
+                defer { done = true }
+                return !done
+            })
+        else { return }
+        MHD_stop_daemon(handle)
+        if let socket = listenSocket.withLock({ $0 }) { close(socket) }
+        registry.release()
+    }
+}
+
+/// libmicrohttpd's access handler: recover the registry, hand the call on.
+private let accessHandler: MHD_AccessHandlerCallback = {
+    context, connection, url, method, _, uploadData, uploadSize, requestContext in
+    guard let context, let connection, let url, let method, let uploadSize, let requestContext else {
+        return MHD_Result.NO
+    }
+    let registry = Unmanaged<ConnectionRegistry>.fromOpaque(context).takeUnretainedValue()
+    return registry.access(
+        connection: connection, path: String(cString: url), method: String(cString: method),
+        upload: uploadData, uploadSize: uploadSize, state: requestContext)
+}
+
+/// libmicrohttpd's end-of-request callback: release the request's state.
+private let requestCompleted: MHD_RequestCompletedCallback = { _, _, requestContext, _ in
+    guard let requestContext, let raw = requestContext.pointee else { return }
+    Unmanaged<RequestState>.fromOpaque(raw).release()
+    requestContext.pointee = nil
+}
+
+/// What one request has gathered across calls of the access handler.
+///
+/// `@unchecked Sendable` is safe: libmicrohttpd calls the handler for one connection from one
+/// thread at a time, and the only value touched from elsewhere (`response`, written by the task
+/// that answers a suspended request) sits behind a mutex.
+final class RequestState: @unchecked Sendable {
+    var body: [UInt8] = []
+    var tooLarge = false
+    var dispatched = false
+    let response = Mutex<HTTPResponse?>(nil)
+}
+
+/// A suspended connection, handed to the task that will answer it. `@unchecked Sendable` is safe:
+/// libmicrohttpd keeps a suspended connection alive until it is resumed, and `MHD_resume_connection`
+/// may be called from any thread when the daemon has `MHD_ALLOW_SUSPEND_RESUME`.
+private struct SuspendedConnection: @unchecked Sendable {
+    let pointer: OpaquePointer
+}
+
+/// Routes libmicrohttpd's calls to the handler and tracks suspended connections.
+final class ConnectionRegistry: Sendable {
+    private let handler: HTTPHandler
+    private let maxRequestBytes: Int
+    private let logger: Logger
+    private struct Suspensions {
+        var count = 0
+        var waiters: [CheckedContinuation<Void, Never>] = []
+        /// Set once a wait has timed out, so a waiter that registers late does not wait forever.
+        var gaveUp = false
+    }
+    private let suspensions = Mutex(Suspensions())
+
+    init(handler: @escaping HTTPHandler, maxRequestBytes: Int, logger: Logger) {
+        self.handler = handler
+        self.maxRequestBytes = maxRequestBytes
+        self.logger = logger
+    }
+
+    fileprivate func access(
+        connection: OpaquePointer, path: String, method: String, upload: UnsafePointer<CChar>?,
+        uploadSize: UnsafeMutablePointer<Int>, state stateSlot: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+    ) -> MHD_Result {
+        guard let raw = stateSlot.pointee else {
+            // First call: headers only. Answering now would make libmicrohttpd close the
+            // connection, so only a request that announces too large a body is answered here.
+            stateSlot.pointee = Unmanaged.passRetained(RequestState()).toOpaque()
+            if let length = Self.values(connection, MHD_ValueKind.HEADER_KIND)["content-length"].flatMap(Int.init),
+                length > maxRequestBytes
+            {
+                return Self.queue(Self.tooLarge(maxRequestBytes), on: connection)
+            }
+            return MHD_Result.YES
+        }
+        let state = Unmanaged<RequestState>.fromOpaque(raw).takeUnretainedValue()
+        if let response = state.response.withLock({ $0.take() }) {
+            return Self.queue(response, on: connection)
+        }
+        if uploadSize.pointee > 0 {
+            let count = uploadSize.pointee
+            if state.body.count + count > maxRequestBytes {
+                state.tooLarge = true
+                state.body = []
+            } else if !state.tooLarge, let upload {
+                upload.withMemoryRebound(to: UInt8.self, capacity: count) { bytes in
+                    state.body.append(contentsOf: UnsafeBufferPointer(start: bytes, count: count))
+                }
+            }
+            uploadSize.pointee = 0
+            return MHD_Result.YES
+        }
+        if state.dispatched { return MHD_Result.YES }
+        if state.tooLarge { return Self.queue(Self.tooLarge(maxRequestBytes), on: connection) }
+
+        let request = HTTPRequest(
+            method: method, path: path,
+            query: Self.values(connection, MHD_ValueKind.GET_ARGUMENT_KIND, lowercased: false),
+            headers: Self.values(connection, MHD_ValueKind.HEADER_KIND), body: state.body)
+        state.body = []
+        switch handler(request) {
+        case .now(let response):
+            return Self.queue(response, on: connection)
+        case .later(let work):
+            state.dispatched = true
+            suspensions.withLock { $0.count += 1 }
+            MHD_suspend_connection(connection)
+            let suspended = SuspendedConnection(pointer: connection)
+            Task {
+                let response = await work()
+                state.response.withLock { $0 = response }
+                MHD_resume_connection(suspended.pointer)
+                self.resumed()
+            }
+            return MHD_Result.YES
+        }
+    }
+
+    private func resumed() {
+        let waiters = suspensions.withLock { suspensions -> [CheckedContinuation<Void, Never>] in
+            suspensions.count -= 1
+            guard suspensions.count == 0 else { return [] }
+            defer { suspensions.waiters = [] }
+            return suspensions.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Returns when no connection is suspended, or when `limit` has passed.
+    func waitForSuspended(upTo limit: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await withCheckedContinuation { continuation in
+                    let idle = self.suspensions.withLock { suspensions -> Bool in
+                        if suspensions.count == 0 || suspensions.gaveUp { return true }
+                        suspensions.waiters.append(continuation)
+                        return false
+                    }
+                    if idle { continuation.resume() }
+                }
+            }
+            group.addTask { try? await Task.sleep(for: limit) }
+            await group.next()
+            group.cancelAll()
+            let parked = self.suspensions.withLock { suspensions in
+                suspensions.gaveUp = true
+                defer { suspensions.waiters = [] }
+                return suspensions.waiters
+            }
+            for waiter in parked { waiter.resume() }
+        }
+    }
+
+    private static func tooLarge(_ limit: Int) -> HTTPResponse {
+        Problem(
+            status: 413, code: "request_too_large", title: "Request body too large",
+            detail: "The request body is over the limit of \(limit) bytes.", field: nil
+        ).response
+    }
+
+    /// Header values (names lower-cased, repeats joined with ", ") or query arguments.
+    private static func values(
+        _ connection: OpaquePointer, _ kind: MHD_ValueKind, lowercased: Bool = true
+    ) -> [String: String] {
+        final class Collector {
+            var values: [String: String] = [:]
+            var lowercased = true
+        }
+        let collector = Collector()
+        collector.lowercased = lowercased
+        withExtendedLifetime(collector) {
+            _ = MHD_get_connection_values(
+                connection, kind,
+                { context, _, key, value in
+                    guard let context, let key else { return MHD_Result.YES }
+                    let collector = Unmanaged<Collector>.fromOpaque(context).takeUnretainedValue()
+                    let name = collector.lowercased ? String(cString: key).lowercased() : String(cString: key)
+                    let text = value.map { String(cString: $0) } ?? ""
+                    if collector.lowercased, let existing = collector.values[name] {
+                        collector.values[name] = existing + ", " + text
+                    } else {
+                        collector.values[name] = text
+                    }
+                    return MHD_Result.YES
+                }, Unmanaged.passUnretained(collector).toOpaque())
+        }
+        return collector.values
+    }
+
+    private static func queue(_ response: HTTPResponse, on connection: OpaquePointer) -> MHD_Result {
+        let created = response.body.withUnsafeBytes { buffer in
+            MHD_create_response_from_buffer(
+                buffer.count, UnsafeMutableRawPointer(mutating: buffer.baseAddress),
+                MHD_ResponseMemoryMode.RESPMEM_MUST_COPY)
+        }
+        guard let created else { return MHD_Result.NO }
+        defer { MHD_destroy_response(created) }
+        for (name, value) in response.headers { _ = MHD_add_response_header(created, name, value) }
+        return MHD_queue_response(connection, UInt32(response.status), created)
+    }
+}
+
+/// An IPv4 socket address parsed from a literal.
+private struct IPv4Address {
+    var storage = sockaddr_in()
+
+    init?(_ host: String, port: Int) {
+        storage.sin_family = sa_family_t(AF_INET)
+        storage.sin_port = in_port_t(UInt16(truncatingIfNeeded: port).bigEndian)
+        guard inet_pton(AF_INET, host, &storage.sin_addr) == 1 else { return nil }
+    }
+}
+
+/// An IPv6 socket address parsed from a literal (brackets allowed).
+private struct IPv6Address {
+    var storage = sockaddr_in6()
+
+    init?(_ host: String, port: Int) {
+        let literal = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        storage.sin6_family = sa_family_t(AF_INET6)
+        storage.sin6_port = in_port_t(UInt16(truncatingIfNeeded: port).bigEndian)
+        guard inet_pton(AF_INET6, literal, &storage.sin6_addr) == 1 else { return nil }
+    }
+}

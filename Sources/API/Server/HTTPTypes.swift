@@ -1,0 +1,46 @@
+/// A request as handed to a handler: copied out of libmicrohttpd, so it outlives the connection.
+public struct HTTPRequest: Sendable {
+    public var method: String
+    /// The path, percent-decoded, without the query.
+    public var path: String
+    /// Query arguments, decoded. A key given twice keeps its last value.
+    public var query: [String: String]
+    /// Header values by lower-cased name.
+    public var headers: [String: String]
+    public var body: [UInt8]
+
+    public init(
+        method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:],
+        body: [UInt8] = []
+    ) {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// A response to send.
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var headers: [(String, String)]
+    public var body: [UInt8]
+
+    public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// How a handler answers: at once, on the server's own thread (for quick work such as a read from
+/// SQLite), or later, from Swift concurrency while the connection is suspended (for anything that
+/// waits: a durable write, a call into the engine).
+public enum Reply: Sendable {
+    case now(HTTPResponse)
+    case later(@Sendable () async -> HTTPResponse)
+}
+
+/// Turns a request into a reply. Called on one of libmicrohttpd's threads: must not block.
+public typealias HTTPHandler = @Sendable (HTTPRequest) -> Reply

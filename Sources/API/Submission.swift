@@ -1,0 +1,217 @@
+import Foundation
+import Store
+
+/// Limits on what one submission may contain; each protects the service from a client's mistake.
+public struct SubmissionLimits: Sendable {
+    public var maxTasks = 10_000
+    public var maxURLBytes = 8 * 1024
+    public var maxHeadersPerTask = 64
+    public var maxHeaderBytes = 8 * 1024
+    public var maxTaskBodyBytes = 1 << 20
+    public var maxTimeoutMillis = 600_000
+    public var maxAttempts = 100
+
+    public init() {}
+}
+
+/// Defaults for what a submission leaves out.
+public struct SubmissionDefaults: Sendable {
+    public var timeoutMillis = 30_000
+    public var maxAttempts = 3
+
+    public init(timeoutMillis: Int = 30_000, maxAttempts: Int = 3) {
+        self.timeoutMillis = timeoutMillis
+        self.maxAttempts = maxAttempts
+    }
+}
+
+/// Turns the body of `POST /v1/jobs` into a `NewJob`, or a problem naming the first bad field.
+/// Unknown fields are refused, so a typo (`timeout` for `timeout_ms`) is not silently ignored.
+struct SubmissionParser {
+    static let methods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+    /// Headers the HTTP client sets itself; a task may not set them.
+    static let reservedHeaders: Set<String> = [
+        "content-length", "transfer-encoding", "connection", "upgrade", "te", "trailer", "keep-alive",
+        "proxy-connection",
+    ]
+    static let jobFields: Set<String> = ["tasks", "timeout_ms", "max_attempts", "priority"]
+    static let taskFields: Set<String> = [
+        "url", "method", "headers", "body", "body_base64", "timeout_ms", "max_attempts", "priority",
+    ]
+
+    let limits: SubmissionLimits
+    let defaults: SubmissionDefaults
+
+    func parse(_ body: [UInt8]) throws(Problem) -> NewJob {
+        let document: JSONValue
+        do {
+            document = try JSONParser.parse(body)
+        } catch {
+            throw Problem.malformedJSON(error)
+        }
+        guard case .object(let members) = document else {
+            throw Problem.invalidField("body", "The body must be a JSON object, not \(document.typeName).")
+        }
+        try Self.refuseUnknown(members, allowed: Self.jobFields, at: "")
+        let timeout = try integer(document["timeout_ms"], "timeout_ms", in: 1...limits.maxTimeoutMillis)
+        let attempts = try integer(document["max_attempts"], "max_attempts", in: 1...limits.maxAttempts)
+        let priority = try integer(document["priority"], "priority", in: -1_000_000...1_000_000)
+        guard let tasksValue = document["tasks"] else {
+            throw Problem.invalidField("tasks", "`tasks` is required: an array of 1 to \(limits.maxTasks) tasks.")
+        }
+        guard case .array(let taskValues) = tasksValue else {
+            throw Problem.invalidField("tasks", "`tasks` must be an array, not \(tasksValue.typeName).")
+        }
+        guard !taskValues.isEmpty else { throw Problem.invalidField("tasks", "`tasks` must not be empty.") }
+        guard taskValues.count <= limits.maxTasks else {
+            throw Problem.invalidField(
+                "tasks", "A job holds at most \(limits.maxTasks) tasks; this one has \(taskValues.count).")
+        }
+        let jobTimeout = timeout ?? defaults.timeoutMillis
+        var tasks: [NewTask] = []
+        tasks.reserveCapacity(taskValues.count)
+        for (index, value) in taskValues.enumerated() {
+            tasks.append(
+                try task(
+                    value, at: "tasks[\(index)]", timeout: jobTimeout, attempts: attempts ?? defaults.maxAttempts,
+                    priority: priority ?? 0))
+        }
+        return NewJob(tasks: tasks, timeoutMillis: jobTimeout)
+    }
+
+    private func task(
+        _ value: JSONValue, at path: String, timeout: Int, attempts: Int, priority: Int
+    ) throws(Problem) -> NewTask {
+        guard case .object(let members) = value else {
+            throw Problem.invalidField(path, "Each task must be an object, not \(value.typeName).")
+        }
+        try Self.refuseUnknown(members, allowed: Self.taskFields, at: "\(path).")
+        guard let urlValue = value["url"] else {
+            throw Problem.invalidField("\(path).url", "`url` is required.")
+        }
+        let (url, host) = try Self.url(urlValue, at: "\(path).url", limit: limits.maxURLBytes)
+        var method = "GET"
+        if let methodValue = value["method"] {
+            guard case .string(let text) = methodValue, Self.methods.contains(text.uppercased()) else {
+                throw Problem.invalidField(
+                    "\(path).method", "`method` must be one of \(Self.methods.sorted().joined(separator: ", ")).")
+            }
+            method = text.uppercased()
+        }
+        let headers = try self.headers(value["headers"], at: "\(path).headers")
+        let body = try self.body(value, at: path)
+        return NewTask(
+            request: FetchRequest(url: url, method: method, headers: headers, body: body), host: host,
+            timeoutMillis: try integer(value["timeout_ms"], "\(path).timeout_ms", in: 1...limits.maxTimeoutMillis)
+                ?? timeout,
+            maxAttempts: try integer(value["max_attempts"], "\(path).max_attempts", in: 1...limits.maxAttempts)
+                ?? attempts,
+            priority: try integer(value["priority"], "\(path).priority", in: -1_000_000...1_000_000) ?? priority)
+    }
+
+    private static func refuseUnknown(
+        _ members: [(String, JSONValue)], allowed: Set<String>, at prefix: String
+    ) throws(Problem) {
+        if let unknown = members.first(where: { !allowed.contains($0.0) }) {
+            throw Problem.invalidField(
+                "\(prefix)\(unknown.0)",
+                "Unknown field `\(unknown.0)`; allowed here: \(allowed.sorted().joined(separator: ", ")).")
+        }
+    }
+
+    private func integer(_ value: JSONValue?, _ field: String, in range: ClosedRange<Int>) throws(Problem) -> Int? {
+        guard let value, value != .null else { return nil }
+        guard case .integer(let number) = value, range.contains(number) else {
+            throw Problem.invalidField(
+                field, "`\(field)` must be an integer from \(range.lowerBound) to \(range.upperBound).")
+        }
+        return number
+    }
+
+    /// An absolute http(s) URL with a host; answers it and its lower-cased host.
+    static func url(_ value: JSONValue, at field: String, limit: Int) throws(Problem) -> (String, String) {
+        guard case .string(let text) = value else {
+            throw Problem.invalidField(field, "`url` must be a string, not \(value.typeName).")
+        }
+        guard text.utf8.count <= limit else {
+            throw Problem.invalidField(field, "The URL is longer than \(limit) bytes.")
+        }
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+            scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty,
+            components.port.map({ (1...65535).contains($0) }) ?? true,
+            !text.contains(where: { $0.isWhitespace })
+        else {
+            throw Problem.invalidField(field, "The URL must be an absolute http:// or https:// URL with a host.")
+        }
+        return (text, host.lowercased())
+    }
+
+    private func headers(_ value: JSONValue?, at field: String) throws(Problem) -> [(String, String)] {
+        guard let value, value != .null else { return [] }
+        guard case .object(let members) = value else {
+            throw Problem.invalidField(field, "`headers` must be an object of names to string values.")
+        }
+        guard members.count <= limits.maxHeadersPerTask else {
+            throw Problem.invalidField(field, "A task sets at most \(limits.maxHeadersPerTask) headers.")
+        }
+        var headers: [(String, String)] = []
+        for (name, headerValue) in members {
+            let path = "\(field).\(name)"
+            guard Self.isToken(name) else {
+                throw Problem.invalidField(path, "`\(name)` is not a valid header name.")
+            }
+            guard !Self.reservedHeaders.contains(name.lowercased()) else {
+                throw Problem.invalidField(path, "The `\(name)` header is set by fetchq itself.")
+            }
+            guard case .string(let text) = headerValue else {
+                throw Problem.invalidField(path, "Header values must be strings, not \(headerValue.typeName).")
+            }
+            guard text.utf8.count + name.utf8.count <= limits.maxHeaderBytes,
+                !text.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D || $0 == 0 })
+            else {
+                throw Problem.invalidField(
+                    path, "Header values must be at most \(limits.maxHeaderBytes) bytes, without line breaks.")
+            }
+            headers.append((name, text))
+        }
+        return headers
+    }
+
+    private func body(_ task: JSONValue, at path: String) throws(Problem) -> [UInt8]? {
+        let bytes: [UInt8]
+        switch (task["body"], task["body_base64"]) {
+        case (nil, nil), (.null?, nil), (nil, .null?): return nil
+        case (.string(let text)?, nil):
+            bytes = Array(text.utf8)
+        case (nil, .string(let encoded)?):
+            guard let data = Data(base64Encoded: encoded) else {
+                throw Problem.invalidField("\(path).body_base64", "`body_base64` is not valid base64.")
+            }
+            bytes = Array(data)
+        case (let body?, nil):
+            throw Problem.invalidField("\(path).body", "`body` must be a string, not \(body.typeName).")
+        case (nil, let encoded?):
+            throw Problem.invalidField(
+                "\(path).body_base64", "`body_base64` must be a string, not \(encoded.typeName).")
+        case (_?, _?):
+            throw Problem.invalidField("\(path).body", "Give `body` or `body_base64`, not both.")
+        }
+        guard bytes.count <= limits.maxTaskBodyBytes else {
+            throw Problem.invalidField("\(path).body", "A task body is at most \(limits.maxTaskBodyBytes) bytes.")
+        }
+        return bytes
+    }
+
+    /// RFC 9110 token characters.
+    static func isToken(_ name: String) -> Bool {
+        !name.isEmpty
+            && name.utf8.allSatisfy { byte in
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                    UInt8(ascii: "0")...UInt8(ascii: "9"):
+                    true
+                default: "!#$%&'*+-.^_`|~".utf8.contains(byte)
+                }
+            }
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Store
+
+/// Settings of the engine: the process × concurrency fan-out and the limits of each fetch.
+public struct EngineConfiguration: Sendable {
+    /// Worker processes (`--processes`).
+    public var processes: Int
+    /// Requests in flight per worker process (`--concurrency`).
+    public var concurrency: Int
+    /// Response bytes kept per task (`--max-body-bytes`).
+    public var maxBodyBytes: Int
+    /// How long after a task's own timeout its lease runs out and its worker is presumed stuck.
+    public var leaseMarginMillis: Int
+    /// How often the engine looks for due tasks (retries, delays) and stuck workers when idle.
+    public var tickMillis: Int
+    /// Time in-flight fetches get to finish on shutdown (`--shutdown-grace`).
+    public var shutdownGraceMillis: Int
+    public var retry: RetryPolicy
+    /// The executable started as `executable worker …` (normally this binary).
+    public var workerExecutable: String
+    public var userAgent: String
+
+    public init(
+        processes: Int, concurrency: Int, maxBodyBytes: Int = 1 << 20, leaseMarginMillis: Int = 30_000,
+        tickMillis: Int = 200, shutdownGraceMillis: Int = 10_000, retry: RetryPolicy = RetryPolicy(),
+        workerExecutable: String, userAgent: String
+    ) {
+        self.processes = processes
+        self.concurrency = concurrency
+        self.maxBodyBytes = maxBodyBytes
+        self.leaseMarginMillis = leaseMarginMillis
+        self.tickMillis = tickMillis
+        self.shutdownGraceMillis = shutdownGraceMillis
+        self.retry = retry
+        self.workerExecutable = workerExecutable
+        self.userAgent = userAgent
+    }
+}
+
+/// What the scheduler reacts to.
+enum EngineEvent: Sendable {
+    /// New work may be due (a submit, a retry made by a user).
+    case wake
+    /// The periodic tick: look for due tasks, stuck workers, workers to restart.
+    case tick
+    case report(WorkerRef, Report)
+    case exited(WorkerRef, Termination, String?)
+    /// Abort these running tasks (they were canceled).
+    case abort([Int64])
+    case shutdown
+}
+
+/// Names one incarnation of a worker slot, so events of a dead process never touch its successor.
+struct WorkerRef: Hashable, Sendable {
+    let slot: Int
+    let generation: Int
+}
+
+/// The scheduler: claims due tasks from the store, hands them to worker processes, records their
+/// results in batches, restarts workers that die and returns their tasks to the queue.
+public final class Engine: Service, Sendable {
+    private let store: Store
+    private let configuration: EngineConfiguration
+    private let logger: Logger
+    private let inbox = EventInbox<EngineEvent>()
+
+    public init(store: Store, configuration: EngineConfiguration, logger: Logger) {
+        self.store = store
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Tells the engine that new tasks may be due.
+    public func wake() { inbox.post(.wake) }
+
+    /// Asks the workers running these tasks to abort them.
+    public func abort(_ seqs: [Int64]) {
+        if !seqs.isEmpty { inbox.post(.abort(seqs)) }
+    }
+
+    public func run() async throws {
+        let rescued = try await store.rescueExpired(now: .max, reason: "the service stopped while the task was running")
+        if rescued > 0 {
+            logger.notice("returned tasks left running by an earlier run", metadata: ["tasks": "\(rescued)"])
+        }
+        var scheduler = Scheduler(store: store, configuration: configuration, inbox: inbox, logger: logger)
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                let inbox = self.inbox
+                let tick = Duration.milliseconds(configuration.tickMillis)
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: tick)
+                        inbox.post(.tick)
+                    }
+                }
+                try await scheduler.run()
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            self.inbox.post(.shutdown)
+        }
+    }
+}

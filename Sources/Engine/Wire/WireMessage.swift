@@ -1,0 +1,122 @@
+/// What the supervisor asks a worker process to do.
+public enum Order: Sendable, Equatable {
+    /// Perform this request and answer with a `Report.result` carrying the same lease.
+    case fetch(FetchOrder)
+    /// Abort the fetch holding this lease, if it is still running; its result may still arrive.
+    case cancel(LeaseKey)
+}
+
+/// What a worker process tells the supervisor.
+public enum Report: Sendable, Equatable {
+    case result(FetchResult)
+}
+
+/// Identifies one attempt of one task: the task's row and the attempt number (the lease token).
+public struct LeaseKey: Hashable, Sendable {
+    public let seq: Int64
+    public let attempt: Int
+
+    public init(seq: Int64, attempt: Int) {
+        self.seq = seq
+        self.attempt = attempt
+    }
+}
+
+/// One HTTP request for a worker to perform.
+public struct FetchOrder: Sendable, Equatable {
+    public var lease: LeaseKey
+    public var url: String
+    public var method: String
+    public var headers: [HeaderField]
+    public var body: [UInt8]?
+    /// Budget for the whole request, redirects and body included.
+    public var timeoutMillis: Int
+    /// Bytes of the response body to keep; the rest is dropped and the result marked truncated.
+    public var maxBodyBytes: Int
+
+    public init(
+        lease: LeaseKey, url: String, method: String, headers: [HeaderField], body: [UInt8]?, timeoutMillis: Int,
+        maxBodyBytes: Int
+    ) {
+        self.lease = lease
+        self.url = url
+        self.method = method
+        self.headers = headers
+        self.body = body
+        self.timeoutMillis = timeoutMillis
+        self.maxBodyBytes = maxBodyBytes
+    }
+}
+
+/// One header line, name as sent.
+public struct HeaderField: Sendable, Equatable {
+    public var name: String
+    public var value: String
+
+    public init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// What happened to one `FetchOrder`.
+public struct FetchResult: Sendable, Equatable {
+    public var lease: LeaseKey
+    /// Status of the final response; nil when none arrived.
+    public var statusCode: Int?
+    public var headers: [HeaderField]
+    public var body: [UInt8]
+    public var bodyTruncated: Bool
+    public var durationMillis: Int
+    /// Set when no final response arrived.
+    public var failure: FetchFailure?
+
+    public init(
+        lease: LeaseKey, statusCode: Int? = nil, headers: [HeaderField] = [], body: [UInt8] = [],
+        bodyTruncated: Bool = false, durationMillis: Int, failure: FetchFailure? = nil
+    ) {
+        self.lease = lease
+        self.statusCode = statusCode
+        self.headers = headers
+        self.body = body
+        self.bodyTruncated = bodyTruncated
+        self.durationMillis = durationMillis
+        self.failure = failure
+    }
+}
+
+/// Why a fetch ended without a final response. `kind` is the stable code users see as `error`.
+public struct FetchFailure: Sendable, Equatable, Error {
+    public enum Kind: String, Sendable, CaseIterable {
+        /// The whole-request budget (`timeout_ms`) ran out.
+        case timeout
+        /// DNS, connect, TLS, or the connection broke before a full response.
+        case connectionFailed = "connection_failed"
+        /// More than the allowed number of redirects, or a redirect loop.
+        case tooManyRedirects = "too_many_redirects"
+        /// A redirect without a usable `Location`.
+        case invalidRedirect = "invalid_redirect"
+        /// The URL could not be used (bad scheme, no host).
+        case invalidURL = "invalid_url"
+        /// The fetch was aborted because its task was canceled.
+        case canceled
+        /// Anything else the HTTP client reported.
+        case other
+
+        /// Whether another attempt might succeed.
+        public var isRetryable: Bool {
+            switch self {
+            case .timeout, .connectionFailed, .other: true
+            case .tooManyRedirects, .invalidRedirect, .invalidURL, .canceled: false
+            }
+        }
+    }
+
+    public var kind: Kind
+    public var message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+}

@@ -1,0 +1,56 @@
+import Dispatch
+import Synchronization
+
+/// The single read-write connection and the state that goes with it, reached only through
+/// `WriteConnection`'s serial queue.
+final class WriterState {
+    let db: Database
+    var ids = ULID()
+
+    init(db: Database) { self.db = db }
+}
+
+/// Serialises every write on one dispatch queue, so SQLite's blocking calls (and the fsync of a
+/// durable commit) never occupy a thread of Swift's cooperative pool.
+///
+/// `@unchecked Sendable` is safe: `state` is only touched inside blocks run on `queue`, which is serial.
+final class WriteConnection: @unchecked Sendable {
+    private let state: WriterState
+    private let queue = DispatchQueue(label: "fetchq.store.writer")
+
+    init(_ state: WriterState) { self.state = state }
+
+    func perform<T: Sendable>(_ body: @escaping @Sendable (WriterState) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try body(self.state) }) }
+        }
+    }
+
+    func performNow<T>(_ body: (WriterState) throws -> T) rethrows -> T {
+        try queue.sync { try body(state) }
+    }
+}
+
+/// Read-only connections, opened on demand and reused. WAL lets them read while the writer writes.
+final class ReaderPool: Sendable {
+    /// A connection parked in the pool. `@unchecked Sendable` is safe: a parked connection is used
+    /// by nobody, and one taken out is used by the taker alone until it is put back.
+    private struct Parked: @unchecked Sendable { let db: Database }
+
+    private let path: String
+    private let idle = Mutex<[Parked]>([])
+
+    init(path: String) { self.path = path }
+
+    func withReader<T>(_ body: (Database) throws -> T) throws -> T {
+        let parked = try idle.withLock { $0.popLast() } ?? Parked(db: Self.open(path))
+        defer { idle.withLock { $0.append(parked) } }
+        return try body(parked.db)
+    }
+
+    private static func open(_ path: String) throws -> Database {
+        let db = try Database(path: path, mode: .readOnly)
+        try db.execute("PRAGMA query_only = ON")
+        return db
+    }
+}

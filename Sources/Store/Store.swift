@@ -1,0 +1,473 @@
+import Foundation
+import Logging
+
+/// The durable home of jobs and tasks: one verb per state transition plus the reads the API needs.
+///
+/// All writes go through one connection on one serial queue (the supervisor is the database's only
+/// writer); reads use a pool of read-only connections and never wait for a write to commit.
+public final class Store: Sendable {
+    private let writer: WriteConnection
+    private let readers: ReaderPool
+    public let path: String
+
+    /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    public init(path: String, now: Int64 = WallClock.nowMillis(), logger: Logger) throws {
+        let isNew = !FileManager.default.fileExists(atPath: path)
+        let db = try Database(path: path, mode: .readWrite)
+        // The database holds request headers (tokens, cookies): readable by its owner only.
+        if isNew { try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path) }
+        try db.execute(
+            """
+            PRAGMA journal_mode = WAL;
+            PRAGMA synchronous = FULL;
+            PRAGMA foreign_keys = ON;
+            PRAGMA temp_store = MEMORY;
+            """
+        )
+        try Migrator(migrations: Migration.embedded).migrate(db, now: now, logger: logger)
+        self.path = path
+        self.writer = WriteConnection(WriterState(db: db))
+        self.readers = ReaderPool(path: path)
+    }
+
+    /// Applies pending migrations to the database at `path`; answers the versions applied.
+    @discardableResult
+    public static func migrate(path: String, logger: Logger) throws -> [Int] {
+        let db = try Database(path: path, mode: .readWrite)
+        try db.execute("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;")
+        return try Migrator(migrations: Migration.embedded).migrate(db, now: WallClock.nowMillis(), logger: logger)
+    }
+
+    /// The versions of the migrations this binary carries.
+    public static var knownMigrations: [Int] { Migration.embedded.map(\.version) }
+
+    // MARK: - Writes
+
+    /// Stores a job and all its tasks in one durable transaction: all of them, or none.
+    public func submit(_ job: NewJob, now: Int64) async throws -> SubmittedJob {
+        try await writer.perform { writer in
+            try writer.db.transaction {
+                let jobID = writer.ids.next(millis: now)
+                let jobSeq = try writer.db.queryOne(
+                    """
+                    INSERT INTO jobs (id, task_count, timeout_ms, created_at, n_queued)
+                    VALUES (?, ?, ?, ?, ?) RETURNING seq
+                    """,
+                    [
+                        .text(jobID), .int(job.tasks.count), .int(job.timeoutMillis), .integer(now),
+                        .int(job.tasks.count),
+                    ]
+                ) { $0.int64(0) }
+                guard let jobSeq else { throw StoreError(.sqlite, "job insert returned no row") }
+                var taskIDs: [TaskID] = []
+                taskIDs.reserveCapacity(job.tasks.count)
+                for (position, task) in job.tasks.enumerated() {
+                    let taskID = writer.ids.next(millis: now)
+                    try writer.db.run(
+                        """
+                        INSERT INTO tasks (id, job_seq, position, url, host, method, headers, body, timeout_ms,
+                                           priority, max_attempts, next_attempt_at, created_at, updated_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                        [
+                            .text(taskID), .integer(jobSeq), .int(position), .text(task.request.url), .text(task.host),
+                            .text(task.request.method), .text(HeaderCoding.encode(task.request.headers)),
+                            task.request.body.map { .blob($0) } ?? .null, .int(task.timeoutMillis),
+                            .int(task.priority), .int(task.maxAttempts), .integer(now), .integer(now), .integer(now),
+                        ]
+                    )
+                    taskIDs.append(TaskID(trusted: taskID))
+                }
+                return SubmittedJob(id: JobID(trusted: jobID), taskIDs: taskIDs, createdAt: now)
+            }
+        }
+    }
+
+    /// Moves up to `limit` due tasks from `queued` to `running`, highest priority first, then in
+    /// submit order, and counts the attempt. Each lease runs out `leaseMarginMillis` after the
+    /// task's own timeout.
+    public func claim(limit: Int, now: Int64, leaseMarginMillis: Int) async throws -> [ClaimedTask] {
+        guard limit > 0 else { return [] }
+        return try await writer.perform { writer in
+            try writer.db.transaction {
+                try writer.db.query(
+                    """
+                    UPDATE tasks SET state = 'running', attempts = attempts + 1, started_at = ?1, updated_at = ?1,
+                                     lease_expires_at = ?1 + timeout_ms + ?2
+                    WHERE seq IN (SELECT seq FROM tasks WHERE state = 'queued' AND next_attempt_at <= ?1
+                                  ORDER BY priority DESC, seq LIMIT ?3)
+                    RETURNING seq, id, job_seq, host, url, method, headers, body, timeout_ms, attempts, max_attempts
+                    """,
+                    [.integer(now), .int(leaseMarginMillis), .int(limit)]
+                ) { row in
+                    ClaimedTask(
+                        seq: row.int64(0), id: TaskID(trusted: row.string(1)), jobSeq: row.int64(2),
+                        host: row.string(3),
+                        request: FetchRequest(
+                            url: row.string(4), method: row.string(5), headers: HeaderCoding.decodePairs(row.string(6)),
+                            body: row.bytes(7)),
+                        timeoutMillis: row.int(8), attempt: row.int(9), maxAttempts: row.int(10)
+                    )
+                }
+                .sorted { $0.seq < $1.seq }
+            }
+        }
+    }
+
+    /// Records finished attempts in one transaction. A result whose task is no longer `running`
+    /// under the same attempt (it was canceled, or rescued and handed out again) is ignored.
+    /// Answers, for each result in order, whether it was recorded.
+    public func record(_ results: [AttemptResult]) async throws -> [Bool] {
+        guard !results.isEmpty else { return [] }
+        return try await writer.perform { writer in
+            try writer.db.transaction {
+                try results.map { result in
+                    let outcome = result.outcome
+                    let (state, nextAttempt, finished): (TaskState, Int64, Int64?) =
+                        switch result.disposition {
+                        case .succeeded: (.succeeded, result.finishedAt, result.finishedAt)
+                        case .failed: (.failed, result.finishedAt, result.finishedAt)
+                        case .retry(let at): (.queued, at, nil)
+                        }
+                    let changed = try writer.db.run(
+                        """
+                        UPDATE tasks SET state = ?, next_attempt_at = ?, finished_at = ?, updated_at = ?,
+                            lease_expires_at = NULL, status_code = ?, response_headers = ?, body_bytes = ?,
+                            body_truncated = ?, duration_ms = ?, error = ?, error_message = ?
+                        WHERE seq = ? AND state = 'running' AND attempts = ?
+                        """,
+                        [
+                            .text(state.rawValue), .integer(nextAttempt), finished.map { .integer($0) } ?? .null,
+                            .integer(result.finishedAt), .optional(outcome.statusCode),
+                            .optional(outcome.headers.map(HeaderCoding.encode)), .optional(outcome.bodyBytes),
+                            .int(outcome.bodyTruncated ? 1 : 0), .optional(outcome.durationMillis),
+                            .optional(outcome.error), .optional(outcome.errorMessage), .integer(result.seq),
+                            .int(result.attempt),
+                        ]
+                    )
+                    guard changed == 1 else { return false }
+                    if let body = result.body {
+                        try writer.db.run(
+                            "INSERT OR REPLACE INTO task_bodies (task_seq, content_type, body) VALUES (?, ?, ?)",
+                            [.integer(result.seq), .optional(body.contentType), .blob(body.bytes)]
+                        )
+                    } else {
+                        try writer.db.run("DELETE FROM task_bodies WHERE task_seq = ?", [.integer(result.seq)])
+                    }
+                    return true
+                }
+            }
+        }
+    }
+
+    /// Returns interrupted attempts to the queue at once: their worker died, or the service
+    /// stopped before they ended. When `countAttempt` is false the attempt is given back; when it
+    /// is true and it was the last one, the task fails with `error`.
+    @discardableResult
+    public func requeue(
+        _ leases: [(seq: Int64, attempt: Int)], countAttempt: Bool, error: String, message: String, now: Int64
+    ) async throws -> Int {
+        guard !leases.isEmpty else { return 0 }
+        let leases = leases.map { Lease(seq: $0.seq, attempt: $0.attempt) }
+        return try await writer.perform { writer in
+            try writer.db.transaction {
+                try leases.reduce(0) { count, lease in
+                    count
+                        + (try Self.requeue(
+                            lease, countAttempt: countAttempt, error: error, message: message, now: now, in: writer.db))
+                }
+            }
+        }
+    }
+
+    private struct Lease: Sendable {
+        let seq: Int64
+        let attempt: Int
+    }
+
+    private static func requeue(
+        _ lease: Lease, countAttempt: Bool, error: String, message: String, now: Int64, in db: Database
+    ) throws -> Int {
+        if countAttempt {
+            return try db.run(
+                """
+                UPDATE tasks SET state = CASE WHEN attempts < max_attempts THEN 'queued' ELSE 'failed' END,
+                    finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE ?3 END,
+                    next_attempt_at = ?3, updated_at = ?3, lease_expires_at = NULL,
+                    status_code = NULL, body_bytes = NULL, response_headers = NULL, body_truncated = 0,
+                    duration_ms = ?3 - started_at, error = ?4, error_message = ?5
+                WHERE seq = ?1 AND state = 'running' AND attempts = ?2
+                """,
+                [.integer(lease.seq), .int(lease.attempt), .integer(now), .text(error), .text(message)]
+            )
+        }
+        return try db.run(
+            """
+            UPDATE tasks SET state = 'queued', attempts = attempts - 1, next_attempt_at = ?3, updated_at = ?3,
+                lease_expires_at = NULL
+            WHERE seq = ?1 AND state = 'running' AND attempts = ?2
+            """,
+            [.integer(lease.seq), .int(lease.attempt), .integer(now)]
+        )
+    }
+
+    /// Returns every `running` task whose lease ran out before `now` to the queue (or fails it if
+    /// that was its last attempt). At start-up, with `now = .max`, this rescues every task a
+    /// previous run left `running`.
+    @discardableResult
+    public func rescueExpired(now: Int64, reason: String) async throws -> Int {
+        try await writer.perform { writer in
+            try writer.db.transaction {
+                let expired = try writer.db.query(
+                    "SELECT seq, attempts FROM tasks WHERE state = 'running' AND lease_expires_at < ?",
+                    [.integer(now)]
+                ) { Lease(seq: $0.int64(0), attempt: $0.int(1)) }
+                let stamp = now == .max ? WallClock.nowMillis() : now
+                return try expired.reduce(0) { count, lease in
+                    count
+                        + (try Self.requeue(
+                            lease, countAttempt: true, error: "lease_expired", message: reason, now: stamp,
+                            in: writer.db))
+                }
+            }
+        }
+    }
+
+    /// What a cancel did: how many tasks became `canceled`, and which of them were running (their
+    /// workers should abort them).
+    public struct Cancellation: Sendable {
+        public let canceled: Int
+        public let running: [Int64]
+    }
+
+    /// Cancels every queued or running task of a job. Nil when there is no such job.
+    public func cancel(job id: JobID, now: Int64) async throws -> Cancellation? {
+        try await writer.perform { writer in
+            try writer.db.transaction {
+                guard
+                    let jobSeq = try writer.db.queryOne(
+                        "SELECT seq FROM jobs WHERE id = ?", [.text(id.rawValue)], { $0.int64(0) })
+                else { return nil }
+                let running = try writer.db.query(
+                    "SELECT seq FROM tasks WHERE job_seq = ? AND state = 'running'", [.integer(jobSeq)]
+                ) { $0.int64(0) }
+                let canceled = try writer.db.run(
+                    """
+                    UPDATE tasks SET state = 'canceled', finished_at = ?2, updated_at = ?2, lease_expires_at = NULL
+                    WHERE job_seq = ?1 AND state IN ('queued', 'running')
+                    """,
+                    [.integer(jobSeq), .integer(now)]
+                )
+                return Cancellation(canceled: canceled, running: running)
+            }
+        }
+    }
+
+    /// Cancels one task if it is queued or running. Nil when there is no such task.
+    public func cancel(task id: TaskID, now: Int64) async throws -> Cancellation? {
+        try await writer.perform { writer in
+            try writer.db.transaction {
+                guard
+                    let (seq, state) = try writer.db.queryOne(
+                        "SELECT seq, state FROM tasks WHERE id = ?", [.text(id.rawValue)],
+                        { ($0.int64(0), $0.string(1)) })
+                else { return nil }
+                let canceled = try writer.db.run(
+                    """
+                    UPDATE tasks SET state = 'canceled', finished_at = ?2, updated_at = ?2, lease_expires_at = NULL
+                    WHERE seq = ?1 AND state IN ('queued', 'running')
+                    """,
+                    [.integer(seq), .integer(now)]
+                )
+                return Cancellation(canceled: canceled, running: state == TaskState.running.rawValue ? [seq] : [])
+            }
+        }
+    }
+
+    /// The earliest `next_attempt_at` among queued tasks, so the scheduler knows when to look again.
+    public func nextDueTime() async throws -> Int64? {
+        try await writer.perform { writer in
+            try writer.db.queryOne("SELECT min(next_attempt_at) FROM tasks WHERE state = 'queued'") {
+                $0.isNull(0) ? nil : $0.int64(0)
+            } ?? nil
+        }
+    }
+
+    // MARK: - Reads
+
+    /// A job with its counts per state.
+    public func job(_ id: JobID) throws -> JobRecord? {
+        try readers.withReader { db in
+            try db.queryOne(
+                """
+                SELECT id, task_count, timeout_ms, created_at, finished_at,
+                       n_queued, n_running, n_succeeded, n_failed, n_canceled
+                FROM jobs WHERE id = ?
+                """,
+                [.text(id.rawValue)]
+            ) { row in
+                var counts = StateCounts()
+                counts.queued = row.int(5)
+                counts.running = row.int(6)
+                counts.succeeded = row.int(7)
+                counts.failed = row.int(8)
+                counts.canceled = row.int(9)
+                return JobRecord(
+                    id: JobID(trusted: row.string(0)), taskCount: row.int(1), timeoutMillis: row.int(2),
+                    createdAt: row.int64(3), finishedAt: row.isNull(4) ? nil : row.int64(4), counts: counts)
+            }
+        }
+    }
+
+    /// A page of a job's tasks in submit order, optionally in one state. Nil when there is no such job.
+    public func tasks(of id: JobID, state: TaskState?, cursor: String?, limit: Int) throws -> TaskPage? {
+        let after = try cursor.map(Cursor.decode) ?? 0
+        return try readers.withReader { db in
+            guard
+                let jobSeq = try db.queryOne("SELECT seq FROM jobs WHERE id = ?", [.text(id.rawValue)], { $0.int64(0) })
+            else { return nil }
+            let filter = state == nil ? "" : "AND t.state = ?3"
+            var values: [SQLValue] = [.integer(jobSeq), .integer(after), .int(limit + 1)]
+            if let state { values.append(.text(state.rawValue)) }
+            let records = try db.query(
+                "\(TaskRow.select) WHERE t.job_seq = ?1 AND t.seq > ?2 \(filter) ORDER BY t.seq LIMIT ?3",
+                values, TaskRow.read
+            )
+            let page = records.prefix(limit)
+            let next = records.count > limit ? page.last.map { Cursor.encode($0.seq) } : nil
+            return TaskPage(tasks: page.map(\.record), nextCursor: next)
+        }
+    }
+
+    /// A task with the outcome of its last attempt.
+    public func task(_ id: TaskID) throws -> TaskRecord? {
+        try readers.withReader { db in
+            try db.queryOne("\(TaskRow.select) WHERE t.id = ?", [.text(id.rawValue)], TaskRow.read)?.record
+        }
+    }
+
+    /// A task's stored response body: `.noTask` when the task does not exist, `.noBody` when no
+    /// response has been stored for it yet.
+    public enum BodyLookup: Sendable {
+        case noTask
+        case noBody
+        case body(StoredBody, truncated: Bool)
+    }
+
+    public func body(of id: TaskID) throws -> BodyLookup {
+        try readers.withReader { db in
+            try db.queryOne(
+                """
+                SELECT t.body_truncated, b.task_seq IS NOT NULL, b.content_type, b.body
+                FROM tasks t LEFT JOIN task_bodies b ON b.task_seq = t.seq WHERE t.id = ?
+                """,
+                [.text(id.rawValue)]
+            ) { row -> BodyLookup in
+                guard row.int(1) == 1 else { return .noBody }
+                return .body(
+                    StoredBody(contentType: row.optionalString(2), bytes: row.bytes(3) ?? []),
+                    truncated: row.int(0) == 1)
+            } ?? .noTask
+        }
+    }
+
+    /// Counts of all tasks per state, across jobs.
+    public func totals() throws -> StateCounts {
+        try readers.withReader { db in
+            try db.queryOne(
+                "SELECT sum(n_queued), sum(n_running), sum(n_succeeded), sum(n_failed), sum(n_canceled) FROM jobs"
+            ) { row in
+                var counts = StateCounts()
+                counts.queued = row.int(0)
+                counts.running = row.int(1)
+                counts.succeeded = row.int(2)
+                counts.failed = row.int(3)
+                counts.canceled = row.int(4)
+                return counts
+            } ?? StateCounts()
+        }
+    }
+}
+
+/// The columns of a task as read for the API, and how to turn them into a `TaskRecord`.
+private enum TaskRow {
+    static let select = """
+        SELECT t.id, j.id, t.url, t.method, t.headers, t.body, t.state, t.priority, t.attempts, t.max_attempts,
+               t.timeout_ms, t.next_attempt_at, t.created_at, t.updated_at, t.started_at, t.finished_at,
+               t.status_code, t.response_headers, t.body_bytes, t.body_truncated, t.duration_ms, t.error,
+               t.error_message, t.seq
+        FROM tasks t JOIN jobs j ON j.seq = t.job_seq
+        """
+
+    static func read(_ row: Row) throws -> (seq: Int64, record: TaskRecord) {
+        guard let state = TaskState(rawValue: row.string(6)) else {
+            throw StoreError(.sqlite, "unknown task state \(row.string(6))")
+        }
+        let attempted = !row.isNull(20) || !row.isNull(21)
+        let outcome =
+            attempted
+            ? Outcome(
+                statusCode: row.optionalInt(16), headers: row.optionalString(17).map(HeaderCoding.decodeObject),
+                bodyBytes: row.optionalInt(18), bodyTruncated: row.int(19) == 1, durationMillis: row.optionalInt(20),
+                error: row.optionalString(21), errorMessage: row.optionalString(22))
+            : nil
+        let record = TaskRecord(
+            id: TaskID(trusted: row.string(0)), jobID: JobID(trusted: row.string(1)),
+            request: FetchRequest(
+                url: row.string(2), method: row.string(3), headers: HeaderCoding.decodePairs(row.string(4)),
+                body: row.bytes(5)),
+            state: state, priority: row.int(7), attempts: row.int(8), maxAttempts: row.int(9),
+            timeoutMillis: row.int(10),
+            nextAttemptAt: state == .queued ? row.int64(11) : nil, createdAt: row.int64(12), updatedAt: row.int64(13),
+            startedAt: row.isNull(14) ? nil : row.int64(14), finishedAt: row.isNull(15) ? nil : row.int64(15),
+            outcome: outcome)
+        return (row.int64(23), record)
+    }
+}
+
+/// Opaque page cursors: base64url of the last row's position. Users never see bare row numbers.
+enum Cursor {
+    static func encode(_ seq: Int64) -> String {
+        Data("t\(seq)".utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decode(_ text: String) throws -> Int64 {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        guard text.count <= 32, let data = Data(base64Encoded: base64),
+            let decoded = String(data: data, encoding: .utf8), decoded.first == "t",
+            let seq = Int64(decoded.dropFirst()), seq >= 0
+        else { throw StoreError(.invalidCursor, "the cursor is not one this service issued") }
+        return seq
+    }
+}
+
+/// Request headers are stored as a JSON array of `[name, value]` pairs (order and repeats kept);
+/// response headers as a JSON object.
+enum HeaderCoding {
+    static func encode(_ pairs: [(String, String)]) -> String {
+        let array = pairs.map { [$0.0, $0.1] }
+        return (try? JSONSerialization.data(withJSONObject: array)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+    }
+
+    static func encode(_ object: [String: String]) -> String {
+        (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
+            .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    static func decodePairs(_ text: String) -> [(String, String)] {
+        guard let array = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String]] else { return [] }
+        return array.compactMap { $0.count == 2 ? ($0[0], $0[1]) : nil }
+    }
+
+    static func decodeObject(_ text: String) -> [String: String] {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: String]) ?? [:]
+    }
+}
+
+/// Wall-clock time in milliseconds since the Unix epoch, the unit of every stored time.
+public enum WallClock {
+    public static func nowMillis() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+}

@@ -1,0 +1,147 @@
+import API
+import ArgumentParser
+import Engine
+import Foundation
+import Logging
+import ServiceLifecycle
+import Store
+
+/// `fetchq serve`: the supervisor. API, store and engine in one process; workers as children.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the service: HTTP API, SQLite store, and the worker processes.",
+        discussion: """
+            Every option can also be set by the environment variable named beside it; a flag wins \
+            over the variable, which wins over the default.
+            """)
+
+    @Option(help: "Address to listen on, an IP literal. (env: FETCHQ_HOST, default: 127.0.0.1)")
+    var host: String?
+
+    @Option(help: "Port to listen on; 0 picks a free one. (env: FETCHQ_PORT, default: 8080)")
+    var port: Int?
+
+    @Option(help: "SQLite database file, created if missing. (env: FETCHQ_DB, default: ./fetchq.db)")
+    var db: String?
+
+    @Option(help: "Worker processes. (env: FETCHQ_PROCESSES, default: number of cores)")
+    var processes: Int?
+
+    @Option(help: "Requests in flight per worker process. (env: FETCHQ_CONCURRENCY, default: 64)")
+    var concurrency: Int?
+
+    @Option(
+        help:
+            "Response bytes kept per task; the rest is dropped and marked truncated. (env: FETCHQ_MAX_BODY_BYTES, default: 1048576)"
+    )
+    var maxBodyBytes: Int?
+
+    @Option(help: "Per-task time limit when a job sets none, in ms. (env: FETCHQ_TIMEOUT_MS, default: 30000)")
+    var timeoutMs: Int?
+
+    @Option(help: "Attempts per task when a job sets none. (env: FETCHQ_MAX_ATTEMPTS, default: 3)")
+    var maxAttempts: Int?
+
+    @Option(help: "First retry backoff ceiling in ms; doubles per attempt. (env: FETCHQ_RETRY_BASE_MS, default: 1000)")
+    var retryBaseMs: Int?
+
+    @Option(help: "Longest wait between attempts in ms. (env: FETCHQ_RETRY_MAX_MS, default: 300000)")
+    var retryMaxMs: Int?
+
+    @Option(
+        help:
+            "Time in-flight fetches get to finish on SIGTERM/SIGINT, in ms. (env: FETCHQ_SHUTDOWN_GRACE_MS, default: 10000)"
+    )
+    var shutdownGraceMs: Int?
+
+    @Option(help: "HTTP server threads. (env: FETCHQ_HTTP_THREADS, default: 4)")
+    var httpThreads: Int?
+
+    @Option(
+        help: "Log level: trace, debug, info, notice, warning, error, critical. (env: FETCHQ_LOG_LEVEL, default: info)")
+    var logLevel: String?
+
+    func run() async throws {
+        let configuration = try ServiceConfiguration(serve: self, environment: Environment())
+        let logger = makeLogger(label: "fetchq", level: configuration.logLevel)
+        ignoreBrokenPipes()
+        let store = try Store(path: configuration.databasePath, logger: logger)
+        logger.info("database ready", metadata: ["db.path": "\(configuration.databasePath)"])
+        let engine = Engine(store: store, configuration: configuration.engine, logger: logger)
+        let api = try APIService(
+            configuration: configuration.http,
+            api: FetchqAPI(store: store, engine: engine, configuration: configuration.api, logger: logger),
+            logger: logger)
+        // Started in this order, stopped in reverse: the HTTP server first, the engine (which
+        // drains its workers and flushes results) after it; the store closes when both are done.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: engine), .init(service: api)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+        logger.info("stopped")
+    }
+}
+
+/// Everything `fetchq serve` needs, resolved once from flags, environment and defaults.
+struct ServiceConfiguration {
+    var http: HTTPServerConfiguration
+    var engine: EngineConfiguration
+    var api: FetchqAPI.Configuration
+    var databasePath: String
+    var logLevel: Logger.Level
+
+    init(serve: Serve, environment: Environment) throws {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        http = HTTPServerConfiguration(
+            host: serve.host ?? environment.string("FETCHQ_HOST") ?? "127.0.0.1",
+            port: try environment.resolve(serve.port, "FETCHQ_PORT", default: 8080, in: 0...65535),
+            threads: try environment.resolve(serve.httpThreads, "FETCHQ_HTTP_THREADS", default: 4, in: 1...256))
+        databasePath = serve.db ?? environment.string("FETCHQ_DB") ?? "./fetchq.db"
+        let levelText = serve.logLevel ?? environment.string("FETCHQ_LOG_LEVEL") ?? "info"
+        guard let level = Logger.Level(rawValue: levelText) else {
+            throw ValidationError("unknown log level \(levelText)")
+        }
+        logLevel = level
+        engine = EngineConfiguration(
+            processes: try environment.resolve(serve.processes, "FETCHQ_PROCESSES", default: cores, in: 1...256),
+            concurrency: try environment.resolve(serve.concurrency, "FETCHQ_CONCURRENCY", default: 64, in: 1...4096),
+            maxBodyBytes: try environment.resolve(
+                serve.maxBodyBytes, "FETCHQ_MAX_BODY_BYTES", default: 1 << 20, in: 0...(64 << 20) - 4096),
+            shutdownGraceMillis: try environment.resolve(
+                serve.shutdownGraceMs, "FETCHQ_SHUTDOWN_GRACE_MS", default: 10_000, in: 0...3_600_000),
+            retry: RetryPolicy(
+                baseMillis: try environment.resolve(
+                    serve.retryBaseMs, "FETCHQ_RETRY_BASE_MS", default: 1_000, in: 1...3_600_000),
+                maxMillis: try environment.resolve(
+                    serve.retryMaxMs, "FETCHQ_RETRY_MAX_MS", default: 300_000, in: 1...86_400_000)),
+            workerExecutable: executablePath(),
+            userAgent: "fetchq/\(Fetchq.version)")
+        api = FetchqAPI.Configuration(
+            defaults: SubmissionDefaults(
+                timeoutMillis: try environment.resolve(
+                    serve.timeoutMs, "FETCHQ_TIMEOUT_MS", default: 30_000, in: 1...600_000),
+                maxAttempts: try environment.resolve(serve.maxAttempts, "FETCHQ_MAX_ATTEMPTS", default: 3, in: 1...100))
+        )
+    }
+}
+
+/// This binary's own path, so workers run exactly the same build.
+func executablePath() -> String {
+    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+}
+
+func makeLogger(label: String, level: Logger.Level) -> Logger {
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
+    }
+    return Logger(label: label)
+}
+
+/// A write to a dead worker's pipe must fail with EPIPE, not kill the supervisor. Children inherit it.
+func ignoreBrokenPipes() {
+    signal(SIGPIPE, SIG_IGN)
+}

@@ -1,0 +1,23 @@
+import ArgumentParser
+import Engine
+import Logging
+
+/// `fetchq worker`: started by `fetchq serve` only. Reads orders on stdin, writes results on stdout.
+struct Worker: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run one worker process (started by `fetchq serve`; not for direct use).")
+
+    @Option(help: "Requests in flight at once.")
+    var concurrency: Int = 64
+
+    @Option(help: "Log level.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        let logger = makeLogger(label: "fetchq.worker", level: Logger.Level(rawValue: logLevel) ?? .info)
+        ignoreBrokenPipes()
+        try await WorkerRuntime.run(
+            configuration: WorkerConfiguration(concurrency: concurrency, userAgent: "fetchq/\(Fetchq.version)"),
+            logger: logger)
+    }
+}
