@@ -79,9 +79,19 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "StoreTests", dependencies: ["Store"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Store", "API"]),
-        .testTarget(name: "APITests", dependencies: ["API", "Engine", "Store"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["fetchq", "API", "Store"]),
+        // Real local servers and helpers the tests share: target servers, a client, temp databases.
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "API", "Store",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Store", "TestSupport", "fetchq"]),
+        .testTarget(name: "APITests", dependencies: ["API", "Engine", "Store", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["fetchq", "API", "Store", "TestSupport"]),
     ]
 )

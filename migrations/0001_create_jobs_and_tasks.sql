@@ -25,16 +25,17 @@ CREATE TABLE tasks (
     -- The request to perform.
     url              TEXT    NOT NULL,
     host             TEXT    NOT NULL,
-    method           TEXT    NOT NULL,
+    method           TEXT    NOT NULL
+                     CHECK (method IN ('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS')),
     headers          TEXT    NOT NULL DEFAULT '{}',
     body             BLOB,
-    timeout_ms       INTEGER NOT NULL,
+    timeout_ms       INTEGER NOT NULL CHECK (timeout_ms > 0),
     -- Scheduling.
     state            TEXT    NOT NULL DEFAULT 'queued'
                      CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'canceled')),
     priority         INTEGER NOT NULL DEFAULT 0,
     attempts         INTEGER NOT NULL DEFAULT 0,
-    max_attempts     INTEGER NOT NULL DEFAULT 1,
+    max_attempts     INTEGER NOT NULL DEFAULT 1 CHECK (max_attempts >= 1),
     next_attempt_at  INTEGER NOT NULL,
     lease_expires_at INTEGER,
     created_at       INTEGER NOT NULL,

@@ -326,7 +326,7 @@ public final class Store: Sendable {
             guard
                 let jobSeq = try db.queryOne("SELECT seq FROM jobs WHERE id = ?", [.text(id.rawValue)], { $0.int64(0) })
             else { return nil }
-            let filter = state == nil ? "" : "AND t.state = ?3"
+            let filter = state == nil ? "" : "AND t.state = ?4"
             var values: [SQLValue] = [.integer(jobSeq), .integer(after), .int(limit + 1)]
             if let state { values.append(.text(state.rawValue)) }
             let records = try db.query(
@@ -403,7 +403,7 @@ private enum TaskRow {
         guard let state = TaskState(rawValue: row.string(6)) else {
             throw StoreError(.sqlite, "unknown task state \(row.string(6))")
         }
-        let attempted = !row.isNull(20) || !row.isNull(21)
+        let attempted = !row.isNull(16) || !row.isNull(20) || !row.isNull(21)
         let outcome =
             attempted
             ? Outcome(

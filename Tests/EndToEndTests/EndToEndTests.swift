@@ -1,0 +1,197 @@
+import API
+import Foundation
+import Store
+import TestSupport
+import Testing
+
+@Suite(.serialized) struct EndToEndTests {
+    /// What one kind of task in the mixed batch should end as.
+    struct Expectation {
+        let path: String
+        let count: Int
+        let extra: String
+        let check: @Sendable (JSONValue) -> Bool
+    }
+
+    @Test func aMixedBatchEndsWithEveryTaskFinalEvenWhenAWorkerIsKilled() async throws {
+        let target = try TargetServer()
+        defer { Task { await target.stop() } }
+        let base = target.baseURL
+        let kinds: [Expectation] = [
+            // Slow tasks first, so that many are in flight when a worker is killed.
+            Expectation(
+                path: "/slow/400", count: 60, extra: "",
+                check: { (json: JSONValue) -> Bool in
+                    json.at("state")?.stringValue == "succeeded" && json.at("outcome.status_code")?.intValue == 200
+                }),
+            Expectation(
+                path: "/ok/", count: 300, extra: "",
+                check: { (json: JSONValue) -> Bool in
+                    let bytes: Int = json.at("outcome.body_bytes")?.intValue ?? 0
+                    return json.at("state")?.stringValue == "succeeded" && bytes > 3
+                }),
+            Expectation(
+                path: "/status/404", count: 60, extra: "",
+                check: { (json: JSONValue) -> Bool in
+                    json.at("state")?.stringValue == "failed" && json.at("outcome.status_code")?.intValue == 404
+                }),
+            Expectation(
+                path: "/status/500", count: 40, extra: #","max_attempts":1"#,
+                check: { (json: JSONValue) -> Bool in
+                    let status: Int? = json.at("outcome.status_code")?.intValue
+                    let error: String? = json.at("outcome.error")?.stringValue
+                    return json.at("state")?.stringValue == "failed" && (status == 500 || error == "worker_lost")
+                }),
+            Expectation(
+                path: "/redirect/3", count: 20, extra: "",
+                check: { (json: JSONValue) -> Bool in
+                    json.at("state")?.stringValue == "succeeded" && json.at("outcome.body_bytes")?.intValue == 7
+                }),
+            Expectation(
+                path: "/redirect/9", count: 10, extra: "",
+                check: { (json: JSONValue) -> Bool in
+                    json.at("state")?.stringValue == "failed"
+                        && json.at("outcome.error")?.stringValue == "too_many_redirects"
+                }),
+            Expectation(
+                path: "/bytes/10000", count: 20, extra: "",
+                check: { (json: JSONValue) -> Bool in
+                    let truncated: Bool = json.at("outcome.body_truncated") == .bool(true)
+                    return json.at("state")?.stringValue == "succeeded"
+                        && json.at("outcome.body_bytes")?.intValue == 4_096
+                        && truncated
+                }),
+        ]
+        var tasks: [String] = []
+        var expected: [Expectation] = []
+        for kind in kinds {
+            for index in 0..<kind.count {
+                let url = kind.path == "/ok/" ? "\(base)/ok/\(index)" : base + kind.path
+                tasks.append(#"{"url":"\#(url)"\#(kind.extra)}"#)
+                expected.append(kind)
+            }
+        }
+        #expect(tasks.count >= 500)
+
+        try await withRunningService(arguments: [
+            "--processes", "2", "--concurrency", "32", "--max-body-bytes", "4096", "--retry-base-ms", "10",
+        ]) { service, _ in
+            let submitted = try await TestClient.post(
+                "\(service.baseURL)/v1/jobs", json: #"{"tasks":[\#(tasks.joined(separator: ","))],"timeout_ms":10000}"#)
+            #expect(submitted.status == 201)
+            let jobID = try #require(submitted.json?["id"]?.stringValue)
+            let taskIDs: [String] = (submitted.json?["task_ids"]?.arrayValue ?? []).compactMap { $0.stringValue }
+            #expect(taskIDs.count == tasks.count)
+
+            // Kill one worker while slow tasks are in flight.
+            let inFlight = try await eventually {
+                try await jobCount(service, jobID, "counts.running") > 10
+            }
+            #expect(inFlight)
+            let victim = try #require(service.workerPIDs.first)
+            kill(victim, SIGKILL)
+
+            let completed = try await eventually(timeout: .seconds(120)) {
+                try await TestClient.get("\(service.baseURL)/v1/jobs/\(jobID)").json?["state"]?.stringValue
+                    == "completed"
+            }
+            #expect(completed, "job did not complete; log:\n\(service.log)")
+            let job = try await TestClient.get("\(service.baseURL)/v1/jobs/\(jobID)").json
+            #expect(job?.at("counts.running")?.intValue == 0)
+            #expect(job?.at("counts.queued")?.intValue == 0)
+            #expect(service.log.contains("worker died; restarting it"))
+            #expect(service.workerPIDs.count >= 3, "a replacement worker was started")
+
+            var mismatches: [String] = []
+            for (index, id) in taskIDs.enumerated() {
+                let task = try await TestClient.get("\(service.baseURL)/v1/tasks/\(id)")
+                guard let json = task.json, expected[index].check(json) else {
+                    mismatches.append("\(expected[index].path): \(task.text)")
+                    continue
+                }
+            }
+            #expect(mismatches.isEmpty, "\(mismatches.count) tasks ended wrong, first: \(mismatches.first ?? "")")
+
+            // Bodies are readable with their original content type.
+            let body = try await TestClient.get("\(service.baseURL)/v1/tasks/\(taskIDs[60])/body")
+            #expect(body.status == 200)
+            #expect(body.text == "ok 0")
+            #expect(body.headers["content-type"] == "text/plain")
+        }
+    }
+
+    @Test func tasksLeftRunningByAKilledServiceFinishAfterRestart() async throws {
+        let target = try TargetServer()
+        defer { Task { await target.stop() } }
+        try await withTemporaryDirectory { directory in
+            let database = directory.appending(path: "fetchq.db")
+            let first = try await ServiceProcess.start(database: database, arguments: ["--processes", "1"])
+            let tasks = (0..<40).map { #"{"url":"\#(target.baseURL)/slow/2000?n=\#($0)"}"# }
+            let submitted = try await TestClient.post(
+                "\(first.baseURL)/v1/jobs", json: #"{"tasks":[\#(tasks.joined(separator: ","))]}"#)
+            let jobID = try #require(submitted.json?["id"]?.stringValue)
+            let allRunning = try await eventually { try await jobCount(first, jobID, "counts.running") == 40 }
+            #expect(allRunning)
+            first.signal(SIGKILL)
+            _ = await first.waitForExit()
+
+            let second = try await ServiceProcess.start(database: database, arguments: ["--processes", "1"])
+            defer { Task { await second.terminate() } }
+            #expect(second.log.contains("returned tasks left running by an earlier run"))
+            let completed = try await eventually(timeout: .seconds(60)) {
+                try await jobCount(second, jobID, "counts.succeeded") == 40
+            }
+            #expect(completed, "log:\n\(second.log)")
+        }
+    }
+
+    @Test func sigtermStopsCleanlyAndLeavesNothingRunning() async throws {
+        let target = try TargetServer()
+        defer { Task { await target.stop() } }
+        try await withTemporaryDirectory { directory in
+            let database = directory.appending(path: "fetchq.db")
+            let service = try await ServiceProcess.start(
+                database: database, arguments: ["--processes", "1", "--shutdown-grace-ms", "500"])
+            let tasks = (0..<20).map { #"{"url":"\#(target.baseURL)/slow/5000?n=\#($0)"}"# }
+            let submitted = try await TestClient.post(
+                "\(service.baseURL)/v1/jobs", json: #"{"tasks":[\#(tasks.joined(separator: ","))]}"#)
+            let jobID = try #require(submitted.json?["id"]?.stringValue)
+            let allRunning = try await eventually { try await jobCount(service, jobID, "counts.running") == 20 }
+            #expect(allRunning)
+            service.signal(SIGTERM)
+            let code = await service.waitForExit(timeout: .seconds(10))
+            #expect(code == 0, "log:\n\(service.log)")
+            let store = try Store(path: database.path, logger: .quiet)
+            let id = try #require(JobID(jobID))
+            let job = try #require(try store.job(id))
+            #expect(job.counts.running == 0)
+            #expect(job.counts.queued == 20)
+        }
+    }
+
+    @Test func migrateAppliesOnceThenReportsUpToDate() async throws {
+        try await withTemporaryDirectory { directory in
+            let database = directory.appending(path: "fetchq.db").path
+            func migrate() throws -> String {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: try FetchqBinary.path)
+                process.arguments = ["migrate", "--db", database]
+                let pipe = Pipe()
+                process.standardOutput = pipe
+                process.standardError = FileHandle.nullDevice
+                try process.run()
+                process.waitUntilExit()
+                return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            }
+            let first = try migrate()
+            let second = try migrate()
+            #expect(first.contains("applied 1"))
+            #expect(second.contains("up to date"))
+        }
+    }
+}
+
+/// A number in the job's JSON, such as `counts.running`; -1 when absent.
+func jobCount(_ service: ServiceProcess, _ jobID: String, _ path: String) async throws -> Int {
+    try await TestClient.get("\(service.baseURL)/v1/jobs/\(jobID)").json?.at(path)?.intValue ?? -1
+}

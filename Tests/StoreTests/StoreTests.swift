@@ -1,0 +1,211 @@
+import Foundation
+import Store
+import TestSupport
+import Testing
+
+@Suite struct MigrationTests {
+    @Test func migrationsApplyOnceAndAreRecorded() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appending(path: "m.db").path
+            let first = try Store.migrate(path: path, logger: .quiet)
+            #expect(first == Store.knownMigrations)
+            let second = try Store.migrate(path: path, logger: .quiet)
+            #expect(second.isEmpty)
+            // Opening a store on a migrated database applies nothing and works.
+            let store = try Store(path: path, logger: .quiet)
+            #expect(try store.totals() == StateCounts())
+        }
+    }
+
+    @Test func newDatabaseIsReadableByItsOwnerOnly() async throws {
+        try await withTestStore { _, path in
+            let attributes = try FileManager.default.attributesOfItem(atPath: path.path)
+            let permissions = (attributes[.posixPermissions] as? NSNumber)?.intValue
+            #expect(permissions == 0o600)
+        }
+    }
+}
+
+@Suite struct SubmitTests {
+    @Test func submitStoresEveryTaskQueuedInOrder() async throws {
+        try await withTestStore { store, _ in
+            let job = NewJob(tasks: (0..<250).map { sampleTask("http://example.test/\($0)") }, timeoutMillis: 5_000)
+            let submitted = try await store.submit(job, now: 1_000)
+            #expect(submitted.taskIDs.count == 250)
+            #expect(submitted.taskIDs.map(\.rawValue) == submitted.taskIDs.map(\.rawValue).sorted())
+            let record = try #require(try store.job(submitted.id))
+            #expect(record.counts.queued == 250)
+            #expect(record.state == .pending)
+            let page = try #require(try store.tasks(of: submitted.id, state: nil, cursor: nil, limit: 1_000))
+            #expect(page.tasks.map(\.request.url) == (0..<250).map { "http://example.test/\($0)" })
+            #expect(page.nextCursor == nil)
+        }
+    }
+
+    @Test func aBatchWithOneInvalidTaskStoresNothing() async throws {
+        try await withTestStore { store, _ in
+            var tasks = (0..<100).map { sampleTask("http://example.test/\($0)") }
+            tasks[73].timeoutMillis = 0  // violates the schema's CHECK, deep inside the batch
+            await #expect(throws: StoreError.self) {
+                try await store.submit(NewJob(tasks: tasks, timeoutMillis: 5_000), now: 1_000)
+            }
+            #expect(try store.totals().total == 0)
+            let claimed = try await store.claim(limit: 1_000, now: 2_000, leaseMarginMillis: 0)
+            #expect(claimed.isEmpty)
+        }
+    }
+
+    @Test func pagesWalkEveryTaskOnceWithCursors() async throws {
+        try await withTestStore { store, _ in
+            let submitted = try await store.submit(
+                NewJob(tasks: (0..<25).map { sampleTask("http://example.test/\($0)") }, timeoutMillis: 1_000), now: 1)
+            var seen: [TaskID] = []
+            var cursor: String?
+            repeat {
+                let page = try #require(try store.tasks(of: submitted.id, state: .queued, cursor: cursor, limit: 10))
+                seen += page.tasks.map(\.id)
+                cursor = page.nextCursor
+            } while cursor != nil
+            #expect(seen == submitted.taskIDs)
+            #expect(throws: StoreError.self) {
+                try store.tasks(of: submitted.id, state: nil, cursor: "not-a-cursor", limit: 10)
+            }
+        }
+    }
+}
+
+@Suite struct TransitionTests {
+    @Test func claimTakesHigherPriorityFirstThenSubmitOrder() async throws {
+        try await withTestStore { store, _ in
+            var tasks = (0..<5).map { sampleTask("http://example.test/\($0)") }
+            tasks[3].priority = 10
+            _ = try await store.submit(NewJob(tasks: tasks, timeoutMillis: 1_000), now: 1)
+            let claimed = try await store.claim(limit: 3, now: 2, leaseMarginMillis: 0)
+            #expect(
+                claimed.map(\.request.url).sorted() == [
+                    "http://example.test/0", "http://example.test/1", "http://example.test/3",
+                ])
+            #expect(claimed.allSatisfy { $0.attempt == 1 })
+        }
+    }
+
+    @Test func succeededAndFailedAreFinalAndCounted() async throws {
+        try await withTestStore { store, _ in
+            let submitted = try await store.submit(
+                NewJob(tasks: [sampleTask("http://a.test/"), sampleTask("http://b.test/")], timeoutMillis: 1_000),
+                now: 1)
+            let claimed = try await store.claim(limit: 2, now: 2, leaseMarginMillis: 0)
+            #expect(try store.job(submitted.id)?.counts.running == 2)
+            let recorded = try await store.record([
+                result(claimed[0], status: 200, .succeeded, body: "hello"),
+                result(claimed[1], status: 404, .failed, body: "nope"),
+            ])
+            #expect(recorded == [true, true])
+            let job = try #require(try store.job(submitted.id))
+            #expect(job.state == .completed)
+            #expect(job.counts.succeeded == 1 && job.counts.failed == 1)
+            #expect(job.finishedAt != nil)
+            let task = try #require(try store.task(claimed[0].id))
+            #expect(task.state == .succeeded)
+            #expect(task.outcome?.statusCode == 200)
+            guard case .body(let body, let truncated) = try store.body(of: claimed[0].id) else {
+                Issue.record("no body stored")
+                return
+            }
+            #expect(body.bytes == Array("hello".utf8))
+            #expect(!truncated)
+        }
+    }
+
+    @Test func retryReturnsTheTaskToTheQueueUntilItIsDue() async throws {
+        try await withTestStore { store, _ in
+            _ = try await store.submit(
+                NewJob(tasks: [sampleTask("http://a.test/", attempts: 3)], timeoutMillis: 1_000), now: 1)
+            let first = try await store.claim(limit: 1, now: 2, leaseMarginMillis: 0)
+            _ = try await store.record([result(first[0], status: 503, .retry(at: 500), body: "busy")])
+            let task = try #require(try store.task(first[0].id))
+            #expect(task.state == .queued)
+            #expect(task.nextAttemptAt == 500)
+            #expect(try await store.claim(limit: 1, now: 499, leaseMarginMillis: 0).isEmpty)
+            let second = try await store.claim(limit: 1, now: 500, leaseMarginMillis: 0)
+            #expect(second.first?.attempt == 2)
+        }
+    }
+
+    @Test func aStaleResultIsIgnored() async throws {
+        try await withTestStore { store, _ in
+            _ = try await store.submit(
+                NewJob(tasks: [sampleTask("http://a.test/", attempts: 3)], timeoutMillis: 1_000), now: 1)
+            let first = try await store.claim(limit: 1, now: 2, leaseMarginMillis: 0)
+            // The lease runs out; the task is rescued and handed out again.
+            #expect(try await store.rescueExpired(now: 10_000, reason: "test") == 1)
+            let second = try await store.claim(limit: 1, now: 10_001, leaseMarginMillis: 0)
+            #expect(second.first?.attempt == 2)
+            // The first attempt's late answer must not overwrite the second attempt.
+            #expect(try await store.record([result(first[0], status: 500, .failed, body: "late")]) == [false])
+            #expect(try store.task(first[0].id)?.state == .running)
+            #expect(try await store.record([result(second[0], status: 200, .succeeded, body: "ok")]) == [true])
+            #expect(try store.task(first[0].id)?.state == .succeeded)
+        }
+    }
+
+    @Test func requeueAfterAWorkerDiedCountsTheAttempt() async throws {
+        try await withTestStore { store, _ in
+            _ = try await store.submit(
+                NewJob(
+                    tasks: [sampleTask("http://a.test/", attempts: 2), sampleTask("http://b.test/", attempts: 1)],
+                    timeoutMillis: 1_000), now: 1)
+            let claimed = try await store.claim(limit: 2, now: 2, leaseMarginMillis: 0)
+            let leases = claimed.map { (seq: $0.seq, attempt: $0.attempt) }
+            try await store.requeue(leases, countAttempt: true, error: "worker_lost", message: "died", now: 3)
+            #expect(try store.task(claimed[0].id)?.state == .queued)
+            let lastChance = try #require(try store.task(claimed[1].id))
+            #expect(lastChance.state == .failed)
+            #expect(lastChance.outcome?.error == "worker_lost")
+        }
+    }
+
+    @Test func requeueOnShutdownGivesTheAttemptBack() async throws {
+        try await withTestStore { store, _ in
+            _ = try await store.submit(
+                NewJob(tasks: [sampleTask("http://a.test/", attempts: 1)], timeoutMillis: 1_000), now: 1)
+            let claimed = try await store.claim(limit: 1, now: 2, leaseMarginMillis: 0)
+            try await store.requeue(
+                claimed.map { (seq: $0.seq, attempt: $0.attempt) }, countAttempt: false, error: "shutdown",
+                message: "stopping", now: 3)
+            let task = try #require(try store.task(claimed[0].id))
+            #expect(task.state == .queued)
+            #expect(task.attempts == 0)
+        }
+    }
+
+    @Test func cancelStopsQueuedAndRunningButLeavesFinalTasks() async throws {
+        try await withTestStore { store, _ in
+            let submitted = try await store.submit(
+                NewJob(tasks: (0..<3).map { sampleTask("http://a.test/\($0)") }, timeoutMillis: 1_000), now: 1)
+            let claimed = try await store.claim(limit: 2, now: 2, leaseMarginMillis: 0)
+            _ = try await store.record([result(claimed[0], status: 200, .succeeded, body: "")])
+            let cancellation = try #require(try await store.cancel(job: submitted.id, now: 3))
+            #expect(cancellation.canceled == 2)
+            #expect(cancellation.running == [claimed[1].seq])
+            let job = try #require(try store.job(submitted.id))
+            #expect(job.counts.succeeded == 1 && job.counts.canceled == 2)
+            #expect(job.state == .completed)
+            // The running attempt's result arrives after the cancel: ignored.
+            #expect(try await store.record([result(claimed[1], status: 200, .succeeded, body: "")]) == [false])
+        }
+    }
+}
+
+func sampleTask(_ url: String, attempts: Int = 1) -> NewTask {
+    NewTask(
+        request: FetchRequest(url: url), host: URL(string: url)?.host ?? "", timeoutMillis: 1_000,
+        maxAttempts: attempts)
+}
+
+func result(_ task: ClaimedTask, status: Int, _ disposition: Disposition, body: String) -> AttemptResult {
+    AttemptResult(
+        seq: task.seq, attempt: task.attempt,
+        outcome: Outcome(statusCode: status, headers: ["content-type": "text/plain"], bodyBytes: body.utf8.count),
+        disposition: disposition, body: StoredBody(contentType: "text/plain", bytes: Array(body.utf8)), finishedAt: 4)
+}

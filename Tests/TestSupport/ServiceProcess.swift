@@ -1,0 +1,134 @@
+import Foundation
+import Synchronization
+
+/// The `fetchq` binary built next to the tests.
+public enum FetchqBinary {
+    public static var path: String {
+        get throws {
+            let running = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
+            let candidate = URL(fileURLWithPath: running).deletingLastPathComponent().appending(path: "fetchq").path
+            guard FileManager.default.isExecutableFile(atPath: candidate) else {
+                throw ServiceProcessError("no fetchq binary at \(candidate); run `swift build` first")
+            }
+            return candidate
+        }
+    }
+}
+
+public struct ServiceProcessError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Text a child process writes, collected by a reader thread.
+final class LogBuffer: Sendable {
+    private let text = Mutex("")
+
+    var contents: String { text.withLock { $0 } }
+
+    func append(_ more: String) { text.withLock { $0 += more } }
+
+    /// Reads `handle` on a thread of its own until end of file.
+    func collect(from handle: FileHandle) {
+        Thread {
+            while true {
+                let data = handle.availableData
+                if data.isEmpty { break }
+                self.append(String(decoding: data, as: UTF8.self))
+            }
+        }.start()
+    }
+}
+
+/// A real `fetchq serve` child process on an ephemeral port, with its log captured.
+public final class ServiceProcess: Sendable {
+    /// `@unchecked Sendable` box: after launch, `Process` is only asked for its state.
+    private struct Handle: @unchecked Sendable { let process: Process }
+    private let handle: Handle
+    private let output: LogBuffer
+    public let port: Int
+
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    public var pid: Int32 { handle.process.processIdentifier }
+    public var log: String { output.contents }
+
+    private init(handle: Handle, output: LogBuffer, port: Int) {
+        self.handle = handle
+        self.output = output
+        self.port = port
+    }
+
+    /// Starts `fetchq serve --port 0 --db DATABASE ARGUMENTS…` and waits until it listens.
+    public static func start(database: URL, arguments: [String] = []) async throws -> ServiceProcess {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try FetchqBinary.path)
+        process.arguments = ["serve", "--port", "0", "--db", database.path] + arguments
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = pipe
+        let output = LogBuffer()
+        try process.run()
+        output.collect(from: pipe.fileHandleForReading)
+        var port: Int?
+        _ = await eventually(timeout: .seconds(60)) {
+            port = Self.port(in: output.contents)
+            return port != nil || !process.isRunning
+        }
+        guard let port else {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            throw ServiceProcessError("fetchq serve did not start listening; log:\n\(output.contents)")
+        }
+        return ServiceProcess(handle: Handle(process: process), output: output, port: port)
+    }
+
+    private static func port(in log: String) -> Int? {
+        guard let line = log.split(separator: "\n").first(where: { $0.contains("listening") }),
+            let range = line.range(of: "http.port=")
+        else { return nil }
+        return Int(line[range.upperBound...].prefix { $0.isNumber })
+    }
+
+    /// PIDs of the worker processes the log says were started, in order.
+    public var workerPIDs: [Int32] {
+        log.split(separator: "\n").filter { $0.contains("worker started") }.compactMap { line in
+            guard let range = line.range(of: "worker.pid=") else { return nil }
+            return Int32(line[range.upperBound...].prefix { $0.isNumber })
+        }
+    }
+
+    public func signal(_ signal: Int32) { kill(pid, signal) }
+
+    /// Waits for the process to end; answers its exit code, or nil if it still runs at the deadline.
+    public func waitForExit(timeout: Duration = .seconds(30)) async -> Int32? {
+        let ended = await eventually(timeout: timeout) { !handle.process.isRunning }
+        guard ended else { return nil }
+        handle.process.waitUntilExit()
+        return handle.process.terminationStatus
+    }
+
+    /// Ends the process for good (test clean-up).
+    public func terminate() async {
+        if handle.process.isRunning {
+            kill(pid, SIGKILL)
+            _ = await waitForExit(timeout: .seconds(10))
+        }
+    }
+}
+
+/// Runs `body` with a running service on a fresh database, stopping it afterwards.
+public func withRunningService<T>(
+    arguments: [String] = [], _ body: (ServiceProcess, URL) async throws -> T
+) async throws -> T {
+    try await withTemporaryDirectory { directory in
+        let database = directory.appending(path: "fetchq.db")
+        let service = try await ServiceProcess.start(database: database, arguments: arguments)
+        do {
+            let result = try await body(service, database)
+            await service.terminate()
+            return result
+        } catch {
+            await service.terminate()
+            throw error
+        }
+    }
+}

@@ -1,0 +1,107 @@
+import API
+import Foundation
+import Logging
+import Synchronization
+
+/// A real HTTP server on 127.0.0.1 (an ephemeral port) that plays the sites fetchq fetches from.
+/// Its behaviour is chosen by the path:
+///
+/// - `/ok/NAME` → 200 with body `ok NAME`, content type `text/plain`
+/// - `/status/CODE` → that status
+/// - `/slow/MS` → 200 after MS milliseconds
+/// - `/bytes/N` → 200 with N bytes of `x`
+/// - `/redirect/N` → 302 to `/redirect/N-1`; `/redirect/0` → 200
+/// - `/flaky/KEY/K` → 500 for the first K requests of KEY, then 200
+/// - `/echo` → 200 with the request's method, headers and body as JSON
+///
+/// It counts requests per path and the 2xx answers it gave per path.
+public final class TargetServer: Sendable {
+    private let server: HTTPServer
+    private let tally = Tally()
+
+    private struct Counters {
+        var requests: [String: Int] = [:]
+        var succeeded: [String: Int] = [:]
+        var inFlight = 0
+        var maxInFlight = 0
+    }
+
+    private final class Tally: Sendable {
+        let counters = Mutex(Counters())
+    }
+
+    public var port: Int { server.port }
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    public init() throws {
+        let tally = self.tally
+        server = try HTTPServer(
+            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0, threads: 2, connectionLimit: 4_096),
+            logger: .quiet
+        ) { request in
+            .later {
+                tally.counters.withLock {
+                    $0.requests[request.path, default: 0] += 1
+                    $0.inFlight += 1
+                    $0.maxInFlight = max($0.maxInFlight, $0.inFlight)
+                }
+                let response = await TargetServer.respond(to: request, tally: tally)
+                tally.counters.withLock {
+                    $0.inFlight -= 1
+                    if (200..<300).contains(response.status) { $0.succeeded[request.path, default: 0] += 1 }
+                }
+                return response
+            }
+        }
+    }
+
+    public func stop() async { await server.stop(grace: .seconds(1)) }
+
+    /// Requests received for `path`.
+    public func requests(_ path: String) -> Int { tally.counters.withLock { $0.requests[path] ?? 0 } }
+
+    /// Paths that were answered with a 2xx at least once.
+    public var pathsAnsweredWithSuccess: Set<String> { tally.counters.withLock { Set($0.succeeded.keys) } }
+
+    /// The most requests it was serving at one time.
+    public var maxInFlight: Int { tally.counters.withLock { $0.maxInFlight } }
+
+    public var totalRequests: Int { tally.counters.withLock { $0.requests.values.reduce(0, +) } }
+
+    private static func respond(to request: HTTPRequest, tally: Tally) async -> HTTPResponse {
+        let parts = request.path.split(separator: "/").map(String.init)
+        let text = { (status: Int, body: String) in
+            HTTPResponse(status: status, headers: [("Content-Type", "text/plain")], body: Array(body.utf8))
+        }
+        switch (parts.first, parts.count) {
+        case ("ok", 2):
+            return text(200, "ok \(parts[1])")
+        case ("status", 2):
+            return text(Int(parts[1]) ?? 500, "status \(parts[1])")
+        case ("slow", 2):
+            try? await Task.sleep(for: .milliseconds(Int(parts[1]) ?? 0))
+            return text(200, "slow \(parts[1])")
+        case ("bytes", 2):
+            return HTTPResponse(
+                status: 200, headers: [("Content-Type", "application/octet-stream")],
+                body: [UInt8](repeating: UInt8(ascii: "x"), count: Int(parts[1]) ?? 0))
+        case ("redirect", 2):
+            let remaining = Int(parts[1]) ?? 0
+            guard remaining > 0 else { return text(200, "arrived") }
+            return HTTPResponse(status: 302, headers: [("Location", "/redirect/\(remaining - 1)")])
+        case ("flaky", 3):
+            let failures = Int(parts[2]) ?? 0
+            let seen = tally.counters.withLock { $0.requests[request.path] ?? 0 }
+            return seen <= failures ? text(500, "failing \(seen)") : text(200, "recovered")
+        case ("echo", 1):
+            let echo: JSONValue = .object([
+                ("method", .string(request.method)),
+                ("headers", .object(request.headers.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
+                ("body", .string(String(decoding: request.body, as: UTF8.self))),
+            ])
+            return HTTPResponse(status: 200, headers: [("Content-Type", "application/json")], body: echo.serialized)
+        default:
+            return text(404, "no such path")
+        }
+    }
+}

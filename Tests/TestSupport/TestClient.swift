@@ -1,0 +1,70 @@
+import API
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+
+/// A small HTTP client for tests, answering status, headers and the body parsed as JSON.
+public struct TestResponse: Sendable {
+    public let status: Int
+    public let headers: [String: String]
+    public let body: [UInt8]
+
+    public var json: JSONValue? { try? JSONParser.parse(body) }
+    public var text: String { String(decoding: body, as: UTF8.self) }
+}
+
+public enum TestClient {
+    public static func request(
+        _ method: String, _ url: String, json: String? = nil, body: [UInt8]? = nil,
+        headers: [(String, String)] = []
+    ) async throws -> TestResponse {
+        var request = HTTPClientRequest(url: url)
+        request.method = .init(rawValue: method)
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let json {
+            if !request.headers.contains(name: "content-type") {
+                request.headers.add(name: "content-type", value: "application/json")
+            }
+            request.body = .bytes(ByteBuffer(string: json))
+        } else if let body {
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        var collected = try await response.body.collect(upTo: 64 << 20)
+        var names: [String: String] = [:]
+        for header in response.headers { names[header.name.lowercased()] = header.value }
+        return TestResponse(
+            status: Int(response.status.code), headers: names,
+            body: collected.readBytes(length: collected.readableBytes) ?? [])
+    }
+
+    public static func get(_ url: String) async throws -> TestResponse { try await request("GET", url) }
+
+    public static func post(_ url: String, json: String) async throws -> TestResponse {
+        try await request("POST", url, json: json)
+    }
+}
+
+extension JSONValue {
+    /// The string at a member path such as `counts.succeeded`, for assertions.
+    public func at(_ path: String) -> JSONValue? {
+        var current: JSONValue? = self
+        for key in path.split(separator: ".") { current = current?[String(key)] }
+        return current
+    }
+
+    public var stringValue: String? {
+        if case .string(let text) = self { return text }
+        return nil
+    }
+
+    public var intValue: Int? {
+        if case .integer(let number) = self { return number }
+        return nil
+    }
+
+    public var arrayValue: [JSONValue]? {
+        if case .array(let elements) = self { return elements }
+        return nil
+    }
+}
