@@ -90,7 +90,13 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Store", "TestSupport", "fetchq"]),
+        .testTarget(
+            name: "EngineTests",
+            dependencies: [
+                "Engine", "Store", "TestSupport", "fetchq",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(name: "APITests", dependencies: ["API", "Engine", "Store", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["fetchq", "API", "Store", "TestSupport"]),
     ]

@@ -14,7 +14,8 @@ func fail(_ message: String) -> Never {
 func literal(_ text: String) -> String {
     var hashes = "#"
     while text.contains("\"" + hashes) { hashes += "#" }
-    return "\(hashes)\"\"\"\n\(text)\(text.hasSuffix("\n") ? "" : "\n")\"\"\"\(hashes)"
+    // A multi-line literal drops the line break before its closing delimiter, so add one.
+    return "\(hashes)\"\"\"\n\(text)\n\"\"\"\(hashes)"
 }
 
 let arguments = Array(CommandLine.arguments.dropFirst())

@@ -21,6 +21,8 @@ public struct EngineConfiguration: Sendable {
     /// The executable started as `executable worker …` (normally this binary).
     public var workerExecutable: String
     public var userAgent: String
+    /// Log level passed to worker processes.
+    public var workerLogLevel = "info"
 
     public init(
         processes: Int, concurrency: Int, maxBodyBytes: Int = 1 << 20, leaseMarginMillis: Int = 30_000,

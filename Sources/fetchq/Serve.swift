@@ -104,7 +104,7 @@ struct ServiceConfiguration {
             throw ValidationError("unknown log level \(levelText)")
         }
         logLevel = level
-        engine = EngineConfiguration(
+        var engine = EngineConfiguration(
             processes: try environment.resolve(serve.processes, "FETCHQ_PROCESSES", default: cores, in: 1...256),
             concurrency: try environment.resolve(serve.concurrency, "FETCHQ_CONCURRENCY", default: 64, in: 1...4096),
             maxBodyBytes: try environment.resolve(
@@ -118,6 +118,8 @@ struct ServiceConfiguration {
                     serve.retryMaxMs, "FETCHQ_RETRY_MAX_MS", default: 300_000, in: 1...86_400_000)),
             workerExecutable: executablePath(),
             userAgent: "fetchq/\(Fetchq.version)")
+        engine.workerLogLevel = level.rawValue
+        self.engine = engine
         api = FetchqAPI.Configuration(
             defaults: SubmissionDefaults(
                 timeoutMillis: try environment.resolve(

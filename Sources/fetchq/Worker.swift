@@ -10,6 +10,9 @@ struct Worker: AsyncParsableCommand {
     @Option(help: "Requests in flight at once.")
     var concurrency: Int = 64
 
+    @Option(help: "User-Agent sent when a task sets none.")
+    var userAgent: String = "fetchq/\(Fetchq.version)"
+
     @Option(help: "Log level.")
     var logLevel: String = "info"
 
@@ -17,7 +20,7 @@ struct Worker: AsyncParsableCommand {
         let logger = makeLogger(label: "fetchq.worker", level: Logger.Level(rawValue: logLevel) ?? .info)
         ignoreBrokenPipes()
         try await WorkerRuntime.run(
-            configuration: WorkerConfiguration(concurrency: concurrency, userAgent: "fetchq/\(Fetchq.version)"),
+            configuration: WorkerConfiguration(concurrency: concurrency, userAgent: userAgent),
             logger: logger)
     }
 }

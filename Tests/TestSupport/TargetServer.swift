@@ -63,6 +63,9 @@ public final class TargetServer: Sendable {
     /// Paths that were answered with a 2xx at least once.
     public var pathsAnsweredWithSuccess: Set<String> { tally.counters.withLock { Set($0.succeeded.keys) } }
 
+    /// Requests it is serving right now.
+    public var inFlight: Int { tally.counters.withLock { $0.inFlight } }
+
     /// The most requests it was serving at one time.
     public var maxInFlight: Int { tally.counters.withLock { $0.maxInFlight } }
 

@@ -16,7 +16,7 @@ public struct TestResponse: Sendable {
 public enum TestClient {
     public static func request(
         _ method: String, _ url: String, json: String? = nil, body: [UInt8]? = nil,
-        headers: [(String, String)] = []
+        headers: [(String, String)] = [], chunked: Bool = false
     ) async throws -> TestResponse {
         var request = HTTPClientRequest(url: url)
         request.method = .init(rawValue: method)
@@ -26,6 +26,15 @@ public enum TestClient {
                 request.headers.add(name: "content-type", value: "application/json")
             }
             request.body = .bytes(ByteBuffer(string: json))
+        } else if let body, chunked {
+            // Sent in pieces without a Content-Length, so the server learns the size only by reading.
+            let pieces = stride(from: 0, to: body.count, by: 1 << 20).map {
+                ByteBuffer(bytes: body[$0..<min($0 + (1 << 20), body.count)])
+            }
+            let (stream, continuation) = AsyncStream.makeStream(of: ByteBuffer.self)
+            for piece in pieces { continuation.yield(piece) }
+            continuation.finish()
+            request.body = .stream(stream, length: .unknown)
         } else if let body {
             request.body = .bytes(ByteBuffer(bytes: body))
         }

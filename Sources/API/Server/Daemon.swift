@@ -91,10 +91,12 @@ private let accessHandler: MHD_AccessHandlerCallback = {
         upload: uploadData, uploadSize: uploadSize, state: requestContext)
 }
 
-/// libmicrohttpd's end-of-request callback: release the request's state.
-private let requestCompleted: MHD_RequestCompletedCallback = { _, _, requestContext, _ in
-    guard let requestContext, let raw = requestContext.pointee else { return }
-    Unmanaged<RequestState>.fromOpaque(raw).release()
+/// libmicrohttpd's end-of-request callback: forget and release the request's state.
+private let requestCompleted: MHD_RequestCompletedCallback = { context, _, requestContext, _ in
+    guard let context, let requestContext, let raw = requestContext.pointee else { return }
+    let state = Unmanaged<RequestState>.fromOpaque(raw)
+    Unmanaged<ConnectionRegistry>.fromOpaque(context).takeUnretainedValue().forget(state.takeUnretainedValue())
+    state.release()
     requestContext.pointee = nil
 }
 
@@ -117,24 +119,29 @@ private struct SuspendedConnection: @unchecked Sendable {
     let pointer: OpaquePointer
 }
 
-/// Routes libmicrohttpd's calls to the handler and tracks suspended connections.
+/// Routes libmicrohttpd's calls to the handler and tracks suspended connections, so that every
+/// one is resumed exactly once, by its task or, at shutdown, by `resumeAll`.
 final class ConnectionRegistry: Sendable {
     private let handler: HTTPHandler
     private let maxRequestBytes: Int
     private let logger: Logger
-    private struct Suspensions {
-        var count = 0
-        var waiters: [CheckedContinuation<Void, Never>] = []
-        /// Set once a wait has timed out, so a waiter that registers late does not wait forever.
-        var gaveUp = false
+
+    /// A suspended request: its connection, and whether something has resumed it yet.
+    private struct Suspended {
+        let connection: SuspendedConnection
+        let state: RequestState
+        var resumed = false
     }
-    private let suspensions = Mutex(Suspensions())
+    private let suspended = Mutex<[ObjectIdentifier: Suspended]>([:])
 
     init(handler: @escaping HTTPHandler, maxRequestBytes: Int, logger: Logger) {
         self.handler = handler
         self.maxRequestBytes = maxRequestBytes
         self.logger = logger
     }
+
+    /// Requests suspended and not yet answered.
+    var suspendedCount: Int { suspended.withLock { $0.count } }
 
     fileprivate func access(
         connection: OpaquePointer, path: String, method: String, upload: UnsafePointer<CChar>?,
@@ -153,6 +160,7 @@ final class ConnectionRegistry: Sendable {
         }
         let state = Unmanaged<RequestState>.fromOpaque(raw).takeUnretainedValue()
         if let response = state.response.withLock({ $0.take() }) {
+            forget(state)
             return Self.queue(response, on: connection)
         }
         if uploadSize.pointee > 0 {
@@ -181,52 +189,49 @@ final class ConnectionRegistry: Sendable {
             return Self.queue(response, on: connection)
         case .later(let work):
             state.dispatched = true
-            suspensions.withLock { $0.count += 1 }
+            let key = ObjectIdentifier(state)
+            suspended.withLock {
+                $0[key] = Suspended(connection: SuspendedConnection(pointer: connection), state: state)
+            }
             MHD_suspend_connection(connection)
-            let suspended = SuspendedConnection(pointer: connection)
             Task {
                 let response = await work()
-                state.response.withLock { $0 = response }
-                MHD_resume_connection(suspended.pointer)
-                self.resumed()
+                self.resume(key, with: response)
             }
             return MHD_Result.YES
         }
     }
 
-    private func resumed() {
-        let waiters = suspensions.withLock { suspensions -> [CheckedContinuation<Void, Never>] in
-            suspensions.count -= 1
-            guard suspensions.count == 0 else { return [] }
-            defer { suspensions.waiters = [] }
-            return suspensions.waiters
+    /// Hands `response` to a suspended request and resumes it, unless something already did.
+    private func resume(_ key: ObjectIdentifier, with response: HTTPResponse) {
+        let connection = suspended.withLock { suspended -> SuspendedConnection? in
+            guard let entry = suspended[key], !entry.resumed else { return nil }
+            suspended[key]?.resumed = true
+            entry.state.response.withLock { $0 = response }
+            return entry.connection
         }
-        for waiter in waiters { waiter.resume() }
+        if let connection { MHD_resume_connection(connection.pointer) }
     }
 
-    /// Returns when no connection is suspended, or when `limit` has passed.
-    func waitForSuspended(upTo limit: Duration) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                await withCheckedContinuation { continuation in
-                    let idle = self.suspensions.withLock { suspensions -> Bool in
-                        if suspensions.count == 0 || suspensions.gaveUp { return true }
-                        suspensions.waiters.append(continuation)
-                        return false
-                    }
-                    if idle { continuation.resume() }
-                }
-            }
-            group.addTask { try? await Task.sleep(for: limit) }
-            await group.next()
-            group.cancelAll()
-            let parked = self.suspensions.withLock { suspensions in
-                suspensions.gaveUp = true
-                defer { suspensions.waiters = [] }
-                return suspensions.waiters
-            }
-            for waiter in parked { waiter.resume() }
+    /// At shutdown: answers every request still suspended with `response`.
+    func resumeAll(with response: HTTPResponse) {
+        for key in suspended.withLock({ Array($0.keys) }) { resume(key, with: response) }
+    }
+
+    /// The request was answered (or its connection closed): it is no longer suspended.
+    fileprivate func forget(_ state: RequestState) {
+        guard state.dispatched else { return }
+        _ = suspended.withLock { $0.removeValue(forKey: ObjectIdentifier(state)) }
+    }
+
+    /// Returns when no request is suspended, or answers false when `limit` passes first.
+    func waitUntilNoneSuspended(upTo limit: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while suspendedCount > 0 {
+            guard ContinuousClock.now < deadline else { return false }
+            try? await Task.sleep(for: .milliseconds(5))
         }
+        return true
     }
 
     private static func tooLarge(_ limit: Int) -> HTTPResponse {

@@ -42,20 +42,33 @@ public final class HTTPServer: Sendable {
     private let daemon: Daemon
     public let port: Int
     private let connections: ConnectionRegistry
+    private let logger: Logger
 
     /// Starts listening at once; `stop()` ends it.
     public init(configuration: HTTPServerConfiguration, logger: Logger, handler: @escaping HTTPHandler) throws {
         let connections = ConnectionRegistry(
             handler: handler, maxRequestBytes: configuration.maxRequestBytes, logger: logger)
         self.connections = connections
+        self.logger = logger
         self.daemon = try Daemon(configuration: configuration, registry: connections)
         self.port = daemon.port
     }
 
-    /// Stops accepting connections, lets suspended requests finish (up to `grace`), then stops.
+    /// Stops accepting connections, lets requests in progress finish (up to `grace`), answers
+    /// the rest with 503, then stops. libmicrohttpd must not be stopped with a suspended connection.
     public func stop(grace: Duration = .seconds(5)) async {
         daemon.quiesce()
-        await connections.waitForSuspended(upTo: grace)
+        if await connections.waitUntilNoneSuspended(upTo: grace) == false {
+            var unavailable = Problem(
+                status: 503, code: "shutting_down", title: "Service stopping",
+                detail: "The service stopped before this request finished; retry it.")
+            unavailable.extraHeaders = [("Retry-After", "5")]
+            connections.resumeAll(with: unavailable.response)
+            guard await connections.waitUntilNoneSuspended(upTo: .seconds(5)) else {
+                logger.error("connections stayed suspended; leaving the HTTP daemon running")
+                return
+            }
+        }
         daemon.stop()
     }
 }

@@ -209,7 +209,10 @@ struct Scheduler {
         do {
             let process = try WorkerProcess.launch(
                 executable: configuration.workerExecutable,
-                arguments: ["worker", "--concurrency", "\(configuration.concurrency)"],
+                arguments: [
+                    "worker", "--concurrency", "\(configuration.concurrency)", "--user-agent", configuration.userAgent,
+                    "--log-level", configuration.workerLogLevel,
+                ],
                 name: "fetchq-worker-\(slot)",
                 onReport: { report in inbox.post(.report(worker, report)) },
                 onExit: { termination, error in inbox.post(.exited(worker, termination, error.map { "\($0)" })) })

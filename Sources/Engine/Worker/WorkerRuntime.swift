@@ -30,6 +30,9 @@ public enum WorkerRuntime {
         clientConfiguration.connectionPool = .init(
             idleTimeout: .seconds(60),
             concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, configuration.concurrency))
+        // A refused connection is a result to record (and maybe retry with backoff), not
+        // something to retry silently until the connect timeout.
+        clientConfiguration.connectionPool.retryConnectionEstablishment = false
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: clientConfiguration)
         let fetcher = Fetcher(client: client, userAgent: configuration.userAgent)
         let writer = FrameWriter(descriptor: output)

@@ -1,0 +1,98 @@
+import API
+import Foundation
+import Store
+import TestSupport
+import Testing
+
+/// Keeps the Swift enums, the SQL schema and openapi.yaml saying the same thing.
+@Suite struct ContractTests {
+    let document: String
+    let schema: String
+
+    init() throws {
+        document = try String(contentsOf: packageRoot.appending(path: "openapi.yaml"), encoding: .utf8)
+        let migrations = packageRoot.appending(path: "migrations")
+        schema = try FileManager.default.contentsOfDirectory(atPath: migrations.path).sorted()
+            .map { try String(contentsOf: migrations.appending(path: $0), encoding: .utf8) }.joined()
+    }
+
+    /// The values of `enum:` in the named schema of openapi.yaml.
+    func enumValues(ofSchema name: String) -> [String] {
+        let lines = document.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard let start = lines.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == "\(name):" }) else {
+            return []
+        }
+        var values: [String] = []
+        var inEnum = false
+        for line in lines[(start + 1)...] {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.hasPrefix("enum:") {
+                inEnum = true
+                let inline = trimmed.dropFirst("enum:".count).trimmingCharacters(in: .whitespaces)
+                if inline.hasPrefix("[") {
+                    return inline.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).split(separator: ",")
+                        .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " \"'")) }
+                }
+                continue
+            }
+            if inEnum {
+                guard trimmed.hasPrefix("- ") else { break }
+                values.append(trimmed.dropFirst(2).trimmingCharacters(in: CharacterSet(charactersIn: " \"'")))
+            }
+        }
+        return values
+    }
+
+    @Test func taskStatesAreTheSameInSwiftSQLAndOpenAPI() throws {
+        let swift = TaskState.allCases.map(\.rawValue)
+        #expect(enumValues(ofSchema: "TaskState") == swift)
+        let check = try #require(schema.range(of: "CHECK (state IN ("))
+        let list = schema[check.upperBound...].prefix { $0 != ")" }
+        let sql = list.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " '")) }
+        #expect(sql == swift)
+    }
+
+    @Test func jobStatesAreTheSameInSwiftAndOpenAPI() {
+        #expect(enumValues(ofSchema: "JobState") == JobState.allCases.map(\.rawValue))
+    }
+
+    @Test func everyDocumentedOperationIsRoutedByTheServer() async throws {
+        // Each path and method in openapi.yaml, with a made-up id: the server must know the route
+        // (a 404 then names the resource, not the route) and accept the method (never 405).
+        let lines = document.split(separator: "\n").map(String.init)
+        var operations: [(String, String)] = []
+        var currentPath: String?
+        var inPaths = false
+        for line in lines {
+            if line == "paths:" {
+                inPaths = true
+                continue
+            }
+            if inPaths, !line.hasPrefix(" "), !line.isEmpty { inPaths = false }
+            guard inPaths else { continue }
+            if line.hasPrefix("  /"), line.hasSuffix(":") { currentPath = String(line.dropFirst(2).dropLast()) }
+            let method = line.trimmingCharacters(in: .whitespaces).dropLast()
+            if line.hasPrefix("    "), !line.hasPrefix("     "),
+                ["get:", "post:", "head:"].contains(line.trimmingCharacters(in: .whitespaces)),
+                let path = currentPath
+            {
+                operations.append((method.uppercased(), path))
+            }
+        }
+        #expect(operations.count >= 9)
+        try await withAPI { base, _ in
+            for (method, path) in operations {
+                let concrete = path.replacingOccurrences(
+                    of: #"\{[A-Za-z_]+\}"#, with: "01ARZ3NDEKTSV4RRFFQ69G5FAV", options: .regularExpression)
+                let response = try await TestClient.request(
+                    method, base + concrete, json: method == "POST" ? exampleJob : nil)
+                #expect(response.status != 405, "\(method) \(path)")
+                if response.status == 404, method != "HEAD" {
+                    let detail = response.json?["detail"]?.stringValue ?? ""
+                    let routeUnknown = detail.contains("route")
+                    #expect(!routeUnknown, "\(method) \(path): \(detail)")
+                }
+            }
+        }
+    }
+}
