@@ -1,4 +1,5 @@
--- fetchq schema, version 1: jobs, their tasks, and stored response bodies.
+-- fetchq schema, version 1: jobs, their tasks, their attempts, stored response bodies, and
+-- idempotency keys.
 -- Times are milliseconds since the Unix epoch (UTC). `seq` columns are internal row ids;
 -- users only ever see the `id` columns (ULIDs).
 
@@ -24,6 +25,7 @@ CREATE TABLE tasks (
     position         INTEGER NOT NULL,
     -- The request to perform.
     url              TEXT    NOT NULL,
+    -- Lower-cased host[:port] of the URL: the unit of per-host politeness.
     host             TEXT    NOT NULL,
     method           TEXT    NOT NULL
                      CHECK (method IN ('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS')),
@@ -36,6 +38,9 @@ CREATE TABLE tasks (
     priority         INTEGER NOT NULL DEFAULT 0,
     attempts         INTEGER NOT NULL DEFAULT 0,
     max_attempts     INTEGER NOT NULL DEFAULT 1 CHECK (max_attempts >= 1),
+    -- Backoff overrides of the job; NULL means the service's defaults.
+    retry_base_ms    INTEGER,
+    retry_max_ms     INTEGER,
     next_attempt_at  INTEGER NOT NULL,
     lease_expires_at INTEGER,
     created_at       INTEGER NOT NULL,
@@ -49,11 +54,14 @@ CREATE TABLE tasks (
     body_truncated   INTEGER NOT NULL DEFAULT 0,
     duration_ms      INTEGER,
     error            TEXT,
-    error_message    TEXT
+    error_message    TEXT,
+    -- Why a failed task failed: 'not_retryable' or 'attempts_exhausted'.
+    failure_reason   TEXT CHECK (failure_reason IN ('not_retryable', 'attempts_exhausted'))
 ) STRICT;
 
 -- "Next due task": queued tasks by priority (higher first), then in submit order.
-CREATE INDEX tasks_due ON tasks (priority DESC, seq, next_attempt_at) WHERE state = 'queued';
+-- Covers the host so that tasks of hosts at their limit are skipped without reading rows.
+CREATE INDEX tasks_due ON tasks (priority DESC, seq, next_attempt_at, host) WHERE state = 'queued';
 -- "Tasks of job X in state Y", paged by seq.
 CREATE INDEX tasks_job_state ON tasks (job_seq, state, seq);
 -- Leases to rescue.
@@ -65,6 +73,29 @@ CREATE TABLE task_bodies (
     content_type TEXT,
     body         BLOB NOT NULL
 ) STRICT;
+
+-- One row per finished attempt, shown as a task's attempts_log.
+CREATE TABLE task_attempts (
+    task_seq      INTEGER NOT NULL REFERENCES tasks (seq) ON DELETE CASCADE,
+    attempt       INTEGER NOT NULL,
+    started_at    INTEGER,
+    finished_at   INTEGER NOT NULL,
+    status_code   INTEGER,
+    duration_ms   INTEGER,
+    error         TEXT,
+    error_message TEXT,
+    PRIMARY KEY (task_seq, attempt)
+) STRICT, WITHOUT ROWID;
+
+-- Idempotency-Key of POST /v1/jobs: the request's hash and the answer given, kept at least 24 h.
+CREATE TABLE idempotency_keys (
+    key          TEXT    PRIMARY KEY,
+    request_hash TEXT    NOT NULL,
+    status       INTEGER NOT NULL,
+    response     BLOB    NOT NULL,
+    created_at   INTEGER NOT NULL
+) STRICT;
+CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
 
 -- Keeps jobs.n_* equal to the number of the job's tasks in each state, and stamps
 -- jobs.finished_at when the last task becomes final (cleared if one is queued again).

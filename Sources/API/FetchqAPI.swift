@@ -1,7 +1,9 @@
+import Crypto
 import Engine
 import Foundation
 import Logging
 import Store
+import Synchronization
 
 /// fetchq's HTTP API: routes each request to the store and the engine.
 ///
@@ -28,23 +30,28 @@ public struct FetchqAPI: Sendable {
     private let wake: @Sendable () -> Void
     /// Tells the engine to abort running tasks that were canceled.
     private let abort: @Sendable ([Int64]) -> Void
+    /// False once the service is shutting down: submissions are then refused with 503.
+    private let accepting: @Sendable () -> Bool
+    /// Idempotency keys of submissions being stored right now.
+    private let keysInProgress = KeysInProgress()
 
     public init(
         store: Store, configuration: Configuration, logger: Logger, wake: @escaping @Sendable () -> Void,
-        abort: @escaping @Sendable ([Int64]) -> Void
+        abort: @escaping @Sendable ([Int64]) -> Void, accepting: @escaping @Sendable () -> Bool = { true }
     ) {
         self.store = store
         self.configuration = configuration
         self.logger = logger
         self.wake = wake
         self.abort = abort
+        self.accepting = accepting
     }
 
     /// Wires the API to a running engine.
     public init(store: Store, engine: Engine, configuration: Configuration, logger: Logger) {
         self.init(
             store: store, configuration: configuration, logger: logger, wake: { engine.wake() },
-            abort: { engine.abort($0) })
+            abort: { engine.abort($0) }, accepting: { engine.isAcceptingWork })
     }
 
     public func handle(_ request: HTTPRequest) -> Reply {
@@ -91,6 +98,9 @@ public struct FetchqAPI: Sendable {
         case .taskCancel(let id):
             guard let taskID = TaskID(id) else { throw Problem.notFound("Task \(id)") }
             return cancel("Task \(id)") { try await $0.cancel(task: taskID, now: WallClock.nowMillis()) }
+        case .taskRetry(let id):
+            guard let taskID = TaskID(id) else { throw Problem.notFound("Task \(id)") }
+            return retry(taskID)
         }
     }
 
@@ -99,23 +109,82 @@ public struct FetchqAPI: Sendable {
     }
 
     private func submit(_ request: HTTPRequest) throws -> Reply {
+        guard accepting() else { throw Problem.shuttingDown }
         let contentType = request.headers["content-type"]
         guard let contentType, contentType.lowercased().hasPrefix("application/json") else {
             throw Problem.unsupportedMediaType(contentType)
         }
+        let key = request.headers["idempotency-key"]
+        if let key, key.isEmpty || key.utf8.count > 255 {
+            throw Problem.invalidField("Idempotency-Key", "`Idempotency-Key` must be 1 to 255 characters.")
+        }
+        let now = WallClock.nowMillis()
         let job = try SubmissionParser(limits: configuration.limits, defaults: configuration.defaults)
-            .parse(request.body)
+            .parse(request.body, now: now)
+        let idempotency = key.map { key in
+            Store.Idempotency(
+                key: key, requestHash: SHA256.hash(data: request.body).map { String(format: "%02x", $0) }.joined(),
+                status: 201, render: { Representation.submitted($0).serialized })
+        }
+        if let key {
+            guard keysInProgress.claim(key) else {
+                throw Problem(
+                    status: 409, code: "idempotency_key_in_use", title: "Request in progress",
+                    detail: "A request with this Idempotency-Key is being processed; retry later.",
+                    field: "Idempotency-Key")
+            }
+        }
+        let (store, logger, wake, keys) = (self.store, self.logger, self.wake, self.keysInProgress)
+        return .later {
+            defer { if let key { keys.release(key) } }
+            do {
+                switch try await store.submit(job, idempotency: idempotency, now: now) {
+                case .created(let submitted):
+                    wake()
+                    logger.info(
+                        "job submitted",
+                        metadata: ["job.id": "\(submitted.id)", "job.tasks": "\(submitted.taskIDs.count)"])
+                    return .json(
+                        201, Representation.submitted(submitted), headers: [("Location", "/v1/jobs/\(submitted.id)")])
+                case .replayed(let status, let body):
+                    let id = (try? JSONParser.parse(body))?["id"]?.stringValue ?? ""
+                    return HTTPResponse(
+                        status: status,
+                        headers: [
+                            ("Content-Type", "application/json"), ("Location", "/v1/jobs/\(id)"),
+                            ("Idempotent-Replayed", "true"),
+                        ], body: body)
+                case .keyReused:
+                    return Problem.invalidField(
+                        "Idempotency-Key", "This Idempotency-Key was used with a different request body."
+                    ).response
+                }
+            } catch {
+                logger.error("storing a job failed", metadata: ["error": "\(error)"])
+                return Problem.internalError.response
+            }
+        }
+    }
+
+    private func retry(_ id: TaskID) -> Reply {
         let (store, logger, wake) = (self.store, self.logger, self.wake)
         return .later {
             do {
-                let submitted = try await store.submit(job, now: WallClock.nowMillis())
-                wake()
-                logger.info(
-                    "job submitted", metadata: ["job.id": "\(submitted.id)", "job.tasks": "\(submitted.taskIDs.count)"])
-                return .json(
-                    201, Representation.submitted(submitted), headers: [("Location", "/v1/jobs/\(submitted.id)")])
+                switch try await store.retry(task: id, now: WallClock.nowMillis()) {
+                case nil:
+                    return Problem.notFound("Task \(id)").response
+                case false?:
+                    return Problem(
+                        status: 409, code: "not_retryable_state", title: "Task is not failed or canceled",
+                        detail: "Only a failed or canceled task can be retried.", field: nil
+                    ).response
+                case true?:
+                    wake()
+                    guard let task = try store.task(id) else { return Problem.notFound("Task \(id)").response }
+                    return .json(200, Representation.task(task))
+                }
             } catch {
-                logger.error("storing a job failed", metadata: ["error": "\(error)"])
+                logger.error("retry failed", metadata: ["error": "\(error)"])
                 return Problem.internalError.response
             }
         }
@@ -191,6 +260,7 @@ enum Route: Equatable {
     case task(String)
     case taskBody(String)
     case taskCancel(String)
+    case taskRetry(String)
 
     init?(_ segments: [String]) {
         switch (segments.count, segments.first, segments.dropFirst().first) {
@@ -203,6 +273,7 @@ enum Route: Equatable {
         case (3, "v1", "tasks"): self = .task(segments[2])
         case (4, "v1", "tasks") where segments[3] == "body": self = .taskBody(segments[2])
         case (4, "v1", "tasks") where segments[3] == "cancel": self = .taskCancel(segments[2])
+        case (4, "v1", "tasks") where segments[3] == "retry": self = .taskRetry(segments[2])
         default: return nil
         }
     }
@@ -210,8 +281,18 @@ enum Route: Equatable {
     /// The methods each route answers.
     var methods: [String] {
         switch self {
-        case .jobs, .jobCancel, .taskCancel: ["POST"]
+        case .jobs, .jobCancel, .taskCancel, .taskRetry: ["POST"]
         case .health, .openAPI, .job, .jobTasks, .task, .taskBody: ["GET", "HEAD"]
         }
     }
+}
+
+/// Idempotency keys whose submission is being stored, so a concurrent duplicate gets 409.
+final class KeysInProgress: Sendable {
+    private let keys = Mutex<Set<String>>([])
+
+    /// False when the key is already in progress.
+    func claim(_ key: String) -> Bool { keys.withLock { $0.insert(key).inserted } }
+
+    func release(_ key: String) { _ = keys.withLock { $0.remove(key) } }
 }

@@ -61,6 +61,14 @@ public struct Problem: Error, Sendable {
             field: "content-type")
     }
 
+    static var shuttingDown: Problem {
+        var problem = Problem(
+            status: 503, code: "shutting_down", title: "Service stopping",
+            detail: "The service is shutting down and takes no new jobs; retry shortly.")
+        problem.extraHeaders = [("Retry-After", "5")]
+        return problem
+    }
+
     static let internalError = Problem(
         status: 500, code: "internal_error", title: "Internal error",
         detail: "The service could not complete the request; it has been logged.")

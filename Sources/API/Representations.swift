@@ -38,12 +38,24 @@ enum Representation {
         ])
         return .object([
             ("id", .string(task.id.rawValue)), ("job_id", .string(task.jobID.rawValue)),
-            ("state", .string(task.state.rawValue)), ("request", request), ("priority", .integer(task.priority)),
+            ("state", .string(task.state.rawValue)),
+            ("failure_reason", .optional(task.failureReason?.rawValue)), ("request", request),
+            ("priority", .integer(task.priority)),
             ("attempts", .integer(task.attempts)), ("max_attempts", .integer(task.maxAttempts)),
             ("timeout_ms", .integer(task.timeoutMillis)), ("next_attempt_at", timestamp(task.nextAttemptAt)),
             ("created_at", timestamp(task.createdAt)), ("updated_at", timestamp(task.updatedAt)),
             ("started_at", timestamp(task.startedAt)), ("finished_at", timestamp(task.finishedAt)),
             ("outcome", task.outcome.map { outcome($0, taskID: task.id) } ?? .null),
+            ("attempts_log", .array(task.attemptsLog.map(attempt))),
+        ])
+    }
+
+    static func attempt(_ attempt: AttemptRecord) -> JSONValue {
+        .object([
+            ("attempt", .integer(attempt.attempt)), ("started_at", timestamp(attempt.startedAt)),
+            ("finished_at", timestamp(attempt.finishedAt)), ("status_code", .optional(attempt.statusCode)),
+            ("duration_ms", .optional(attempt.durationMillis)), ("error", .optional(attempt.error)),
+            ("error_message", .optional(attempt.errorMessage)),
         ])
     }
 

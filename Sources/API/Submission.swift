@@ -10,6 +10,9 @@ public struct SubmissionLimits: Sendable {
     public var maxTaskBodyBytes = 1 << 20
     public var maxTimeoutMillis = 600_000
     public var maxAttempts = 100
+    /// Longest delay before a task's first attempt (30 days).
+    public var maxDelayMillis = 30 * 24 * 3_600_000
+    public var maxRetryMillis = 86_400_000
 
     public init() {}
 }
@@ -34,15 +37,28 @@ struct SubmissionParser {
         "content-length", "transfer-encoding", "connection", "upgrade", "te", "trailer", "keep-alive",
         "proxy-connection",
     ]
-    static let jobFields: Set<String> = ["tasks", "timeout_ms", "max_attempts", "priority"]
-    static let taskFields: Set<String> = [
-        "url", "method", "headers", "body", "body_base64", "timeout_ms", "max_attempts", "priority",
+    static let jobFields: Set<String> = [
+        "tasks", "timeout_ms", "max_attempts", "priority", "not_before", "delay_ms", "retry_base_ms", "retry_max_ms",
     ]
+    static let taskFields: Set<String> = [
+        "url", "method", "headers", "body", "body_base64", "timeout_ms", "max_attempts", "priority", "not_before",
+        "delay_ms",
+    ]
+
+    /// What a job sets for all its tasks; each task may override the first four.
+    private struct JobSettings {
+        var timeout: Int
+        var attempts: Int
+        var priority: Int
+        var notBefore: Int64?
+        var retryBase: Int?
+        var retryMax: Int?
+    }
 
     let limits: SubmissionLimits
     let defaults: SubmissionDefaults
 
-    func parse(_ body: [UInt8]) throws(Problem) -> NewJob {
+    func parse(_ body: [UInt8], now: Int64) throws(Problem) -> NewJob {
         let document: JSONValue
         do {
             document = try JSONParser.parse(body)
@@ -67,21 +83,50 @@ struct SubmissionParser {
             throw Problem.invalidField(
                 "tasks", "A job holds at most \(limits.maxTasks) tasks; this one has \(taskValues.count).")
         }
-        let jobTimeout = timeout ?? defaults.timeoutMillis
+        let settings = JobSettings(
+            timeout: timeout ?? defaults.timeoutMillis, attempts: attempts ?? defaults.maxAttempts,
+            priority: priority ?? 0, notBefore: try start(document, at: "", now: now),
+            retryBase: try integer(document["retry_base_ms"], "retry_base_ms", in: 1...limits.maxRetryMillis),
+            retryMax: try integer(document["retry_max_ms"], "retry_max_ms", in: 1...limits.maxRetryMillis))
         var tasks: [NewTask] = []
         tasks.reserveCapacity(taskValues.count)
         for (index, value) in taskValues.enumerated() {
-            tasks.append(
-                try task(
-                    value, at: "tasks[\(index)]", timeout: jobTimeout, attempts: attempts ?? defaults.maxAttempts,
-                    priority: priority ?? 0))
+            tasks.append(try task(value, at: "tasks[\(index)]", settings, now: now))
         }
-        return NewJob(tasks: tasks, timeoutMillis: jobTimeout)
+        return NewJob(tasks: tasks, timeoutMillis: settings.timeout)
     }
 
-    private func task(
-        _ value: JSONValue, at path: String, timeout: Int, attempts: Int, priority: Int
-    ) throws(Problem) -> NewTask {
+    /// When a job or task may first run, from `not_before` (RFC 3339) or `delay_ms`; nil for now.
+    private func start(_ value: JSONValue, at prefix: String, now: Int64) throws(Problem) -> Int64? {
+        switch (value["not_before"], value["delay_ms"]) {
+        case (nil, nil), (.null?, nil), (nil, .null?):
+            return nil
+        case (let notBefore?, nil):
+            guard case .string(let text) = notBefore, let millis = Self.parseTimestamp(text) else {
+                throw Problem.invalidField(
+                    "\(prefix)not_before", "`not_before` must be an RFC 3339 time such as 2026-01-02T03:04:05Z.")
+            }
+            guard millis <= now + Int64(limits.maxDelayMillis) else {
+                throw Problem.invalidField("\(prefix)not_before", "`not_before` is more than 30 days ahead.")
+            }
+            return millis
+        case (nil, let delay?):
+            let millis = try integer(delay, "\(prefix)delay_ms", in: 0...limits.maxDelayMillis) ?? 0
+            return now + Int64(millis)
+        case (_?, _?):
+            throw Problem.invalidField("\(prefix)delay_ms", "Give `not_before` or `delay_ms`, not both.")
+        }
+    }
+
+    static func parseTimestamp(_ text: String) -> Int64? {
+        let withFraction = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        guard let date = (try? withFraction.parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text)) else {
+            return nil
+        }
+        return Int64((date.timeIntervalSince1970 * 1000).rounded())
+    }
+
+    private func task(_ value: JSONValue, at path: String, _ job: JobSettings, now: Int64) throws(Problem) -> NewTask {
         guard case .object(let members) = value else {
             throw Problem.invalidField(path, "Each task must be an object, not \(value.typeName).")
         }
@@ -103,10 +148,12 @@ struct SubmissionParser {
         return NewTask(
             request: FetchRequest(url: url, method: method, headers: headers, body: body), host: host,
             timeoutMillis: try integer(value["timeout_ms"], "\(path).timeout_ms", in: 1...limits.maxTimeoutMillis)
-                ?? timeout,
+                ?? job.timeout,
             maxAttempts: try integer(value["max_attempts"], "\(path).max_attempts", in: 1...limits.maxAttempts)
-                ?? attempts,
-            priority: try integer(value["priority"], "\(path).priority", in: -1_000_000...1_000_000) ?? priority)
+                ?? job.attempts,
+            priority: try integer(value["priority"], "\(path).priority", in: -1_000_000...1_000_000) ?? job.priority,
+            notBefore: try start(value, at: "\(path).", now: now) ?? job.notBefore, retryBaseMillis: job.retryBase,
+            retryMaxMillis: job.retryMax)
     }
 
     private static func refuseUnknown(
@@ -128,7 +175,8 @@ struct SubmissionParser {
         return number
     }
 
-    /// An absolute http(s) URL with a host; answers it and its lower-cased host.
+    /// An absolute http(s) URL with a host; answers it and its lower-cased `host[:port]`, the unit
+    /// of per-host limits.
     static func url(_ value: JSONValue, at field: String, limit: Int) throws(Problem) -> (String, String) {
         guard case .string(let text) = value else {
             throw Problem.invalidField(field, "`url` must be a string, not \(value.typeName).")
@@ -143,7 +191,7 @@ struct SubmissionParser {
         else {
             throw Problem.invalidField(field, "The URL must be an absolute http:// or https:// URL with a host.")
         }
-        return (text, host.lowercased())
+        return (text, host.lowercased() + (components.port.map { ":\($0)" } ?? ""))
     }
 
     private func headers(_ value: JSONValue?, at field: String) throws(Problem) -> [(String, String)] {

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Store
+import Synchronization
 
 /// Settings of the engine: the process × concurrency fan-out and the limits of each fetch.
 public struct EngineConfiguration: Sendable {
@@ -23,6 +24,10 @@ public struct EngineConfiguration: Sendable {
     public var userAgent: String
     /// Log level passed to worker processes.
     public var workerLogLevel = "info"
+    /// Requests in flight at once to one host (host[:port]), across all workers.
+    public var perHostConcurrency = 8
+    /// Least time between the starts of two requests to one host; 0 for none.
+    public var perHostIntervalMillis = 0
 
     public init(
         processes: Int, concurrency: Int, maxBodyBytes: Int = 1 << 20, leaseMarginMillis: Int = 30_000,
@@ -67,6 +72,7 @@ public final class Engine: Service, Sendable {
     private let configuration: EngineConfiguration
     private let logger: Logger
     private let inbox = EventInbox<EngineEvent>()
+    private let draining = Atomic(false)
 
     public init(store: Store, configuration: EngineConfiguration, logger: Logger) {
         self.store = store
@@ -76,6 +82,9 @@ public final class Engine: Service, Sendable {
 
     /// Tells the engine that new tasks may be due.
     public func wake() { inbox.post(.wake) }
+
+    /// False once shutdown has begun: new submissions are refused rather than left waiting.
+    public var isAcceptingWork: Bool { !draining.load(ordering: .relaxed) }
 
     /// Asks the workers running these tasks to abort them.
     public func abort(_ seqs: [Int64]) {
@@ -102,6 +111,7 @@ public final class Engine: Service, Sendable {
                 group.cancelAll()
             }
         } onGracefulShutdown: {
+            self.draining.store(true, ordering: .relaxed)
             self.inbox.post(.shutdown)
         }
     }

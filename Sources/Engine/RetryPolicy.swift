@@ -17,19 +17,31 @@ public struct RetryPolicy: Sendable {
         self.maxMillis = maxMillis
     }
 
+    /// The same policy with a job's own overrides applied.
+    public func overridden(baseMillis: Int?, maxMillis: Int?) -> RetryPolicy {
+        RetryPolicy(baseMillis: baseMillis ?? self.baseMillis, maxMillis: maxMillis ?? self.maxMillis)
+    }
+
     public func disposition(
         statusCode: Int?, failure: FetchFailure.Kind?, retryAfter: String?, attempt: Int, maxAttempts: Int,
         now: Int64, using random: inout some RandomNumberGenerator
     ) -> Disposition {
         if let statusCode, (200..<300).contains(statusCode) { return .succeeded }
         let retryable = statusCode.map(Self.retryableStatuses.contains) ?? (failure?.isRetryable ?? false)
-        guard retryable, attempt < maxAttempts else { return .failed }
-        if let retryAfter, let statusCode, statusCode == 429 || statusCode == 503,
-            let wait = Self.parseRetryAfter(retryAfter, now: now)
-        {
-            return .retry(at: now + Int64(min(wait, maxMillis)))
+        guard retryable else { return .failed(.notRetryable) }
+        guard attempt < maxAttempts else { return .failed(.attemptsExhausted) }
+        if let wait = retryAfterMillis(statusCode: statusCode, retryAfter: retryAfter, now: now) {
+            return .retry(at: now + Int64(wait))
         }
         return .retry(at: now + Int64(backoff(attempt: attempt, using: &random)))
+    }
+
+    /// The wait a 429 or 503 asks for with `Retry-After`, capped at `maxMillis`; nil otherwise.
+    public func retryAfterMillis(statusCode: Int?, retryAfter: String?, now: Int64) -> Int? {
+        guard let retryAfter, let statusCode, statusCode == 429 || statusCode == 503,
+            let wait = Self.parseRetryAfter(retryAfter, now: now)
+        else { return nil }
+        return min(wait, maxMillis)
     }
 
     /// Exponential backoff with full jitter: uniform in 0…min(max, base × 2^(attempt−1)).

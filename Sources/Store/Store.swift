@@ -43,62 +43,168 @@ public final class Store: Sendable {
 
     // MARK: - Writes
 
+    /// What `submit` did.
+    public enum SubmitOutcome: Sendable {
+        /// Stored; `response` is the answer recorded for its idempotency key, if any.
+        case created(SubmittedJob)
+        /// The idempotency key was seen before with the same request: the original answer.
+        case replayed(status: Int, body: [UInt8])
+        /// The idempotency key was seen before with a different request.
+        case keyReused
+    }
+
+    /// An `Idempotency-Key` with the hash of the request it came with, and how to render the
+    /// answer that a replay returns.
+    public struct Idempotency: Sendable {
+        public let key: String
+        public let requestHash: String
+        public let status: Int
+        public let render: @Sendable (SubmittedJob) -> [UInt8]
+
+        public init(
+            key: String, requestHash: String, status: Int, render: @escaping @Sendable (SubmittedJob) -> [UInt8]
+        ) {
+            self.key = key
+            self.requestHash = requestHash
+            self.status = status
+            self.render = render
+        }
+    }
+
+    /// How long idempotency keys are kept.
+    public static let idempotencyWindowMillis: Int64 = 24 * 60 * 60 * 1000
+
     /// Stores a job and all its tasks in one durable transaction: all of them, or none.
     public func submit(_ job: NewJob, now: Int64) async throws -> SubmittedJob {
+        guard case .created(let submitted) = try await submit(job, idempotency: nil, now: now) else {
+            throw StoreError(.conflict, "submit without a key cannot be a replay")
+        }
+        return submitted
+    }
+
+    /// Stores a job unless its idempotency key was already used: then answers the original
+    /// response (same request) or `keyReused` (a different one), storing nothing.
+    public func submit(_ job: NewJob, idempotency: Idempotency?, now: Int64) async throws -> SubmitOutcome {
         try await writer.perform { writer in
             try writer.db.transaction {
-                let jobID = writer.ids.next(millis: now)
-                let jobSeq = try writer.db.queryOne(
-                    """
-                    INSERT INTO jobs (id, task_count, timeout_ms, created_at, n_queued)
-                    VALUES (?, ?, ?, ?, ?) RETURNING seq
-                    """,
-                    [
-                        .text(jobID), .int(job.tasks.count), .int(job.timeoutMillis), .integer(now),
-                        .int(job.tasks.count),
-                    ]
-                ) { $0.int64(0) }
-                guard let jobSeq else { throw StoreError(.sqlite, "job insert returned no row") }
-                var taskIDs: [TaskID] = []
-                taskIDs.reserveCapacity(job.tasks.count)
-                for (position, task) in job.tasks.enumerated() {
-                    let taskID = writer.ids.next(millis: now)
+                if let idempotency {
+                    try writer.db.run(
+                        "DELETE FROM idempotency_keys WHERE created_at < ?",
+                        [.integer(now - Self.idempotencyWindowMillis)])
+                    let earlier = try writer.db.queryOne(
+                        "SELECT request_hash, status, response FROM idempotency_keys WHERE key = ?",
+                        [.text(idempotency.key)]
+                    ) { (hash: $0.string(0), status: $0.int(1), body: $0.bytes(2) ?? []) }
+                    if let earlier {
+                        return earlier.hash == idempotency.requestHash
+                            ? .replayed(status: earlier.status, body: earlier.body) : .keyReused
+                    }
+                }
+                let submitted = try Self.insert(job, now: now, writer: writer)
+                if let idempotency {
                     try writer.db.run(
                         """
-                        INSERT INTO tasks (id, job_seq, position, url, host, method, headers, body, timeout_ms,
-                                           priority, max_attempts, next_attempt_at, created_at, updated_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        INSERT INTO idempotency_keys (key, request_hash, status, response, created_at)
+                        VALUES (?, ?, ?, ?, ?)
                         """,
                         [
-                            .text(taskID), .integer(jobSeq), .int(position), .text(task.request.url), .text(task.host),
-                            .text(task.request.method), .text(HeaderCoding.encode(task.request.headers)),
-                            task.request.body.map { .blob($0) } ?? .null, .int(task.timeoutMillis),
-                            .int(task.priority), .int(task.maxAttempts), .integer(now), .integer(now), .integer(now),
-                        ]
-                    )
-                    taskIDs.append(TaskID(trusted: taskID))
+                            .text(idempotency.key), .text(idempotency.requestHash), .int(idempotency.status),
+                            .blob(idempotency.render(submitted)), .integer(now),
+                        ])
                 }
-                return SubmittedJob(id: JobID(trusted: jobID), taskIDs: taskIDs, createdAt: now)
+                return .created(submitted)
             }
         }
     }
 
+    private static func insert(_ job: NewJob, now: Int64, writer: WriterState) throws -> SubmittedJob {
+        let jobID = writer.ids.next(millis: now)
+        let jobSeq = try writer.db.queryOne(
+            """
+            INSERT INTO jobs (id, task_count, timeout_ms, created_at, n_queued)
+            VALUES (?, ?, ?, ?, ?) RETURNING seq
+            """,
+            [.text(jobID), .int(job.tasks.count), .int(job.timeoutMillis), .integer(now), .int(job.tasks.count)]
+        ) { $0.int64(0) }
+        guard let jobSeq else { throw StoreError(.sqlite, "job insert returned no row") }
+        var taskIDs: [TaskID] = []
+        taskIDs.reserveCapacity(job.tasks.count)
+        for (position, task) in job.tasks.enumerated() {
+            let taskID = writer.ids.next(millis: now)
+            try writer.db.run(
+                """
+                INSERT INTO tasks (id, job_seq, position, url, host, method, headers, body, timeout_ms,
+                                   priority, max_attempts, retry_base_ms, retry_max_ms, next_attempt_at,
+                                   created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [
+                    .text(taskID), .integer(jobSeq), .int(position), .text(task.request.url), .text(task.host),
+                    .text(task.request.method), .text(HeaderCoding.encode(task.request.headers)),
+                    task.request.body.map { .blob($0) } ?? .null, .int(task.timeoutMillis), .int(task.priority),
+                    .int(task.maxAttempts), .optional(task.retryBaseMillis), .optional(task.retryMaxMillis),
+                    .integer(task.notBefore ?? now), .integer(now), .integer(now),
+                ]
+            )
+            taskIDs.append(TaskID(trusted: taskID))
+        }
+        return SubmittedJob(id: JobID(trusted: jobID), taskIDs: taskIDs, createdAt: now)
+    }
+
+    /// How many more tasks each host may have in flight. Hosts not listed may have `defaultLimit`.
+    public struct HostAllowance: Sendable {
+        public var defaultLimit: Int
+        public var remaining: [String: Int]
+
+        public init(defaultLimit: Int = .max, remaining: [String: Int] = [:]) {
+            self.defaultLimit = defaultLimit
+            self.remaining = remaining
+        }
+    }
+
     /// Moves up to `limit` due tasks from `queued` to `running`, highest priority first, then in
-    /// submit order, and counts the attempt. Each lease runs out `leaseMarginMillis` after the
-    /// task's own timeout.
-    public func claim(limit: Int, now: Int64, leaseMarginMillis: Int) async throws -> [ClaimedTask] {
+    /// submit order, within each host's allowance, and counts the attempt. Each lease runs out
+    /// `leaseMarginMillis` after the task's own timeout. Hosts with no allowance left are skipped
+    /// in the index itself, so a host at its limit never holds back the tasks of others.
+    public func claim(
+        limit: Int, now: Int64, leaseMarginMillis: Int, hosts: HostAllowance = HostAllowance()
+    ) async throws -> [ClaimedTask] {
         guard limit > 0 else { return [] }
+        let blocked = hosts.remaining.filter { $0.value <= 0 }.map(\.key)
+        let blockedJSON = HeaderCoding.encodeStrings(blocked)
+        let window = hosts.remaining.isEmpty && hosts.defaultLimit >= limit ? limit : max(limit * 4, 256)
         return try await writer.perform { writer in
             try writer.db.transaction {
-                try writer.db.query(
+                let candidates = try writer.db.query(
+                    """
+                    SELECT seq, host FROM tasks
+                    WHERE state = 'queued' AND next_attempt_at <= ?1
+                      AND host NOT IN (SELECT value FROM json_each(?2))
+                    ORDER BY priority DESC, seq LIMIT ?3
+                    """,
+                    [.integer(now), .text(blockedJSON), .int(window)]
+                ) { (seq: $0.int64(0), host: $0.string(1)) }
+                var left = hosts.remaining
+                var chosen: [Int64] = []
+                for candidate in candidates where chosen.count < limit {
+                    let allowance = left[candidate.host] ?? hosts.defaultLimit
+                    guard allowance > 0 else { continue }
+                    left[candidate.host] = allowance - 1
+                    chosen.append(candidate.seq)
+                }
+                guard !chosen.isEmpty else { return [] }
+                return try writer.db.query(
                     """
                     UPDATE tasks SET state = 'running', attempts = attempts + 1, started_at = ?1, updated_at = ?1,
                                      lease_expires_at = ?1 + timeout_ms + ?2
-                    WHERE seq IN (SELECT seq FROM tasks WHERE state = 'queued' AND next_attempt_at <= ?1
-                                  ORDER BY priority DESC, seq LIMIT ?3)
-                    RETURNING seq, id, job_seq, host, url, method, headers, body, timeout_ms, attempts, max_attempts
+                    WHERE seq IN (SELECT value FROM json_each(?3))
+                    RETURNING seq, id, job_seq, host, url, method, headers, body, timeout_ms, attempts, max_attempts,
+                              retry_base_ms, retry_max_ms
                     """,
-                    [.integer(now), .int(leaseMarginMillis), .int(limit)]
+                    [
+                        .integer(now), .int(leaseMarginMillis),
+                        .text("[\(chosen.map(String.init).joined(separator: ","))]"),
+                    ]
                 ) { row in
                     ClaimedTask(
                         seq: row.int64(0), id: TaskID(trusted: row.string(1)), jobSeq: row.int64(2),
@@ -106,10 +212,33 @@ public final class Store: Sendable {
                         request: FetchRequest(
                             url: row.string(4), method: row.string(5), headers: HeaderCoding.decodePairs(row.string(6)),
                             body: row.bytes(7)),
-                        timeoutMillis: row.int(8), attempt: row.int(9), maxAttempts: row.int(10)
+                        timeoutMillis: row.int(8), attempt: row.int(9), maxAttempts: row.int(10),
+                        retryBaseMillis: row.optionalInt(11), retryMaxMillis: row.optionalInt(12)
                     )
                 }
                 .sorted { $0.seq < $1.seq }
+            }
+        }
+    }
+
+    /// Puts a `failed` or `canceled` task back to `queued` with fresh attempts. Nil when there is
+    /// no such task; false when it is in another state.
+    public func retry(task id: TaskID, now: Int64) async throws -> Bool? {
+        try await writer.perform { writer in
+            try writer.db.transaction {
+                guard
+                    let state = try writer.db.queryOne(
+                        "SELECT state FROM tasks WHERE id = ?", [.text(id.rawValue)], { $0.string(0) })
+                else { return nil }
+                guard state == TaskState.failed.rawValue || state == TaskState.canceled.rawValue else { return false }
+                try writer.db.run(
+                    """
+                    UPDATE tasks SET state = 'queued', attempts = 0, next_attempt_at = ?2, updated_at = ?2,
+                        finished_at = NULL, failure_reason = NULL
+                    WHERE id = ?1
+                    """,
+                    [.text(id.rawValue), .integer(now)])
+                return true
             }
         }
     }
@@ -123,29 +252,41 @@ public final class Store: Sendable {
             try writer.db.transaction {
                 try results.map { result in
                     let outcome = result.outcome
-                    let (state, nextAttempt, finished): (TaskState, Int64, Int64?) =
+                    let (state, nextAttempt, finished, reason): (TaskState, Int64, Int64?, FailureReason?) =
                         switch result.disposition {
-                        case .succeeded: (.succeeded, result.finishedAt, result.finishedAt)
-                        case .failed: (.failed, result.finishedAt, result.finishedAt)
-                        case .retry(let at): (.queued, at, nil)
+                        case .succeeded: (.succeeded, result.finishedAt, result.finishedAt, nil)
+                        case .failed(let reason): (.failed, result.finishedAt, result.finishedAt, reason)
+                        case .retry(let at): (.queued, at, nil, nil)
                         }
-                    let changed = try writer.db.run(
+                    let logged = try writer.db.run(
+                        """
+                        INSERT OR REPLACE INTO task_attempts
+                            (task_seq, attempt, started_at, finished_at, status_code, duration_ms, error, error_message)
+                        SELECT seq, attempts, started_at, ?3, ?4, ?5, ?6, ?7 FROM tasks
+                        WHERE seq = ?1 AND state = 'running' AND attempts = ?2
+                        """,
+                        [
+                            .integer(result.seq), .int(result.attempt), .integer(result.finishedAt),
+                            .optional(outcome.statusCode), .optional(outcome.durationMillis), .optional(outcome.error),
+                            .optional(outcome.errorMessage),
+                        ])
+                    guard logged == 1 else { return false }
+                    try writer.db.run(
                         """
                         UPDATE tasks SET state = ?, next_attempt_at = ?, finished_at = ?, updated_at = ?,
                             lease_expires_at = NULL, status_code = ?, response_headers = ?, body_bytes = ?,
-                            body_truncated = ?, duration_ms = ?, error = ?, error_message = ?
-                        WHERE seq = ? AND state = 'running' AND attempts = ?
+                            body_truncated = ?, duration_ms = ?, error = ?, error_message = ?, failure_reason = ?
+                        WHERE seq = ?
                         """,
                         [
                             .text(state.rawValue), .integer(nextAttempt), finished.map { .integer($0) } ?? .null,
                             .integer(result.finishedAt), .optional(outcome.statusCode),
                             .optional(outcome.headers.map(HeaderCoding.encode)), .optional(outcome.bodyBytes),
                             .int(outcome.bodyTruncated ? 1 : 0), .optional(outcome.durationMillis),
-                            .optional(outcome.error), .optional(outcome.errorMessage), .integer(result.seq),
-                            .int(result.attempt),
+                            .optional(outcome.error), .optional(outcome.errorMessage), .optional(reason?.rawValue),
+                            .integer(result.seq),
                         ]
                     )
-                    guard changed == 1 else { return false }
                     if let body = result.body {
                         try writer.db.run(
                             "INSERT OR REPLACE INTO task_bodies (task_seq, content_type, body) VALUES (?, ?, ?)",
@@ -189,9 +330,19 @@ public final class Store: Sendable {
         _ lease: Lease, countAttempt: Bool, error: String, message: String, now: Int64, in db: Database
     ) throws -> Int {
         if countAttempt {
+            try db.run(
+                """
+                INSERT OR REPLACE INTO task_attempts
+                    (task_seq, attempt, started_at, finished_at, duration_ms, error, error_message)
+                SELECT seq, attempts, started_at, ?3, ?3 - started_at, ?4, ?5 FROM tasks
+                WHERE seq = ?1 AND state = 'running' AND attempts = ?2
+                """,
+                [.integer(lease.seq), .int(lease.attempt), .integer(now), .text(error), .text(message)]
+            )
             return try db.run(
                 """
                 UPDATE tasks SET state = CASE WHEN attempts < max_attempts THEN 'queued' ELSE 'failed' END,
+                    failure_reason = CASE WHEN attempts < max_attempts THEN NULL ELSE 'attempts_exhausted' END,
                     finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE ?3 END,
                     next_attempt_at = ?3, updated_at = ?3, lease_expires_at = NULL,
                     status_code = NULL, body_bytes = NULL, response_headers = NULL, body_truncated = 0,
@@ -333,16 +484,52 @@ public final class Store: Sendable {
                 "\(TaskRow.select) WHERE t.job_seq = ?1 AND t.seq > ?2 \(filter) ORDER BY t.seq LIMIT ?3",
                 values, TaskRow.read
             )
-            let page = records.prefix(limit)
+            let page = Array(records.prefix(limit))
             let next = records.count > limit ? page.last.map { Cursor.encode($0.seq) } : nil
-            return TaskPage(tasks: page.map(\.record), nextCursor: next)
+            return TaskPage(tasks: try Self.withAttempts(page, db), nextCursor: next)
         }
     }
 
     /// A task with the outcome of its last attempt.
     public func task(_ id: TaskID) throws -> TaskRecord? {
         try readers.withReader { db in
-            try db.queryOne("\(TaskRow.select) WHERE t.id = ?", [.text(id.rawValue)], TaskRow.read)?.record
+            guard let found = try db.queryOne("\(TaskRow.select) WHERE t.id = ?", [.text(id.rawValue)], TaskRow.read)
+            else { return nil }
+            return try Self.withAttempts([found], db).first
+        }
+    }
+
+    /// How many of a task's most recent attempts a read shows.
+    public static let attemptsShown = 20
+
+    /// Fills in the attempts log of each task, in one query.
+    private static func withAttempts(_ tasks: [(seq: Int64, record: TaskRecord)], _ db: Database) throws -> [TaskRecord]
+    {
+        guard !tasks.isEmpty else { return [] }
+        let seqs = "[\(tasks.map { String($0.seq) }.joined(separator: ","))]"
+        var log: [Int64: [AttemptRecord]] = [:]
+        for (seq, attempt) in try db.query(
+            """
+            SELECT task_seq, attempt, started_at, finished_at, status_code, duration_ms, error, error_message
+            FROM task_attempts WHERE task_seq IN (SELECT value FROM json_each(?)) ORDER BY task_seq, attempt
+            """,
+            [.text(seqs)],
+            { row in
+                (
+                    row.int64(0),
+                    AttemptRecord(
+                        attempt: row.int(1), startedAt: row.isNull(2) ? nil : row.int64(2), finishedAt: row.int64(3),
+                        statusCode: row.optionalInt(4), durationMillis: row.optionalInt(5),
+                        error: row.optionalString(6), errorMessage: row.optionalString(7))
+                )
+            })
+        {
+            log[seq, default: []].append(attempt)
+        }
+        return tasks.map { task in
+            var record = task.record
+            record.attemptsLog = Array((log[task.seq] ?? []).suffix(attemptsShown))
+            return record
         }
     }
 
@@ -395,7 +582,7 @@ private enum TaskRow {
         SELECT t.id, j.id, t.url, t.method, t.headers, t.body, t.state, t.priority, t.attempts, t.max_attempts,
                t.timeout_ms, t.next_attempt_at, t.created_at, t.updated_at, t.started_at, t.finished_at,
                t.status_code, t.response_headers, t.body_bytes, t.body_truncated, t.duration_ms, t.error,
-               t.error_message, t.seq
+               t.error_message, t.seq, t.failure_reason
         FROM tasks t JOIN jobs j ON j.seq = t.job_seq
         """
 
@@ -416,11 +603,12 @@ private enum TaskRow {
             request: FetchRequest(
                 url: row.string(2), method: row.string(3), headers: HeaderCoding.decodePairs(row.string(4)),
                 body: row.bytes(5)),
-            state: state, priority: row.int(7), attempts: row.int(8), maxAttempts: row.int(9),
+            state: state, failureReason: row.optionalString(24).flatMap(FailureReason.init(rawValue:)),
+            priority: row.int(7), attempts: row.int(8), maxAttempts: row.int(9),
             timeoutMillis: row.int(10),
             nextAttemptAt: state == .queued ? row.int64(11) : nil, createdAt: row.int64(12), updatedAt: row.int64(13),
             startedAt: row.isNull(14) ? nil : row.int64(14), finishedAt: row.isNull(15) ? nil : row.int64(15),
-            outcome: outcome)
+            outcome: outcome, attemptsLog: [])
         return (row.int64(23), record)
     }
 }
@@ -450,6 +638,10 @@ enum HeaderCoding {
     static func encode(_ pairs: [(String, String)]) -> String {
         let array = pairs.map { [$0.0, $0.1] }
         return (try? JSONSerialization.data(withJSONObject: array)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+    }
+
+    static func encodeStrings(_ strings: [String]) -> String {
+        (try? JSONSerialization.data(withJSONObject: strings)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
     }
 
     static func encode(_ object: [String: String]) -> String {

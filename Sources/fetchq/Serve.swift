@@ -54,6 +54,17 @@ struct Serve: AsyncParsableCommand {
     )
     var shutdownGraceMs: Int?
 
+    @Option(
+        help:
+            "Requests in flight at once to one host[:port], across all workers. (env: FETCHQ_PER_HOST_CONCURRENCY, default: 8)"
+    )
+    var perHostConcurrency: Int?
+
+    @Option(
+        help:
+            "Least time between two requests to one host[:port], in ms. (env: FETCHQ_PER_HOST_INTERVAL_MS, default: 0)")
+    var perHostIntervalMs: Int?
+
     @Option(help: "HTTP server threads. (env: FETCHQ_HTTP_THREADS, default: 4)")
     var httpThreads: Int?
 
@@ -72,11 +83,13 @@ struct Serve: AsyncParsableCommand {
             configuration: configuration.http,
             api: FetchqAPI(store: store, engine: engine, configuration: configuration.api, logger: logger),
             logger: logger)
-        // Started in this order, stopped in reverse: the HTTP server first, the engine (which
-        // drains its workers and flushes results) after it; the store closes when both are done.
+        // Started in this order, stopped in reverse: the engine first (it stops taking work, lets
+        // fetches in flight finish, returns the rest to the queue and flushes every result) while
+        // the API still answers reads and refuses submissions with 503; then the HTTP server. The
+        // store closes when both are done.
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: engine), .init(service: api)],
+                services: [.init(service: api), .init(service: engine)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
@@ -119,6 +132,10 @@ struct ServiceConfiguration {
             workerExecutable: executablePath(),
             userAgent: "fetchq/\(Fetchq.version)")
         engine.workerLogLevel = level.rawValue
+        engine.perHostConcurrency = try environment.resolve(
+            serve.perHostConcurrency, "FETCHQ_PER_HOST_CONCURRENCY", default: 8, in: 1...100_000)
+        engine.perHostIntervalMillis = try environment.resolve(
+            serve.perHostIntervalMs, "FETCHQ_PER_HOST_INTERVAL_MS", default: 0, in: 0...3_600_000)
         self.engine = engine
         api = FetchqAPI.Configuration(
             defaults: SubmissionDefaults(

@@ -75,6 +75,7 @@ import Testing
 
         try await withRunningService(arguments: [
             "--processes", "2", "--concurrency", "32", "--max-body-bytes", "4096", "--retry-base-ms", "10",
+            "--per-host-concurrency", "64",
         ]) { service, _ in
             let submitted = try await TestClient.post(
                 "\(service.baseURL)/v1/jobs", json: #"{"tasks":[\#(tasks.joined(separator: ","))],"timeout_ms":10000}"#)
@@ -125,7 +126,8 @@ import Testing
         defer { Task { await target.stop() } }
         try await withTemporaryDirectory { directory in
             let database = directory.appending(path: "fetchq.db")
-            let first = try await ServiceProcess.start(database: database, arguments: ["--processes", "1"])
+            let first = try await ServiceProcess.start(
+                database: database, arguments: ["--processes", "1", "--per-host-concurrency", "64"])
             let tasks = (0..<40).map { #"{"url":"\#(target.baseURL)/slow/2000?n=\#($0)"}"# }
             let submitted = try await TestClient.post(
                 "\(first.baseURL)/v1/jobs", json: #"{"tasks":[\#(tasks.joined(separator: ","))]}"#)
@@ -135,7 +137,8 @@ import Testing
             first.signal(SIGKILL)
             _ = await first.waitForExit()
 
-            let second = try await ServiceProcess.start(database: database, arguments: ["--processes", "1"])
+            let second = try await ServiceProcess.start(
+                database: database, arguments: ["--processes", "1", "--per-host-concurrency", "64"])
             defer { Task { await second.terminate() } }
             let rescued = await eventually { second.log.contains("returned tasks left running by an earlier run") }
             #expect(rescued)
@@ -152,7 +155,8 @@ import Testing
         try await withTemporaryDirectory { directory in
             let database = directory.appending(path: "fetchq.db")
             let service = try await ServiceProcess.start(
-                database: database, arguments: ["--processes", "1", "--shutdown-grace-ms", "500"])
+                database: database,
+                arguments: ["--processes", "1", "--shutdown-grace-ms", "500", "--per-host-concurrency", "64"])
             let tasks = (0..<20).map { #"{"url":"\#(target.baseURL)/slow/5000?n=\#($0)"}"# }
             let submitted = try await TestClient.post(
                 "\(service.baseURL)/v1/jobs", json: #"{"tasks":[\#(tasks.joined(separator: ","))]}"#)

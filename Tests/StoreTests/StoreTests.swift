@@ -98,7 +98,7 @@ import Testing
             #expect(try store.job(submitted.id)?.counts.running == 2)
             let recorded = try await store.record([
                 result(claimed[0], status: 200, .succeeded, body: "hello"),
-                result(claimed[1], status: 404, .failed, body: "nope"),
+                result(claimed[1], status: 404, .failed(.notRetryable), body: "nope"),
             ])
             #expect(recorded == [true, true])
             let job = try #require(try store.job(submitted.id))
@@ -142,7 +142,9 @@ import Testing
             let second = try await store.claim(limit: 1, now: 10_001, leaseMarginMillis: 0)
             #expect(second.first?.attempt == 2)
             // The first attempt's late answer must not overwrite the second attempt.
-            #expect(try await store.record([result(first[0], status: 500, .failed, body: "late")]) == [false])
+            #expect(
+                try await store.record([result(first[0], status: 500, .failed(.notRetryable), body: "late")]) == [false]
+            )
             #expect(try store.task(first[0].id)?.state == .running)
             #expect(try await store.record([result(second[0], status: 200, .succeeded, body: "ok")]) == [true])
             #expect(try store.task(first[0].id)?.state == .succeeded)

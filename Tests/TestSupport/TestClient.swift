@@ -62,18 +62,4 @@ extension JSONValue {
         return current
     }
 
-    public var stringValue: String? {
-        if case .string(let text) = self { return text }
-        return nil
-    }
-
-    public var intValue: Int? {
-        if case .integer(let number) = self { return number }
-        return nil
-    }
-
-    public var arrayValue: [JSONValue]? {
-        if case .array(let elements) = self { return elements }
-        return nil
-    }
 }

@@ -29,6 +29,21 @@ public enum JSONValue: Sendable, Equatable {
         return members.last { $0.0 == key }?.1
     }
 
+    public var stringValue: String? {
+        if case .string(let text) = self { return text }
+        return nil
+    }
+
+    public var intValue: Int? {
+        if case .integer(let number) = self { return number }
+        return nil
+    }
+
+    public var arrayValue: [JSONValue]? {
+        if case .array(let elements) = self { return elements }
+        return nil
+    }
+
     /// A short name of the value's JSON type, for error messages.
     public var typeName: String {
         switch self {

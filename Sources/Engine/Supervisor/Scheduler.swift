@@ -32,6 +32,7 @@ struct Scheduler {
     private var lost: [LeaseKey] = []
     private var drainDeadline: ContinuousClock.Instant?
     private var random = SystemRandomNumberGenerator()
+    private var hosts: HostLimits
 
     init(store: Store, configuration: EngineConfiguration, inbox: EventInbox<EngineEvent>, logger: Logger) {
         self.store = store
@@ -39,6 +40,8 @@ struct Scheduler {
         self.inbox = inbox
         self.logger = logger
         self.slots = Array(repeating: Slot(), count: max(1, configuration.processes))
+        self.hosts = HostLimits(
+            concurrency: configuration.perHostConcurrency, intervalMillis: configuration.perHostIntervalMillis)
     }
 
     mutating func run() async throws {
@@ -72,6 +75,7 @@ struct Scheduler {
             guard let assignment = inFlight[result.lease], assignment.worker == worker else { return false }
             inFlight[result.lease] = nil
             slots[worker.slot].load -= 1
+            hosts.finished(assignment.task.host, now: WallClock.nowMillis())
             unrecorded.append(attemptResult(assignment, result))
             return true
         case .exited(let worker, let termination, let error):
@@ -108,9 +112,11 @@ struct Scheduler {
         let wanted = capacity
         guard wanted > 0 else { return }
         let claimed: [ClaimedTask]
+        let wallNow = WallClock.nowMillis()
         do {
             claimed = try await store.claim(
-                limit: wanted, now: WallClock.nowMillis(), leaseMarginMillis: configuration.leaseMarginMillis)
+                limit: wanted, now: wallNow, leaseMarginMillis: configuration.leaseMarginMillis,
+                hosts: hosts.allowance(now: wallNow))
         } catch {
             logger.error("claiming tasks failed", metadata: ["error": "\(error)"])
             return
@@ -123,6 +129,7 @@ struct Scheduler {
             let worker = WorkerRef(slot: slot, generation: slots[slot].generation)
             let lease = LeaseKey(seq: task.seq, attempt: task.attempt)
             slots[slot].load += 1
+            hosts.started(task.host, now: wallNow)
             inFlight[lease] = Assignment(worker: worker, task: task, dispatchedAt: now)
             let order = FetchOrder(
                 lease: lease, url: task.request.url, method: task.request.method,
@@ -155,9 +162,20 @@ struct Scheduler {
         }
         let responded = result.statusCode != nil
         let task = assignment.task
-        let disposition = configuration.retry.disposition(
+        let policy = configuration.retry.overridden(baseMillis: task.retryBaseMillis, maxMillis: task.retryMaxMillis)
+        let disposition = policy.disposition(
             statusCode: result.statusCode, failure: result.failure?.kind, retryAfter: headers["retry-after"],
             attempt: task.attempt, maxAttempts: task.maxAttempts, now: now, using: &random)
+        // A host that says "too many requests" gets a pause: its other tasks wait, other hosts go on.
+        if result.statusCode == 429 || result.statusCode == 503 {
+            let asked = policy.retryAfterMillis(
+                statusCode: result.statusCode, retryAfter: headers["retry-after"], now: now)
+            if let asked {
+                hosts.pause(task.host, until: now + Int64(asked))
+            } else if case .retry(let at) = disposition, result.statusCode == 429 {
+                hosts.pause(task.host, until: at)
+            }
+        }
         let outcome = Outcome(
             statusCode: result.statusCode, headers: responded ? headers : nil,
             bodyBytes: responded ? result.body.count : nil, bodyTruncated: result.bodyTruncated,
@@ -228,7 +246,10 @@ struct Scheduler {
 
     private mutating func workerExited(_ worker: WorkerRef, _ termination: Termination, _ error: String?) {
         let held = inFlight.filter { $0.value.worker == worker }.map(\.key)
-        for lease in held { inFlight[lease] = nil }
+        let now = WallClock.nowMillis()
+        for lease in held {
+            if let assignment = inFlight.removeValue(forKey: lease) { hosts.finished(assignment.task.host, now: now) }
+        }
         lost.append(contentsOf: held)
         slots[worker.slot].process = nil
         slots[worker.slot].load = 0
@@ -254,6 +275,7 @@ struct Scheduler {
     /// On every tick: restart workers whose pause is over; kill a worker that holds a task long
     /// past its timeout (it is stuck; its exit returns the task to the queue).
     private mutating func housekeeping() {
+        hosts.prune(now: WallClock.nowMillis())
         let now = ContinuousClock.now
         for slot in slots.indices where slots[slot].process == nil && drainDeadline == nil {
             if let restartAt = slots[slot].restartAt, restartAt <= now { launch(slot) }

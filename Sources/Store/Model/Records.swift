@@ -29,13 +29,24 @@ public struct NewTask: Sendable {
     public var timeoutMillis: Int
     public var maxAttempts: Int
     public var priority: Int
+    /// Not claimed before this time (ms since the epoch); nil means at once.
+    public var notBefore: Int64?
+    /// Backoff overrides; nil means the service's defaults.
+    public var retryBaseMillis: Int?
+    public var retryMaxMillis: Int?
 
-    public init(request: FetchRequest, host: String, timeoutMillis: Int, maxAttempts: Int = 1, priority: Int = 0) {
+    public init(
+        request: FetchRequest, host: String, timeoutMillis: Int, maxAttempts: Int = 1, priority: Int = 0,
+        notBefore: Int64? = nil, retryBaseMillis: Int? = nil, retryMaxMillis: Int? = nil
+    ) {
         self.request = request
         self.host = host
         self.timeoutMillis = timeoutMillis
         self.maxAttempts = maxAttempts
         self.priority = priority
+        self.notBefore = notBefore
+        self.retryBaseMillis = retryBaseMillis
+        self.retryMaxMillis = retryMaxMillis
     }
 }
 
@@ -118,12 +129,33 @@ public struct Outcome: Sendable, Equatable {
     }
 }
 
+/// Why a task ended `failed`.
+public enum FailureReason: String, Sendable, CaseIterable {
+    /// The answer or error was one that another attempt would not change.
+    case notRetryable = "not_retryable"
+    /// Every attempt failed.
+    case attemptsExhausted = "attempts_exhausted"
+}
+
+/// One finished attempt of a task.
+public struct AttemptRecord: Sendable, Equatable {
+    public let attempt: Int
+    public let startedAt: Int64?
+    public let finishedAt: Int64
+    public let statusCode: Int?
+    public let durationMillis: Int?
+    public let error: String?
+    public let errorMessage: String?
+}
+
 /// A task as read back, with the outcome of its last attempt.
 public struct TaskRecord: Sendable {
     public let id: TaskID
     public let jobID: JobID
     public let request: FetchRequest
     public let state: TaskState
+    /// Set when `state` is `failed`.
+    public let failureReason: FailureReason?
     public let priority: Int
     public let attempts: Int
     public let maxAttempts: Int
@@ -135,6 +167,8 @@ public struct TaskRecord: Sendable {
     public let finishedAt: Int64?
     /// Nil until the first attempt ends.
     public let outcome: Outcome?
+    /// The most recent attempts, oldest first (at most `Store.attemptsShown`).
+    public internal(set) var attemptsLog: [AttemptRecord]
 }
 
 /// A page of a job's tasks.
@@ -166,12 +200,14 @@ public struct ClaimedTask: Sendable {
     public let timeoutMillis: Int
     public let attempt: Int
     public let maxAttempts: Int
+    public let retryBaseMillis: Int?
+    public let retryMaxMillis: Int?
 }
 
 /// Where a finished attempt sends its task.
 public enum Disposition: Sendable, Equatable {
     case succeeded
-    case failed
+    case failed(FailureReason)
     /// Back to `queued`, due again at this time.
     case retry(at: Int64)
 }

@@ -1,0 +1,64 @@
+import Store
+
+/// Per-host politeness: how many requests each host has in flight, when it may next be sent one,
+/// and how long it asked to be left alone (a 429 or 503 with `Retry-After`). A plain value, owned
+/// by the scheduler and tested without I/O.
+struct HostLimits {
+    private struct Host {
+        var inFlight = 0
+        /// No new request to this host before this time (interval, or Retry-After pause).
+        var notBefore: Int64 = 0
+    }
+
+    let concurrency: Int
+    let intervalMillis: Int
+    private var hosts: [String: Host] = [:]
+
+    init(concurrency: Int, intervalMillis: Int) {
+        self.concurrency = concurrency
+        self.intervalMillis = intervalMillis
+    }
+
+    /// What each host may still take now, for `Store.claim`.
+    func allowance(now: Int64) -> Store.HostAllowance {
+        var remaining: [String: Int] = [:]
+        for (name, host) in hosts {
+            var left = now < host.notBefore ? 0 : concurrency - host.inFlight
+            if intervalMillis > 0 { left = min(left, 1) }
+            remaining[name] = max(0, left)
+        }
+        return Store.HostAllowance(
+            defaultLimit: intervalMillis > 0 ? min(1, concurrency) : concurrency, remaining: remaining)
+    }
+
+    mutating func started(_ host: String, now: Int64) {
+        var entry = hosts[host] ?? Host()
+        entry.inFlight += 1
+        if intervalMillis > 0 { entry.notBefore = max(entry.notBefore, now + Int64(intervalMillis)) }
+        hosts[host] = entry
+    }
+
+    mutating func finished(_ host: String, now: Int64) {
+        guard var entry = hosts[host] else { return }
+        entry.inFlight = max(0, entry.inFlight - 1)
+        if entry.inFlight == 0 && entry.notBefore <= now {
+            hosts[host] = nil
+        } else {
+            hosts[host] = entry
+        }
+    }
+
+    /// The host asked for a pause: nothing more is sent to it before `until`.
+    mutating func pause(_ host: String, until: Int64) {
+        var entry = hosts[host] ?? Host()
+        entry.notBefore = max(entry.notBefore, until)
+        hosts[host] = entry
+    }
+
+    /// Forgets hosts with nothing in flight whose pause is over.
+    mutating func prune(now: Int64) {
+        hosts = hosts.filter { $0.value.inFlight > 0 || $0.value.notBefore > now }
+    }
+
+    func inFlight(_ host: String) -> Int { hosts[host]?.inFlight ?? 0 }
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# `make bench`: install what the benchmark needs, build fetchq (release), run bench/bench.py.
+#
+#   bench/run.sh                 the full run; writes BENCHMARKS.md
+#   BENCH_QUICK=1 bench/run.sh   a smoke run (N=500, 1 run); writes bench/out/BENCHMARKS-quick.md
+#
+# Environment: BENCH_N, BENCH_RUNS, BENCH_SCALE_N, BENCH_QUICK, BENCH_SKIP, ... (see bench/bench.py);
+# BENCH_NO_BUILD=1 uses the release binary as it is instead of running `swift build` first.
+set -euo pipefail
+
+bench_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$bench_dir")"
+cd "$root"
+
+# System packages: nginx (the target) and wrk (the limit and the status reads), plus fetchq's
+# own build dependencies.
+need=()
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
+command -v pgrep >/dev/null 2>&1 || need+=(procps)
+if [ -x scripts/install-deps.sh ]; then
+    scripts/install-deps.sh "${need[@]}"
+elif [ ${#need[@]} -gt 0 ]; then
+    sudo_cmd=()
+    [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+    "${sudo_cmd[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+export PATH="$PATH:/usr/sbin:/sbin"
+
+# The Python peers' virtual environment.
+venv="$bench_dir/.venv"
+if [ ! -x "$venv/bin/python" ]; then
+    echo "creating $venv"
+    python3 -m venv "$venv"
+fi
+if ! "$venv/bin/python" -c 'import aiohttp, aiomultiprocess' >/dev/null 2>&1; then
+    echo "installing the Python peers' packages into $venv"
+    timeout 600 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$bench_dir/requirements.txt"
+fi
+
+# fetchq, release build (incremental: quick when up to date). Skipped when no fetchq phase runs.
+skip=",${BENCH_SKIP:-},"
+if [ -z "${BENCH_NO_BUILD:-}" ] && [ -z "${BENCH_FETCHQ:-}" ] &&
+    ! { [[ $skip == *,fetchq,* ]] && [[ $skip == *,status,* ]] && [[ $skip == *,scaling,* ]]; }; then
+    echo "building fetchq (release)"
+    swift build -c release --product fetchq
+fi
+
+exec "$venv/bin/python" "$bench_dir/bench.py" "$@"
