@@ -44,6 +44,7 @@ END = "<!-- bench:end -->"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE_FILE = "1k.txt"
 BATCH = 1000
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 
 def env_int(name, default):
@@ -177,7 +178,7 @@ class Nginx:
             with open(conf, "w") as f:
                 f.write(self.config(www))
             self.proc = spawn(
-                ["nginx", "-p", self.dir + "/", "-c", conf, "-e", os.path.join(self.dir, "error.log")],
+                [NGINX, "-p", self.dir + "/", "-c", conf, "-e", os.path.join(self.dir, "error.log")],
                 stdout=subprocess.DEVNULL,
                 stderr=open(os.path.join(self.dir, "stderr.log"), "ab"),
             )
@@ -640,7 +641,7 @@ def main():
     interrupted = False
     try:
         nginx.start()
-        results["versions"] = {"nginx": version_of(["nginx", "-v"]), "wrk": version_of(["wrk", "--version"])}
+        results["versions"] = {"nginx": version_of([NGINX, "-v"]), "wrk": version_of(["wrk", "--version"])}
         phases(nginx, workdir, results)
     except KeyboardInterrupt:
         interrupted = True
@@ -697,6 +698,8 @@ def phases(nginx, workdir, results):
         results[name] = stats(runs)
         if results[name] is not None:
             results[name]["failed"] = failed
+        if failed:
+            results["errors"].append(f"{name} peer: {failed} fetches failed")
 
     need_fetchq = not {"fetchq", "status", "scaling"} <= SKIP
     if not need_fetchq:
@@ -752,6 +755,8 @@ def phases(nginx, workdir, results):
             }
             results["fetchq"]["failed"] = sum(run["counts"].get("failed", 0) + run["counts"].get("canceled", 0) for run in main_runs)
             results["fetchq"]["succeeded_all"] = all(run["counts"].get("succeeded", 0) == N for run in main_runs)
+            if not results["fetchq"]["succeeded_all"]:
+                results["errors"].append("fetchq: not every task succeeded (see the counts above)")
         if status_runs:
             results["status"] = {
                 "rps": stats([s["rps"] for s in status_runs]),
@@ -759,6 +764,8 @@ def phases(nginx, workdir, results):
                 "p99_ms": stats([s["p99_ms"] for s in status_runs]),
                 "non2xx": sum(s["non2xx"] for s in status_runs),
             }
+            if results["status"]["non2xx"]:
+                results["errors"].append(f"status reads: {results['status']['non2xx']} non-2xx answers")
 
     if "scaling" not in SKIP:
         points = [("processes", p, {"processes": p}) for p in SCALE_PROCESSES]
@@ -789,6 +796,8 @@ def phases(nginx, workdir, results):
                     runs.append(res["e2e_rate"])
                     failed += res["counts"].get("failed", 0) + res["counts"].get("canceled", 0)
             scaling.append({"kind": kind, "value": value, "per_host": per_host, "e2e_rate": stats(runs), "failed": failed})
+            if failed:
+                results["errors"].append(f"scaling --{kind} {value}: {failed} tasks failed or were canceled")
         results["scaling"] = scaling
         if flags["per_host"]:
             results["notes"].append("Scaling runs lift `--per-host-concurrency` to processes × concurrency (at least 128).")

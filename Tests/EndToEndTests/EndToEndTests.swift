@@ -156,7 +156,7 @@ import Testing
             let database = directory.appending(path: "fetchq.db")
             let service = try await ServiceProcess.start(
                 database: database,
-                arguments: ["--processes", "1", "--shutdown-grace-ms", "500", "--per-host-concurrency", "64"])
+                arguments: ["--processes", "1", "--shutdown-grace-ms", "1500", "--per-host-concurrency", "64"])
             let tasks = (0..<20).map { #"{"url":"\#(target.baseURL)/slow/5000?n=\#($0)"}"# }
             let submitted = try await TestClient.post(
                 "\(service.baseURL)/v1/jobs", json: #"{"tasks":[\#(tasks.joined(separator: ","))]}"#)
@@ -164,6 +164,15 @@ import Testing
             let allRunning = try await eventually { try await jobCount(service, jobID, "counts.running") == 20 }
             #expect(allRunning)
             service.signal(SIGTERM)
+            // While it drains, reads still work and new jobs are refused with 503 and Retry-After.
+            var refusal: TestResponse?
+            let refused = await eventually(timeout: .seconds(5)) {
+                refusal = try? await TestClient.post(
+                    "\(service.baseURL)/v1/jobs", json: #"{"tasks":[{"url":"http://h/"}]}"#)
+                return refusal?.status == 503
+            }
+            #expect(refused)
+            #expect(refusal?.headers["retry-after"] != nil)
             let code = await service.waitForExit(timeout: .seconds(10))
             #expect(code == 0, "log:\n\(service.log)")
             let store = try Store(path: database.path, logger: .quiet)
@@ -171,6 +180,50 @@ import Testing
             let job = try #require(try store.job(id))
             #expect(job.counts.running == 0)
             #expect(job.counts.queued == 20)
+        }
+    }
+
+    @Test func nothingIsLostWhenAWorkerAndThenTheWholeServiceAreKilled() async throws {
+        let target = try TargetServer()
+        defer { Task { await target.stop() } }
+        let arguments = ["--processes", "2", "--concurrency", "64", "--per-host-concurrency", "256"]
+        try await withTemporaryDirectory { directory in
+            let database = directory.appending(path: "fetchq.db")
+            let first = try await ServiceProcess.start(database: database, arguments: arguments)
+            var jobIDs: [String] = []
+            for batch in 0..<2 {
+                let tasks = (0..<1_000).map { #"{"url":"\#(target.baseURL)/work/\#(batch * 1_000 + $0)/150"}"# }
+                let submitted = try await TestClient.post(
+                    "\(first.baseURL)/v1/jobs", json: #"{"tasks":[\#(tasks.joined(separator: ","))]}"#)
+                jobIDs.append(try #require(submitted.json?["id"]?.stringValue))
+            }
+            func succeeded(_ service: ServiceProcess) async throws -> Int {
+                var total = 0
+                for id in jobIDs { total += try await jobCount(service, id, "counts.succeeded") }
+                return total
+            }
+            // Fault 1: a worker dies mid-run, many requests in flight.
+            #expect(try await eventually { try await succeeded(first) >= 300 })
+            kill(try #require(first.workerPIDs.first), SIGKILL)
+            // Fault 2: the whole service dies mid-run.
+            #expect(try await eventually { try await succeeded(first) >= 900 })
+            first.signal(SIGKILL)
+            _ = await first.waitForExit()
+
+            let second = try await ServiceProcess.start(database: database, arguments: arguments)
+            defer { Task { await second.terminate() } }
+            let finished = try await eventually(timeout: .seconds(120)) {
+                var pending = 0
+                for id in jobIDs {
+                    pending += try await jobCount(second, id, "counts.queued") + jobCount(second, id, "counts.running")
+                }
+                return pending == 0
+            }
+            #expect(finished, "log:\n\(second.log)")
+            // Every task is final, and each one the target answered with a 2xx is `succeeded`.
+            let total = try await succeeded(second)
+            #expect(total == 2_000)
+            #expect(target.pathsAnsweredWithSuccess.count == total)
         }
     }
 

@@ -8,16 +8,15 @@ import Testing
 /// Runs a real engine (real `fetchq worker` processes) over a fresh store while `body` runs.
 func withEngine(
     processes: Int = 1, concurrency: Int = 8, retryBaseMillis: Int = 20, maxBodyBytes: Int = 1 << 20,
-    _ body: (Store, Engine) async throws -> Void
+    perHost: Int = 1_000, _ body: (Store, Engine) async throws -> Void
 ) async throws {
     try await withTestStore { store, _ in
-        let engine = Engine(
-            store: store,
-            configuration: EngineConfiguration(
-                processes: processes, concurrency: concurrency, maxBodyBytes: maxBodyBytes, tickMillis: 20,
-                shutdownGraceMillis: 1_000, retry: RetryPolicy(baseMillis: retryBaseMillis, maxMillis: 1_000),
-                workerExecutable: try FetchqBinary.path, userAgent: "fetchq-test"),
-            logger: .quiet)
+        var configuration = EngineConfiguration(
+            processes: processes, concurrency: concurrency, maxBodyBytes: maxBodyBytes, tickMillis: 20,
+            shutdownGraceMillis: 1_000, retry: RetryPolicy(baseMillis: retryBaseMillis, maxMillis: 5_000),
+            workerExecutable: try FetchqBinary.path, userAgent: "fetchq-test")
+        configuration.perHostConcurrency = perHost
+        let engine = Engine(store: store, configuration: configuration, logger: .quiet)
         let group = ServiceGroup(services: [engine], logger: .quiet)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
@@ -40,9 +39,10 @@ func submit(_ store: Store, _ engine: Engine, _ tasks: [NewTask]) async throws -
 }
 
 func task(_ url: String, attempts: Int = 3, timeout: Int = 5_000) -> NewTask {
-    NewTask(
-        request: FetchRequest(url: url), host: URL(string: url)?.host ?? "", timeoutMillis: timeout,
-        maxAttempts: attempts)
+    // The host key is host:port, as the API makes it.
+    let components = URLComponents(string: url)
+    let host = (components?.host ?? "") + (components?.port.map { ":\($0)" } ?? "")
+    return NewTask(request: FetchRequest(url: url), host: host, timeoutMillis: timeout, maxAttempts: attempts)
 }
 
 /// Waits until every task of the job is final.
@@ -155,5 +155,82 @@ func waitUntilCompleted(_ store: Store, _ job: SubmittedJob, timeout: Duration =
             #expect(try store.task(slow.taskIDs[0])?.state == .canceled)
         }
         await target.stop()
+    }
+}
+
+@Suite struct PolitenessTests {
+    @Test func retryAfterIsHonouredBeforeTheNextAttempt() async throws {
+        let target = try TargetServer()
+        // Backoff alone would wait at most 20 ms; only Retry-After explains a wait of a second.
+        try await withEngine(retryBaseMillis: 20) { store, engine in
+            let job = try await submit(store, engine, [task("\(target.baseURL)/ratelimit/r/1/1", attempts: 3)])
+            #expect(try await waitUntilCompleted(store, job))
+            let record = try #require(try store.task(job.taskIDs[0]))
+            #expect(record.state == .succeeded)
+            #expect(record.attemptsLog.count == 2)
+            let first = try #require(record.attemptsLog.first)
+            let second = try #require(record.attemptsLog.last?.startedAt)
+            #expect(first.statusCode == 429)
+            #expect(second - first.finishedAt >= 1_000)
+        }
+        await target.stop()
+    }
+
+    @Test func theTargetNeverSeesMoreThanThePerHostLimit() async throws {
+        let target = try TargetServer()
+        try await withEngine(processes: 2, concurrency: 16, perHost: 3) { store, engine in
+            let tasks = (0..<30).map { task("\(target.baseURL)/work/\($0)/100") }
+            let job = try await submit(store, engine, tasks)
+            #expect(try await waitUntilCompleted(store, job))
+            #expect(try store.job(job.id)?.counts.succeeded == 30)
+        }
+        #expect(target.maxInFlight == 3)
+        await target.stop()
+    }
+
+    @Test func aSlowHostDoesNotHoldBackAFastOne() async throws {
+        let slow = try TargetServer()
+        let fast = try TargetServer()
+        try await withEngine(processes: 1, concurrency: 8, perHost: 4) { store, engine in
+            // The slow host's tasks come first in the queue.
+            let slowJob = try await submit(store, engine, (0..<24).map { task("\(slow.baseURL)/work/\($0)/1000") })
+            let fastJob = try await submit(store, engine, (0..<24).map { task("\(fast.baseURL)/ok/\($0)") })
+            #expect(try await waitUntilCompleted(store, fastJob, timeout: .seconds(10)))
+            // Four slow requests at a time, a second each: most of the slow job is still to come.
+            let slowJobNow = try #require(try store.job(slowJob.id))
+            #expect(slowJobNow.state == .pending)
+            #expect(slowJobNow.counts.queued > 0)
+            #expect(try await waitUntilCompleted(store, slowJob, timeout: .seconds(30)))
+        }
+        #expect(slow.maxInFlight <= 4)
+        await slow.stop()
+        await fast.stop()
+    }
+
+    @Test func aRateLimitedHostPausesOnlyItself() async throws {
+        let limited = try TargetServer()
+        let other = try TargetServer()
+        // One request at a time per host, so the host's other tasks are still queued when it asks for a pause.
+        try await withEngine(processes: 1, concurrency: 8, retryBaseMillis: 20, perHost: 1) { store, engine in
+            // One request asks for a 3 s pause; the host's other tasks must wait for it.
+            let limitedJob = try await submit(
+                store, engine,
+                [task("\(limited.baseURL)/ratelimit/p/1/3", attempts: 3)]
+                    + (0..<5).map { task("\(limited.baseURL)/ok/later\($0)") })
+            #expect(try await eventually { limited.requests("/ratelimit/p/1/3") >= 1 })
+            let otherJob = try await submit(store, engine, (0..<10).map { task("\(other.baseURL)/ok/\($0)") })
+            #expect(try await waitUntilCompleted(store, otherJob, timeout: .seconds(10)))
+            #expect(try store.job(limitedJob.id)?.state == .pending)
+            #expect(try await waitUntilCompleted(store, limitedJob, timeout: .seconds(30)))
+            let record = try #require(try store.task(limitedJob.taskIDs[0]))
+            #expect(record.state == .succeeded)
+            let pausedAt = try #require(record.attemptsLog.first?.finishedAt)
+            for id in limitedJob.taskIDs.dropFirst() {
+                let started = try #require(try store.task(id)?.attemptsLog.first?.startedAt)
+                #expect(started >= pausedAt + 2_900, "a task of the paused host started during the pause")
+            }
+        }
+        await limited.stop()
+        await other.stop()
     }
 }

@@ -12,6 +12,8 @@ import Synchronization
 /// - `/bytes/N` → 200 with N bytes of `x`
 /// - `/redirect/N` → 302 to `/redirect/N-1`; `/redirect/0` → 200
 /// - `/flaky/KEY/K` → 500 for the first K requests of KEY, then 200
+/// - `/ratelimit/KEY/K/SECONDS` → 429 with `Retry-After: SECONDS` for the first K requests of KEY, then 200
+/// - `/work/ID/MS` → 200 after MS milliseconds (a distinct path per task, to count them)
 /// - `/echo` → 200 with the request's method, headers and body as JSON
 ///
 /// It counts requests per path and the 2xx answers it gave per path.
@@ -96,6 +98,16 @@ public final class TargetServer: Sendable {
             let failures = Int(parts[2]) ?? 0
             let seen = tally.counters.withLock { $0.requests[request.path] ?? 0 }
             return seen <= failures ? text(500, "failing \(seen)") : text(200, "recovered")
+        case ("ratelimit", 4):
+            let limited = Int(parts[2]) ?? 0
+            let seen = tally.counters.withLock { $0.requests[request.path] ?? 0 }
+            guard seen <= limited else { return text(200, "welcome back") }
+            var response = text(429, "slow down")
+            response.headers.append(("Retry-After", parts[3]))
+            return response
+        case ("work", 3):
+            try? await Task.sleep(for: .milliseconds(Int(parts[2]) ?? 0))
+            return text(200, "done \(parts[1])")
         case ("echo", 1):
             let echo: JSONValue = .object([
                 ("method", .string(request.method)),
