@@ -101,6 +101,20 @@ public struct FetchqAPI: Sendable {
         case .taskRetry(let id):
             guard let taskID = TaskID(id) else { throw Problem.notFound("Task \(id)") }
             return retry(taskID)
+        case .jobDeliveries(let id):
+            let limit = try pageLimit(request.query)
+            guard let jobID = JobID(id),
+                let page = try store.deliveries(of: jobID, cursor: request.query["cursor"], limit: limit)
+            else { throw Problem.notFound("Job \(id)") }
+            return .now(
+                .json(
+                    200,
+                    .object([
+                        ("deliveries", .array(page.deliveries.map(Representation.delivery))),
+                        ("next_cursor", .optional(page.nextCursor)),
+                    ])))
+        case .redeliver(let id):
+            return redeliver(id)
         }
     }
 
@@ -213,6 +227,29 @@ public struct FetchqAPI: Sendable {
         return .json(200, Representation.page(page))
     }
 
+    private func pageLimit(_ query: [String: String]) throws(Problem) -> Int {
+        guard let text = query["limit"] else { return 100 }
+        guard let parsed = Int(text), (1...configuration.maxPageSize).contains(parsed) else {
+            throw Problem.invalidField("limit", "`limit` must be an integer from 1 to \(configuration.maxPageSize).")
+        }
+        return parsed
+    }
+
+    private func redeliver(_ id: String) -> Reply {
+        let (store, logger) = (self.store, self.logger)
+        return .later {
+            do {
+                guard let delivery = try await store.redeliver(id, now: WallClock.nowMillis()) else {
+                    return Problem.notFound("Delivery \(id)").response
+                }
+                return .json(200, Representation.delivery(delivery))
+            } catch {
+                logger.error("redeliver failed", metadata: ["error": "\(error)"])
+                return Problem.internalError.response
+            }
+        }
+    }
+
     private func body(of id: String) throws -> HTTPResponse {
         guard let taskID = TaskID(id) else { throw Problem.notFound("Task \(id)") }
         switch try store.body(of: taskID) {
@@ -261,6 +298,8 @@ enum Route: Equatable {
     case taskBody(String)
     case taskCancel(String)
     case taskRetry(String)
+    case jobDeliveries(String)
+    case redeliver(String)
 
     init?(_ segments: [String]) {
         switch (segments.count, segments.first, segments.dropFirst().first) {
@@ -274,6 +313,8 @@ enum Route: Equatable {
         case (4, "v1", "tasks") where segments[3] == "body": self = .taskBody(segments[2])
         case (4, "v1", "tasks") where segments[3] == "cancel": self = .taskCancel(segments[2])
         case (4, "v1", "tasks") where segments[3] == "retry": self = .taskRetry(segments[2])
+        case (4, "v1", "jobs") where segments[3] == "deliveries": self = .jobDeliveries(segments[2])
+        case (4, "v1", "deliveries") where segments[3] == "redeliver": self = .redeliver(segments[2])
         default: return nil
         }
     }
@@ -281,8 +322,8 @@ enum Route: Equatable {
     /// The methods each route answers.
     var methods: [String] {
         switch self {
-        case .jobs, .jobCancel, .taskCancel, .taskRetry: ["POST"]
-        case .health, .openAPI, .job, .jobTasks, .task, .taskBody: ["GET", "HEAD"]
+        case .jobs, .jobCancel, .taskCancel, .taskRetry, .redeliver: ["POST"]
+        case .health, .openAPI, .job, .jobTasks, .task, .taskBody, .jobDeliveries: ["GET", "HEAD"]
         }
     }
 }

@@ -17,8 +17,20 @@ enum Representation {
         .object([
             ("id", .string(job.id.rawValue)), ("state", .string(job.state.rawValue)),
             ("task_count", .integer(job.taskCount)), ("counts", counts(job.counts)),
-            ("timeout_ms", .integer(job.timeoutMillis)), ("created_at", timestamp(job.createdAt)),
-            ("finished_at", timestamp(job.finishedAt)),
+            ("timeout_ms", .integer(job.timeoutMillis)), ("callback_url", .optional(job.callbackURL)),
+            ("callback_events", .array(job.callbackEvents.map { .string($0.rawValue) })),
+            ("created_at", timestamp(job.createdAt)), ("finished_at", timestamp(job.finishedAt)),
+        ])
+    }
+
+    static func delivery(_ delivery: DeliveryRecord) -> JSONValue {
+        .object([
+            ("id", .string(delivery.id)), ("event_type", .string(delivery.eventType.rawValue)),
+            ("task_id", .optional(delivery.taskID?.rawValue)), ("url", .string(delivery.url)),
+            ("state", .string(delivery.state.rawValue)), ("attempts", .integer(delivery.attempts)),
+            ("last_status", .optional(delivery.lastStatus)), ("last_error", .optional(delivery.lastError)),
+            ("next_attempt_at", timestamp(delivery.nextAttemptAt)), ("created_at", timestamp(delivery.createdAt)),
+            ("delivered_at", timestamp(delivery.deliveredAt)),
         ])
     }
 

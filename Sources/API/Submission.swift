@@ -39,6 +39,7 @@ struct SubmissionParser {
     ]
     static let jobFields: Set<String> = [
         "tasks", "timeout_ms", "max_attempts", "priority", "not_before", "delay_ms", "retry_base_ms", "retry_max_ms",
+        "callback_url", "callback_events", "callback_secret",
     ]
     static let taskFields: Set<String> = [
         "url", "method", "headers", "body", "body_base64", "timeout_ms", "max_attempts", "priority", "not_before",
@@ -93,7 +94,47 @@ struct SubmissionParser {
         for (index, value) in taskValues.enumerated() {
             tasks.append(try task(value, at: "tasks[\(index)]", settings, now: now))
         }
-        return NewJob(tasks: tasks, timeoutMillis: settings.timeout)
+        return NewJob(tasks: tasks, timeoutMillis: settings.timeout, callback: try callback(document))
+    }
+
+    /// Where to call back: `callback_url`, with optional `callback_events` and `callback_secret`.
+    private func callback(_ document: JSONValue) throws(Problem) -> Callback? {
+        guard let urlValue = document["callback_url"], urlValue != .null else {
+            for field in ["callback_events", "callback_secret"] where document[field] != nil {
+                throw Problem.invalidField(field, "`\(field)` needs a `callback_url`.")
+            }
+            return nil
+        }
+        let (url, _) = try Self.url(urlValue, at: "callback_url", limit: limits.maxURLBytes)
+        var events = Set(EventType.allCases)
+        if let value = document["callback_events"], value != .null {
+            let allowed = EventType.allCases.map(\.rawValue).joined(separator: ", ")
+            guard case .array(let items) = value, !items.isEmpty else {
+                throw Problem.invalidField(
+                    "callback_events", "`callback_events` must be a non-empty array of: \(allowed).")
+            }
+            events = []
+            for (index, item) in items.enumerated() {
+                guard let name = item.stringValue, let event = EventType(rawValue: name) else {
+                    throw Problem.invalidField("callback_events[\(index)]", "Unknown event; known events: \(allowed).")
+                }
+                events.insert(event)
+            }
+        }
+        var secret: String?
+        if let value = document["callback_secret"], value != .null {
+            guard let text = value.stringValue, Self.isWebhookSecret(text) else {
+                throw Problem.invalidField(
+                    "callback_secret", "`callback_secret` must be whsec_ followed by base64 of 24 to 64 bytes.")
+            }
+            secret = text
+        }
+        return Callback(url: url, events: events, secret: secret)
+    }
+
+    static func isWebhookSecret(_ text: String) -> Bool {
+        guard text.hasPrefix("whsec_"), let bytes = Data(base64Encoded: String(text.dropFirst(6))) else { return false }
+        return (24...64).contains(bytes.count)
     }
 
     /// When a job or task may first run, from `not_before` (RFC 3339) or `delay_ms`; nil for now.

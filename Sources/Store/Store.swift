@@ -6,8 +6,8 @@ import Logging
 /// All writes go through one connection on one serial queue (the supervisor is the database's only
 /// writer); reads use a pool of read-only connections and never wait for a write to commit.
 public final class Store: Sendable {
-    private let writer: WriteConnection
-    private let readers: ReaderPool
+    let writer: WriteConnection
+    let readers: ReaderPool
     public let path: String
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
@@ -121,10 +121,15 @@ public final class Store: Sendable {
         let jobID = writer.ids.next(millis: now)
         let jobSeq = try writer.db.queryOne(
             """
-            INSERT INTO jobs (id, task_count, timeout_ms, created_at, n_queued)
-            VALUES (?, ?, ?, ?, ?) RETURNING seq
+            INSERT INTO jobs (id, task_count, timeout_ms, created_at, n_queued, callback_url, callback_events,
+                              callback_secret)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq
             """,
-            [.text(jobID), .int(job.tasks.count), .int(job.timeoutMillis), .integer(now), .int(job.tasks.count)]
+            [
+                .text(jobID), .int(job.tasks.count), .int(job.timeoutMillis), .integer(now), .int(job.tasks.count),
+                .optional(job.callback?.url), .int(job.callback?.events.reduce(0) { $0 | $1.bit } ?? 0),
+                .optional(job.callback?.secret),
+            ]
         ) { $0.int64(0) }
         guard let jobSeq else { throw StoreError(.sqlite, "job insert returned no row") }
         var taskIDs: [TaskID] = []
@@ -452,7 +457,7 @@ public final class Store: Sendable {
             try db.queryOne(
                 """
                 SELECT id, task_count, timeout_ms, created_at, finished_at,
-                       n_queued, n_running, n_succeeded, n_failed, n_canceled
+                       n_queued, n_running, n_succeeded, n_failed, n_canceled, callback_url, callback_events
                 FROM jobs WHERE id = ?
                 """,
                 [.text(id.rawValue)]
@@ -463,8 +468,11 @@ public final class Store: Sendable {
                 counts.succeeded = row.int(7)
                 counts.failed = row.int(8)
                 counts.canceled = row.int(9)
+                let events = row.int(11)
                 return JobRecord(
-                    id: JobID(trusted: row.string(0)), taskCount: row.int(1), timeoutMillis: row.int(2),
+                    id: JobID(trusted: row.string(0)), callbackURL: row.optionalString(10),
+                    callbackEvents: EventType.allCases.filter { events & $0.bit != 0 }, taskCount: row.int(1),
+                    timeoutMillis: row.int(2),
                     createdAt: row.int64(3), finishedAt: row.isNull(4) ? nil : row.int64(4), counts: counts)
             }
         }

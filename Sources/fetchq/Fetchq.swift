@@ -9,7 +9,7 @@ struct Fetchq: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "A job queue that performs batches of HTTP requests and calls back when they finish.",
         version: version,
-        subcommands: [Serve.self, Migrate.self, Worker.self],
+        subcommands: [Serve.self, Migrate.self, WebhookSecret.self, Worker.self],
         defaultSubcommand: nil
     )
 }

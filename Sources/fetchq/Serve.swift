@@ -65,6 +65,24 @@ struct Serve: AsyncParsableCommand {
             "Least time between two requests to one host[:port], in ms. (env: FETCHQ_PER_HOST_INTERVAL_MS, default: 0)")
     var perHostIntervalMs: Int?
 
+    @Option(
+        help:
+            "Webhook signing secret, whsec_<base64>. (env: FETCHQ_WEBHOOK_SECRET, default: generated once and kept in the database; see `fetchq webhook-secret`)"
+    )
+    var webhookSecret: String?
+
+    @Option(help: "Time limit of one webhook delivery attempt, in ms. (env: FETCHQ_WEBHOOK_TIMEOUT_MS, default: 15000)")
+    var webhookTimeoutMs: Int?
+
+    @Option(
+        help:
+            "Waits between webhook attempts in ms, comma-separated; after the last, a delivery fails. (env: FETCHQ_WEBHOOK_RETRY_SCHEDULE_MS, default: 5000,300000,1800000,7200000,18000000,36000000,36000000)"
+    )
+    var webhookRetryScheduleMs: String?
+
+    @Option(help: "Webhook deliveries in flight at once. (env: FETCHQ_WEBHOOK_CONCURRENCY, default: 32)")
+    var webhookConcurrency: Int?
+
     @Option(help: "HTTP server threads. (env: FETCHQ_HTTP_THREADS, default: 4)")
     var httpThreads: Int?
 
@@ -79,17 +97,23 @@ struct Serve: AsyncParsableCommand {
         let store = try Store(path: configuration.databasePath, logger: logger)
         logger.info("database ready", metadata: ["db.path": "\(configuration.databasePath)"])
         let engine = Engine(store: store, configuration: configuration.engine, logger: logger)
+        var webhooks = configuration.webhooks
+        if webhooks.secret.isEmpty {
+            webhooks.secret = try await store.webhookSecret(orGenerate: WebhookSigner.generateSecret)
+        }
+        let dispatcher = try WebhookDispatcher(store: store, configuration: webhooks, logger: logger)
         let api = try APIService(
             configuration: configuration.http,
             api: FetchqAPI(store: store, engine: engine, configuration: configuration.api, logger: logger),
             logger: logger)
         // Started in this order, stopped in reverse: the engine first (it stops taking work, lets
         // fetches in flight finish, returns the rest to the queue and flushes every result) while
-        // the API still answers reads and refuses submissions with 503; then the HTTP server. The
-        // store closes when both are done.
+        // the API still answers reads and refuses submissions with 503; then the webhook
+        // dispatcher (what it is still sending is made due again); then the HTTP server. The store
+        // closes when all are done.
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: api), .init(service: engine)],
+                services: [.init(service: api), .init(service: dispatcher), .init(service: engine)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
@@ -101,6 +125,7 @@ struct Serve: AsyncParsableCommand {
 struct ServiceConfiguration {
     var http: HTTPServerConfiguration
     var engine: EngineConfiguration
+    var webhooks: WebhookConfiguration
     var api: FetchqAPI.Configuration
     var databasePath: String
     var logLevel: Logger.Level
@@ -137,6 +162,23 @@ struct ServiceConfiguration {
         engine.perHostIntervalMillis = try environment.resolve(
             serve.perHostIntervalMs, "FETCHQ_PER_HOST_INTERVAL_MS", default: 0, in: 0...3_600_000)
         self.engine = engine
+        webhooks = WebhookConfiguration(
+            secret: serve.webhookSecret ?? environment.string("FETCHQ_WEBHOOK_SECRET") ?? "",
+            userAgent: "fetchq-webhooks/\(Fetchq.version)")
+        if !webhooks.secret.isEmpty, WebhookSigner(secret: webhooks.secret) == nil {
+            throw ValidationError("--webhook-secret must be whsec_ followed by base64 of 24 to 64 bytes")
+        }
+        webhooks.timeoutMillis = try environment.resolve(
+            serve.webhookTimeoutMs, "FETCHQ_WEBHOOK_TIMEOUT_MS", default: 15_000, in: 1...600_000)
+        webhooks.concurrency = try environment.resolve(
+            serve.webhookConcurrency, "FETCHQ_WEBHOOK_CONCURRENCY", default: 32, in: 1...4096)
+        if let schedule = serve.webhookRetryScheduleMs ?? environment.string("FETCHQ_WEBHOOK_RETRY_SCHEDULE_MS") {
+            let waits = schedule.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !waits.isEmpty, waits.allSatisfy({ ($0 ?? -1) >= 0 }) else {
+                throw ValidationError("--webhook-retry-schedule-ms must be comma-separated milliseconds")
+            }
+            webhooks.retryScheduleMillis = waits.compactMap { $0 }
+        }
         api = FetchqAPI.Configuration(
             defaults: SubmissionDefaults(
                 timeoutMillis: try environment.resolve(

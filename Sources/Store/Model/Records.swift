@@ -50,14 +50,44 @@ public struct NewTask: Sendable {
     }
 }
 
-/// A job as submitted: its tasks in order.
+/// A job as submitted: its tasks in order, and where to call back.
 public struct NewJob: Sendable {
     public var tasks: [NewTask]
     public var timeoutMillis: Int
+    public var callback: Callback?
 
-    public init(tasks: [NewTask], timeoutMillis: Int) {
+    public init(tasks: [NewTask], timeoutMillis: Int, callback: Callback? = nil) {
         self.tasks = tasks
         self.timeoutMillis = timeoutMillis
+        self.callback = callback
+    }
+}
+
+/// The kinds of webhook event. The raw values appear in payloads, the SQL `CHECK` and openapi.yaml.
+public enum EventType: String, Sendable, CaseIterable {
+    case taskFinished = "task.finished"
+    case jobFinished = "job.finished"
+
+    /// The bit of `jobs.callback_events` that turns this event on.
+    var bit: Int {
+        switch self {
+        case .taskFinished: 1
+        case .jobFinished: 2
+        }
+    }
+}
+
+/// Where a job's webhooks go, which events, and an optional per-job signing secret.
+public struct Callback: Sendable, Equatable {
+    public var url: String
+    public var events: Set<EventType>
+    /// `whsec_…`; nil means the service's secret.
+    public var secret: String?
+
+    public init(url: String, events: Set<EventType> = Set(EventType.allCases), secret: String? = nil) {
+        self.url = url
+        self.events = events
+        self.secret = secret
     }
 }
 
@@ -94,6 +124,9 @@ public struct StateCounts: Sendable, Equatable {
 /// A job as read back.
 public struct JobRecord: Sendable {
     public let id: JobID
+    /// The callback, without its secret.
+    public let callbackURL: String?
+    public let callbackEvents: [EventType]
     public let taskCount: Int
     public let timeoutMillis: Int
     public let createdAt: Int64

@@ -1,0 +1,180 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Store
+import Synchronization
+
+/// Settings of webhook delivery.
+public struct WebhookConfiguration: Sendable {
+    /// The service's signing secret (`whsec_…`); a job may set its own.
+    public var secret: String
+    /// Budget for one delivery attempt, response included.
+    public var timeoutMillis: Int = 15_000
+    /// Waits before the 2nd, 3rd, … attempts (±20 % jitter); after the last, the delivery fails.
+    public var retryScheduleMillis: [Int] = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000]
+    /// Deliveries in flight at once: a budget of its own, apart from the fetchers'.
+    public var concurrency: Int = 32
+    public var tickMillis: Int = 200
+    public var userAgent: String
+
+    public init(secret: String, userAgent: String) {
+        self.secret = secret
+        self.userAgent = userAgent
+    }
+}
+
+/// Sends webhook events from the outbox: claims due deliveries, signs and POSTs them with a client
+/// of its own (so a dead receiver never takes a fetch slot), records the results in batches, and
+/// schedules retries. At-least-once; order between events is not promised.
+public final class WebhookDispatcher: Service, Sendable {
+    private let store: Store
+    private let configuration: WebhookConfiguration
+    private let signer: WebhookSigner
+    private let logger: Logger
+
+    public struct InvalidSecret: Error, CustomStringConvertible {
+        public var description: String { "the webhook secret must be whsec_ followed by base64 of 24 to 64 bytes" }
+    }
+
+    public init(store: Store, configuration: WebhookConfiguration, logger: Logger) throws {
+        guard let signer = WebhookSigner(secret: configuration.secret) else { throw InvalidSecret() }
+        self.store = store
+        self.configuration = configuration
+        self.signer = signer
+        self.logger = logger
+    }
+
+    private enum Event: Sendable {
+        case tick
+        case done(DeliveryResult)
+        case shutdown
+    }
+
+    public func run() async throws {
+        var clientConfiguration = HTTPClient.Configuration()
+        clientConfiguration.redirectConfiguration = .disallow
+        clientConfiguration.timeout = .init(connect: .seconds(10), read: .seconds(60))
+        clientConfiguration.connectionPool.retryConnectionEstablishment = false
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: clientConfiguration)
+        let inbox = EventInbox<Event>()
+        let tick = Duration.milliseconds(configuration.tickMillis)
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: tick)
+                        inbox.post(.tick)
+                    }
+                }
+                await loop(inbox: inbox, client: client, group: &group)
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            inbox.post(.shutdown)
+        }
+        try? await client.shutdown()
+    }
+
+    private func loop(inbox: EventInbox<Event>, client: HTTPClient, group: inout DiscardingTaskGroup) async {
+        var inFlight: [Int64: Int] = [:]  // seq → attempt
+        var finished: [DeliveryResult] = []
+        var stopping = false
+        while true {
+            if !stopping {
+                do {
+                    let work = try await store.claimDeliveries(
+                        limit: configuration.concurrency - inFlight.count, now: WallClock.nowMillis(),
+                        leaseMillis: configuration.timeoutMillis + 5_000)
+                    for delivery in work {
+                        inFlight[delivery.seq] = delivery.attempt
+                        group.addTask { inbox.post(.done(await self.send(delivery, client: client))) }
+                    }
+                } catch {
+                    logger.error("claiming deliveries failed", metadata: ["error": "\(error)"])
+                }
+            }
+            for event in await inbox.take() {
+                switch event {
+                case .tick: break
+                case .done(let result):
+                    inFlight[result.seq] = nil
+                    finished.append(result)
+                case .shutdown: stopping = true
+                }
+            }
+            do {
+                try await store.recordDeliveries(finished)
+                finished.removeAll()
+            } catch {
+                logger.error("recording deliveries failed", metadata: ["error": "\(error)"])
+            }
+            if stopping {
+                // Whatever is still being sent is made due again for the next start.
+                try? await store.releaseDeliveries(
+                    inFlight.map { (seq: $0.key, attempt: $0.value) }, now: WallClock.nowMillis())
+                return
+            }
+        }
+    }
+
+    /// One attempt: POST the event, signed, within the timeout.
+    private func send(_ delivery: DeliveryWork, client: HTTPClient) async -> DeliveryResult {
+        let body = Array(delivery.payload.utf8)
+        let timestamp = Int(Date().timeIntervalSince1970)
+        let signer = delivery.secret.flatMap(WebhookSigner.init(secret:)) ?? self.signer
+        var request = HTTPClientRequest(url: delivery.url)
+        request.method = .POST
+        request.headers.add(name: "content-type", value: "application/json")
+        request.headers.add(name: "user-agent", value: configuration.userAgent)
+        request.headers.add(name: "webhook-id", value: delivery.id)
+        request.headers.add(name: "webhook-timestamp", value: String(timestamp))
+        request.headers.add(
+            name: "webhook-signature", value: signer.signature(id: delivery.id, timestamp: timestamp, body: body))
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let signed = request
+        let timeout = configuration.timeoutMillis
+        var status: Int?
+        var retryAfter: String?
+        var error: String?
+        do {
+            (status, retryAfter) = try await withTimeLimit(.milliseconds(timeout)) {
+                let response = try await client.execute(signed, timeout: .milliseconds(Int64(timeout)))
+                _ = try? await response.body.collect(upTo: 64 * 1024)
+                return (Int(response.status.code), response.headers.first(name: "retry-after"))
+            }
+        } catch let failure as FetchFailure {
+            error = failure.kind == .timeout ? "timeout: no answer within \(timeout) ms" : failure.message
+        } catch let caught {
+            error = "connection_failed: \(caught)"
+        }
+        let now = WallClock.nowMillis()
+        let next = nextStep(status: status, retryAfter: retryAfter, attempt: delivery.attempt, now: now)
+        logger.debug(
+            "webhook attempt",
+            metadata: [
+                "delivery.id": "\(delivery.id)", "delivery.attempt": "\(delivery.attempt)",
+                "http.status": "\(status.map(String.init) ?? "-")", "delivery.next": "\(next)",
+            ])
+        return DeliveryResult(
+            seq: delivery.seq, attempt: delivery.attempt, next: next, status: status,
+            error: error ?? status.flatMap { (200..<300).contains($0) ? nil : "the receiver answered \($0)" }, at: now)
+    }
+
+    /// What follows an attempt: done on 2xx, stop on 410, otherwise the next step of the schedule
+    /// (or `Retry-After` on 429/503), until the schedule runs out.
+    func nextStep(status: Int?, retryAfter: String?, attempt: Int, now: Int64) -> DeliveryResult.Next {
+        if let status, (200..<300).contains(status) { return .delivered }
+        if status == 410 { return .gone }
+        let schedule = configuration.retryScheduleMillis
+        guard attempt <= schedule.count else { return .failed }
+        if let status, status == 429 || status == 503, let retryAfter,
+            let wait = RetryPolicy.parseRetryAfter(retryAfter, now: now)
+        {
+            return .retry(at: now + Int64(min(wait, 86_400_000)))
+        }
+        let base = Double(schedule[attempt - 1])
+        return .retry(at: now + Int64(base * Double.random(in: 0.8...1.2)))
+    }
+}

@@ -1,0 +1,256 @@
+import Foundation
+
+/// A delivery's state. The same strings appear in the SQL `CHECK` and openapi.yaml.
+public enum DeliveryState: String, Sendable, CaseIterable {
+    /// Waiting for its first or next attempt.
+    case pending
+    /// A receiver answered 2xx.
+    case delivered
+    /// Given up: attempts used up, or the receiver answered 410 Gone.
+    case failed
+}
+
+/// A webhook event to send, handed to the dispatcher under a lease (its attempt number).
+public struct DeliveryWork: Sendable {
+    public let seq: Int64
+    /// The `webhook-id`: stable across attempts.
+    public let id: String
+    public let url: String
+    public let payload: String
+    public let attempt: Int
+    public let jobSeq: Int64
+    /// The job's own secret, when it set one.
+    public let secret: String?
+}
+
+/// How one delivery attempt ended.
+public struct DeliveryResult: Sendable {
+    public enum Next: Sendable, Equatable {
+        case delivered
+        case retry(at: Int64)
+        case failed
+        /// 410 Gone: this and every other pending delivery of the job to that URL fail.
+        case gone
+    }
+
+    public let seq: Int64
+    public let attempt: Int
+    public let next: Next
+    public let status: Int?
+    public let error: String?
+    public let at: Int64
+
+    public init(seq: Int64, attempt: Int, next: Next, status: Int?, error: String?, at: Int64) {
+        self.seq = seq
+        self.attempt = attempt
+        self.next = next
+        self.status = status
+        self.error = error
+        self.at = at
+    }
+}
+
+/// A delivery as the API shows it.
+public struct DeliveryRecord: Sendable {
+    public let id: String
+    public let eventType: EventType
+    public let taskID: TaskID?
+    public let url: String
+    public let state: DeliveryState
+    public let attempts: Int
+    public let lastStatus: Int?
+    public let lastError: String?
+    public let nextAttemptAt: Int64?
+    public let createdAt: Int64
+    public let deliveredAt: Int64?
+}
+
+public struct DeliveryPage: Sendable {
+    public let deliveries: [DeliveryRecord]
+    public let nextCursor: String?
+}
+
+extension Store {
+    /// The service's webhook secret: the one kept in the database, or `generate()`'s, stored now.
+    public func webhookSecret(orGenerate generate: @escaping @Sendable () -> String) async throws -> String {
+        try await writer.perform { writer in
+            try writer.db.transaction {
+                if let kept = try writer.db.queryOne(
+                    "SELECT value FROM settings WHERE key = 'webhook_secret'", [], { $0.string(0) })
+                {
+                    return kept
+                }
+                let secret = generate()
+                try writer.db.run("INSERT INTO settings (key, value) VALUES ('webhook_secret', ?)", [.text(secret)])
+                return secret
+            }
+        }
+    }
+
+    /// Hands out up to `limit` due deliveries, counting the attempt and leasing each until
+    /// `now + leaseMillis` (a crash mid-send makes it due again then).
+    public func claimDeliveries(limit: Int, now: Int64, leaseMillis: Int) async throws -> [DeliveryWork] {
+        guard limit > 0 else { return [] }
+        return try await writer.perform { writer in
+            try writer.db.transaction {
+                let claimed = try writer.db.query(
+                    """
+                    UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?1 + ?2, updated_at = ?1
+                    WHERE seq IN (SELECT seq FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?1
+                                  ORDER BY next_attempt_at, seq LIMIT ?3)
+                    RETURNING seq, id, url, payload, attempts, job_seq
+                    """,
+                    [.integer(now), .int(leaseMillis), .int(limit)]
+                ) { row in
+                    (
+                        seq: row.int64(0), id: row.string(1), url: row.string(2), payload: row.string(3),
+                        attempt: row.int(4), jobSeq: row.int64(5)
+                    )
+                }
+                guard !claimed.isEmpty else { return [] }
+                let jobs = "[\(Set(claimed.map(\.jobSeq)).map(String.init).joined(separator: ","))]"
+                let secrets = Dictionary(
+                    uniqueKeysWithValues: try writer.db.query(
+                        """
+                        SELECT seq, callback_secret FROM jobs
+                        WHERE seq IN (SELECT value FROM json_each(?)) AND callback_secret IS NOT NULL
+                        """,
+                        [.text(jobs)]
+                    ) { ($0.int64(0), $0.string(1)) })
+                return claimed.sorted { $0.seq < $1.seq }.map {
+                    DeliveryWork(
+                        seq: $0.seq, id: $0.id, url: $0.url, payload: $0.payload, attempt: $0.attempt,
+                        jobSeq: $0.jobSeq, secret: secrets[$0.jobSeq])
+                }
+            }
+        }
+    }
+
+    /// Records delivery attempts in one transaction; a result for an attempt that is no longer
+    /// current (the delivery was redelivered meanwhile) is ignored.
+    public func recordDeliveries(_ results: [DeliveryResult]) async throws {
+        guard !results.isEmpty else { return }
+        try await writer.perform { writer in
+            try writer.db.transaction {
+                for result in results {
+                    let (state, next, delivered): (DeliveryState, Int64, Int64?) =
+                        switch result.next {
+                        case .delivered: (.delivered, result.at, result.at)
+                        case .retry(let at): (.pending, at, nil)
+                        case .failed, .gone: (.failed, result.at, nil)
+                        }
+                    let changed = try writer.db.run(
+                        """
+                        UPDATE deliveries SET state = ?3, next_attempt_at = ?4, delivered_at = ?5, updated_at = ?6,
+                            last_status = ?7, last_error = ?8
+                        WHERE seq = ?1 AND attempts = ?2 AND state = 'pending'
+                        """,
+                        [
+                            .integer(result.seq), .int(result.attempt), .text(state.rawValue), .integer(next),
+                            delivered.map { .integer($0) } ?? .null, .integer(result.at), .optional(result.status),
+                            .optional(result.error),
+                        ])
+                    if changed == 1, result.next == .gone {
+                        try writer.db.run(
+                            """
+                            UPDATE deliveries SET state = 'failed', updated_at = ?2,
+                                last_error = 'the receiver answered 410 Gone to an earlier delivery'
+                            WHERE state = 'pending' AND (job_seq, url) = (SELECT job_seq, url FROM deliveries WHERE seq = ?1)
+                            """,
+                            [.integer(result.seq), .integer(result.at)])
+                    }
+                }
+            }
+        }
+    }
+
+    /// Makes leased deliveries due at once again (the dispatcher stopped before they ended).
+    public func releaseDeliveries(_ leases: [(seq: Int64, attempt: Int)], now: Int64) async throws {
+        guard !leases.isEmpty else { return }
+        let pairs = leases.map { [$0.seq, Int64($0.attempt)] }
+        try await writer.perform { writer in
+            try writer.db.transaction {
+                for pair in pairs {
+                    try writer.db.run(
+                        """
+                        UPDATE deliveries SET attempts = attempts - 1, next_attempt_at = ?3
+                        WHERE seq = ?1 AND attempts = ?2 AND state = 'pending'
+                        """,
+                        [.integer(pair[0]), .integer(pair[1]), .integer(now)])
+                }
+            }
+        }
+    }
+
+    /// Sends a delivery again from scratch, whatever its state. Nil when there is none.
+    public func redeliver(_ id: String, now: Int64) async throws -> DeliveryRecord? {
+        try await writer.perform { writer in
+            try writer.db.transaction {
+                let changed = try writer.db.run(
+                    """
+                    UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?2, updated_at = ?2,
+                        delivered_at = NULL
+                    WHERE id = ?1
+                    """,
+                    [.text(id), .integer(now)])
+                guard changed == 1 else { return nil }
+                return try writer.db.queryOne("\(DeliveryRow.select) WHERE d.id = ?", [.text(id)], DeliveryRow.read)?
+                    .record
+            }
+        }
+    }
+
+    /// A page of a job's deliveries, oldest first. Nil when there is no such job.
+    public func deliveries(of id: JobID, cursor: String?, limit: Int) throws -> DeliveryPage? {
+        let after = try cursor.map(Cursor.decode) ?? 0
+        return try readers.withReader { db in
+            guard
+                let jobSeq = try db.queryOne("SELECT seq FROM jobs WHERE id = ?", [.text(id.rawValue)], { $0.int64(0) })
+            else { return nil }
+            let rows = try db.query(
+                "\(DeliveryRow.select) WHERE d.job_seq = ?1 AND d.seq > ?2 ORDER BY d.seq LIMIT ?3",
+                [.integer(jobSeq), .integer(after), .int(limit + 1)], DeliveryRow.read)
+            let page = rows.prefix(limit)
+            let next = rows.count > limit ? page.last.map { Cursor.encode($0.seq) } : nil
+            return DeliveryPage(deliveries: page.map(\.record), nextCursor: next)
+        }
+    }
+
+    /// Counts of a job's deliveries per state (for tests and progress).
+    public func deliveryCounts() throws -> [DeliveryState: Int] {
+        try readers.withReader { db in
+            var counts: [DeliveryState: Int] = [:]
+            for (state, count) in try db.query(
+                "SELECT state, count(*) FROM deliveries GROUP BY state", [],
+                {
+                    ($0.string(0), $0.int(1))
+                })
+            {
+                if let state = DeliveryState(rawValue: state) { counts[state] = count }
+            }
+            return counts
+        }
+    }
+}
+
+private enum DeliveryRow {
+    static let select = """
+        SELECT d.id, d.event_type, t.id, d.url, d.state, d.attempts, d.last_status, d.last_error, d.next_attempt_at,
+               d.created_at, d.delivered_at, d.seq
+        FROM deliveries d LEFT JOIN tasks t ON t.seq = d.task_seq
+        """
+
+    static func read(_ row: Row) throws -> (seq: Int64, record: DeliveryRecord) {
+        guard let type = EventType(rawValue: row.string(1)), let state = DeliveryState(rawValue: row.string(4)) else {
+            throw StoreError(.sqlite, "unknown delivery type or state")
+        }
+        return (
+            row.int64(11),
+            DeliveryRecord(
+                id: row.string(0), eventType: type, taskID: row.optionalString(2).map(TaskID.init(trusted:)),
+                url: row.string(3), state: state, attempts: row.int(5), lastStatus: row.optionalInt(6),
+                lastError: row.optionalString(7), nextAttemptAt: state == .pending ? row.int64(8) : nil,
+                createdAt: row.int64(9), deliveredAt: row.isNull(10) ? nil : row.int64(10))
+        )
+    }
+}

@@ -1,0 +1,21 @@
+import ArgumentParser
+import Engine
+import Logging
+import Store
+
+/// `fetchq webhook-secret`: prints the service's webhook signing secret (generating it if needed).
+struct WebhookSecret: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "webhook-secret",
+        abstract: "Print the webhook signing secret kept in the database (created on first use).",
+        discussion: "A secret given with --webhook-secret or FETCHQ_WEBHOOK_SECRET to `serve` wins over this one.")
+
+    @Option(help: "SQLite database file. (env: FETCHQ_DB, default: ./fetchq.db)")
+    var db: String?
+
+    func run() async throws {
+        let logger = Logger(label: "fetchq", factory: { _ in SwiftLogNoOpLogHandler() })
+        let store = try Store(path: db ?? Environment().string("FETCHQ_DB") ?? "./fetchq.db", logger: logger)
+        print(try await store.webhookSecret(orGenerate: WebhookSigner.generateSecret))
+    }
+}
