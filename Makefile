@@ -29,6 +29,7 @@ format:
 	$(SWIFT) format format --in-place --recursive $(SOURCES)
 
 test: deps lint
+	scripts/test-venv.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

@@ -140,12 +140,15 @@ public final class WebhookDispatcher: Service, Sendable {
         var error: String?
         do {
             (status, retryAfter) = try await withTimeLimit(.milliseconds(timeout)) {
-                let response = try await client.execute(signed, timeout: .milliseconds(Int64(timeout)))
+                // The client's own deadline is a backstop; the time limit around it decides.
+                let response = try await client.execute(signed, timeout: .milliseconds(Int64(timeout) + 1_000))
                 _ = try? await response.body.collect(upTo: 64 * 1024)
                 return (Int(response.status.code), response.headers.first(name: "retry-after"))
             }
         } catch let failure as FetchFailure {
             error = failure.kind == .timeout ? "timeout: no answer within \(timeout) ms" : failure.message
+        } catch let caught as HTTPClientError where caught == .deadlineExceeded || caught == .readTimeout {
+            error = "timeout: no answer within \(timeout) ms"
         } catch let caught {
             error = "connection_failed: \(caught)"
         }
