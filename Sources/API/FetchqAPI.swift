@@ -15,11 +15,19 @@ public struct FetchqAPI: Sendable {
         public var defaults = SubmissionDefaults()
         /// Largest `limit` for task listings.
         public var maxPageSize = 1_000
+        /// Refuses task and callback URLs whose host is a private or reserved IP literal.
+        public var destinations = DestinationGuard()
+        /// Bearer tokens that open `/v1`; empty means no authentication.
+        public var apiTokens: [String] = []
 
-        public init(limits: SubmissionLimits = SubmissionLimits(), defaults: SubmissionDefaults = SubmissionDefaults())
-        {
+        public init(
+            limits: SubmissionLimits = SubmissionLimits(), defaults: SubmissionDefaults = SubmissionDefaults(),
+            destinations: DestinationGuard = DestinationGuard(), apiTokens: [String] = []
+        ) {
             self.limits = limits
             self.defaults = defaults
+            self.destinations = destinations
+            self.apiTokens = apiTokens
         }
     }
 
@@ -71,6 +79,7 @@ public struct FetchqAPI: Sendable {
     private func route(_ request: HTTPRequest, _ segments: [String]) throws -> Reply {
         let method = request.method
         guard let route = Route(segments) else { throw Problem.notFound("The route \(request.path)") }
+        if route.needsToken { try authenticate(request) }
         try allow(method, route.methods)
         switch route {
         case .health:
@@ -118,6 +127,36 @@ public struct FetchqAPI: Sendable {
         }
     }
 
+    /// With tokens configured, `/v1` needs `Authorization: Bearer <one of them>`. Compared in
+    /// constant time, against every token, so timing tells nothing; tokens are never logged.
+    private func authenticate(_ request: HTTPRequest) throws(Problem) {
+        guard !configuration.apiTokens.isEmpty else { return }
+        let given = request.headers["authorization"].flatMap { header -> String? in
+            let parts = header.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+            return String(parts[1]).trimmingCharacters(in: .whitespaces)
+        }
+        var matched = false
+        if let given {
+            let digest = Array(SHA256.hash(data: Array(given.utf8)))
+            for token in configuration.apiTokens {
+                let expected = Array(SHA256.hash(data: Array(token.utf8)))
+                var difference: UInt8 = 0
+                for index in expected.indices { difference |= expected[index] ^ digest[index] }
+                matched = matched || difference == 0
+            }
+        }
+        guard matched else {
+            var problem = Problem(
+                status: 401, code: "unauthorized", title: "Authentication required",
+                detail: given == nil
+                    ? "Send `Authorization: Bearer <token>`." : "The bearer token is not one this service accepts.",
+                field: "Authorization")
+            problem.extraHeaders = [("WWW-Authenticate", #"Bearer realm="fetchq""#)]
+            throw problem
+        }
+    }
+
     private func allow(_ method: String, _ allowed: [String]) throws(Problem) {
         guard allowed.contains(method) else { throw Problem.methodNotAllowed(allowed) }
     }
@@ -133,8 +172,9 @@ public struct FetchqAPI: Sendable {
             throw Problem.invalidField("Idempotency-Key", "`Idempotency-Key` must be 1 to 255 characters.")
         }
         let now = WallClock.nowMillis()
-        let job = try SubmissionParser(limits: configuration.limits, defaults: configuration.defaults)
-            .parse(request.body, now: now)
+        let job = try SubmissionParser(
+            limits: configuration.limits, defaults: configuration.defaults, destinations: configuration.destinations
+        ).parse(request.body, now: now)
         let idempotency = key.map { key in
             Store.Idempotency(
                 key: key, requestHash: SHA256.hash(data: request.body).map { String(format: "%02x", $0) }.joined(),
@@ -316,6 +356,14 @@ enum Route: Equatable {
         case (4, "v1", "jobs") where segments[3] == "deliveries": self = .jobDeliveries(segments[2])
         case (4, "v1", "deliveries") where segments[3] == "redeliver": self = .redeliver(segments[2])
         default: return nil
+        }
+    }
+
+    /// Health and the contract stay open; everything under `/v1` needs a token when tokens are set.
+    var needsToken: Bool {
+        switch self {
+        case .health, .openAPI: false
+        default: true
         }
     }
 

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Store
 
@@ -58,6 +59,7 @@ struct SubmissionParser {
 
     let limits: SubmissionLimits
     let defaults: SubmissionDefaults
+    let destinations: DestinationGuard
 
     func parse(_ body: [UInt8], now: Int64) throws(Problem) -> NewJob {
         let document: JSONValue
@@ -105,7 +107,7 @@ struct SubmissionParser {
             }
             return nil
         }
-        let (url, _) = try Self.url(urlValue, at: "callback_url", limit: limits.maxURLBytes)
+        let (url, _) = try checkedURL(urlValue, at: "callback_url")
         var events = Set(EventType.allCases)
         if let value = document["callback_events"], value != .null {
             let allowed = EventType.allCases.map(\.rawValue).joined(separator: ", ")
@@ -175,7 +177,7 @@ struct SubmissionParser {
         guard let urlValue = value["url"] else {
             throw Problem.invalidField("\(path).url", "`url` is required.")
         }
-        let (url, host) = try Self.url(urlValue, at: "\(path).url", limit: limits.maxURLBytes)
+        let (url, host) = try checkedURL(urlValue, at: "\(path).url")
         var method = "GET"
         if let methodValue = value["method"] {
             guard case .string(let text) = methodValue, Self.methods.contains(text.uppercased()) else {
@@ -214,6 +216,19 @@ struct SubmissionParser {
                 field, "`\(field)` must be an integer from \(range.lowerBound) to \(range.upperBound).")
         }
         return number
+    }
+
+    /// A URL as `url(_:at:limit:)` checks it, whose host is not a refused IP literal.
+    private func checkedURL(_ value: JSONValue, at field: String) throws(Problem) -> (String, String) {
+        let (url, host) = try Self.url(value, at: field, limit: limits.maxURLBytes)
+        let literal = URLComponents(string: url)?.host ?? ""
+        if destinations.refuses(literal) {
+            throw Problem(
+                status: 422, code: "blocked_destination", title: "Destination not allowed",
+                detail: "\(literal) is a private or reserved address; fetchq does not connect there "
+                    + "unless started with --allow-private-targets or --allow-cidr.", field: field)
+        }
+        return (url, host)
     }
 
     /// An absolute http(s) URL with a host; answers it and its lower-cased `host[:port]`, the unit

@@ -28,6 +28,8 @@ public struct EngineConfiguration: Sendable {
     public var perHostConcurrency = 8
     /// Least time between the starts of two requests to one host; 0 for none.
     public var perHostIntervalMillis = 0
+    /// Which addresses workers may connect to.
+    public var destinations = DestinationGuard()
 
     public init(
         processes: Int, concurrency: Int, maxBodyBytes: Int = 1 << 20, leaseMarginMillis: Int = 30_000,

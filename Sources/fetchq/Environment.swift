@@ -12,6 +12,11 @@ struct Environment {
         return value
     }
 
+    /// A yes/no variable: `1`, `true` or `yes` mean yes.
+    func flag(_ name: String) -> Bool {
+        ["1", "true", "yes"].contains(string(name)?.lowercased() ?? "")
+    }
+
     func int(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
         guard let text = string(name) else { return nil }
         guard let value = Int(text), range.contains(value) else {

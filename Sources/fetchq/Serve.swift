@@ -83,6 +83,30 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Webhook deliveries in flight at once. (env: FETCHQ_WEBHOOK_CONCURRENCY, default: 32)")
     var webhookConcurrency: Int?
 
+    @Option(
+        help:
+            "Bearer token that opens /v1; several, comma-separated, for rotation. (env: FETCHQ_API_TOKEN, default: none)"
+    )
+    var apiToken: String?
+
+    @Flag(
+        help:
+            "Listen on a non-loopback address without an API token (you accept that anyone who can reach it may use it). (env: FETCHQ_INSECURE_NO_AUTH=1)"
+    )
+    var insecureNoAuth = false
+
+    @Flag(
+        help:
+            "Let tasks and callbacks reach loopback, private and reserved addresses (the SSRF guard is on by default). (env: FETCHQ_ALLOW_PRIVATE_TARGETS=1)"
+    )
+    var allowPrivateTargets = false
+
+    @Option(
+        help:
+            "An address range to allow despite the guard, like 10.1.0.0/16; repeatable. (env: FETCHQ_ALLOW_CIDR, comma-separated)"
+    )
+    var allowCidr: [String] = []
+
     @Option(help: "HTTP server threads. (env: FETCHQ_HTTP_THREADS, default: 4)")
     var httpThreads: Int?
 
@@ -157,6 +181,20 @@ struct ServiceConfiguration {
             workerExecutable: executablePath(),
             userAgent: "fetchq/\(Fetchq.version)")
         engine.workerLogLevel = level.rawValue
+        let cidrTexts =
+            serve.allowCidr.isEmpty
+            ? (environment.string("FETCHQ_ALLOW_CIDR")?.split(separator: ",").map(String.init) ?? []) : serve.allowCidr
+        var allowed: [DestinationGuard.CIDR] = []
+        for text in cidrTexts {
+            guard let cidr = DestinationGuard.CIDR(text.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("--allow-cidr \(text): expected an address range like 10.1.0.0/16")
+            }
+            allowed.append(cidr)
+        }
+        let destinations = DestinationGuard(
+            allowPrivateTargets: serve.allowPrivateTargets || environment.flag("FETCHQ_ALLOW_PRIVATE_TARGETS"),
+            allowed: allowed)
+        engine.destinations = destinations
         engine.perHostConcurrency = try environment.resolve(
             serve.perHostConcurrency, "FETCHQ_PER_HOST_CONCURRENCY", default: 8, in: 1...100_000)
         engine.perHostIntervalMillis = try environment.resolve(
@@ -168,6 +206,7 @@ struct ServiceConfiguration {
         if !webhooks.secret.isEmpty, WebhookSigner(secret: webhooks.secret) == nil {
             throw ValidationError("--webhook-secret must be whsec_ followed by base64 of 24 to 64 bytes")
         }
+        webhooks.destinations = destinations
         webhooks.timeoutMillis = try environment.resolve(
             serve.webhookTimeoutMs, "FETCHQ_WEBHOOK_TIMEOUT_MS", default: 15_000, in: 1...600_000)
         webhooks.concurrency = try environment.resolve(
@@ -183,8 +222,15 @@ struct ServiceConfiguration {
             defaults: SubmissionDefaults(
                 timeoutMillis: try environment.resolve(
                     serve.timeoutMs, "FETCHQ_TIMEOUT_MS", default: 30_000, in: 1...600_000),
-                maxAttempts: try environment.resolve(serve.maxAttempts, "FETCHQ_MAX_ATTEMPTS", default: 3, in: 1...100))
-        )
+                maxAttempts: try environment.resolve(serve.maxAttempts, "FETCHQ_MAX_ATTEMPTS", default: 3, in: 1...100)),
+            destinations: destinations,
+            apiTokens: (serve.apiToken ?? environment.string("FETCHQ_API_TOKEN") ?? "").split(separator: ",")
+                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        let loopback = ["127.0.0.1", "::1", "[::1]", "localhost"].contains(http.host) || http.host.hasPrefix("127.")
+        if !loopback, api.apiTokens.isEmpty, !(serve.insecureNoAuth || environment.flag("FETCHQ_INSECURE_NO_AUTH")) {
+            throw ValidationError(
+                "refusing to listen on \(http.host) without --api-token; pass --insecure-no-auth to do it anyway")
+        }
     }
 }
 

@@ -13,6 +13,12 @@ struct Worker: AsyncParsableCommand {
     @Option(help: "User-Agent sent when a task sets none.")
     var userAgent: String = "fetchq/\(Fetchq.version)"
 
+    @Flag(help: "Connect to private and reserved addresses too.")
+    var allowPrivateTargets = false
+
+    @Option(help: "An address range to allow despite the guard (repeatable).")
+    var allowCidr: [String] = []
+
     @Option(help: "Log level.")
     var logLevel: String = "info"
 
@@ -20,7 +26,11 @@ struct Worker: AsyncParsableCommand {
         let logger = makeLogger(label: "fetchq.worker", level: Logger.Level(rawValue: logLevel) ?? .info)
         ignoreBrokenPipes()
         try await WorkerRuntime.run(
-            configuration: WorkerConfiguration(concurrency: concurrency, userAgent: userAgent),
+            configuration: WorkerConfiguration(
+                concurrency: concurrency, userAgent: userAgent,
+                destinations: DestinationGuard(
+                    allowPrivateTargets: allowPrivateTargets, allowed: allowCidr.compactMap(DestinationGuard.CIDR.init))
+            ),
             logger: logger)
     }
 }

@@ -1,4 +1,5 @@
 import API
+import Engine
 import Foundation
 import Store
 import Synchronization
@@ -7,9 +8,12 @@ import Testing
 
 /// Runs the real HTTP API on an ephemeral port over a fresh store. No engine runs, so tasks stay
 /// queued: these tests are about what the API accepts, refuses and shows.
-func withAPI(_ body: (String, Store) async throws -> Void) async throws {
+func withAPI(
+    _ configuration: FetchqAPI.Configuration = .init(destinations: DestinationGuard(allowPrivateTargets: true)),
+    _ body: (String, Store) async throws -> Void
+) async throws {
     try await withTestStore { store, _ in
-        let api = FetchqAPI(store: store, configuration: .init(), logger: .quiet, wake: {}, abort: { _ in })
+        let api = FetchqAPI(store: store, configuration: configuration, logger: .quiet, wake: {}, abort: { _ in })
         let server = try HTTPServer(
             configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0), logger: .quiet, handler: api.handle)
         do {

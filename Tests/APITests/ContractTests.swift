@@ -56,6 +56,13 @@ import Testing
         #expect(enumValues(ofSchema: "JobState") == JobState.allCases.map(\.rawValue))
     }
 
+    @Test func webhookEventsAndDeliveryStatesAreTheSameInSwiftSQLAndOpenAPI() throws {
+        #expect(enumValues(ofSchema: "EventType") == EventType.allCases.map(\.rawValue))
+        #expect(enumValues(ofSchema: "DeliveryState") == DeliveryState.allCases.map(\.rawValue))
+        for state in DeliveryState.allCases { #expect(schema.contains("'\(state.rawValue)'")) }
+        for event in EventType.allCases { #expect(schema.contains("'\(event.rawValue)'")) }
+    }
+
     @Test func everyDocumentedOperationIsRoutedByTheServer() async throws {
         // Each path and method in openapi.yaml, with a made-up id: the server must know the route
         // (a 404 then names the resource, not the route) and accept the method (never 405).

@@ -253,3 +253,38 @@ import Testing
 func jobCount(_ service: ServiceProcess, _ jobID: String, _ path: String) async throws -> Int {
     try await TestClient.get("\(service.baseURL)/v1/jobs/\(jobID)").json?.at(path)?.intValue ?? -1
 }
+
+@Suite struct GuardEndToEndTests {
+    @Test func aNameThatResolvesToLoopbackIsBlockedAtConnectTime() async throws {
+        let target = try TargetServer()
+        defer { Task { await target.stop() } }
+        try await withRunningService(guarded: true) { service, _ in
+            // `localhost` is a name, so it passes the submit-time check; the connection is refused.
+            let submitted = try await TestClient.post(
+                "\(service.baseURL)/v1/jobs", json: #"{"tasks":[{"url":"http://localhost:\#(target.port)/ok/x"}]}"#)
+            #expect(submitted.status == 201)
+            let taskID = try #require(submitted.json?["task_ids"]?.arrayValue?.first?.stringValue)
+            let final = try await eventually {
+                try await TestClient.get("\(service.baseURL)/v1/tasks/\(taskID)").json?["state"] == "failed"
+            }
+            #expect(final)
+            let task = try await TestClient.get("\(service.baseURL)/v1/tasks/\(taskID)").json
+            #expect(task?.at("outcome.error") == "blocked_destination")
+            #expect(task?["attempts"] == 1, "not retried")
+            #expect(target.totalRequests == 0, "no request reached the target")
+        }
+    }
+
+    @Test func serveRefusesAPublicAddressWithoutAToken() async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try FetchqBinary.path)
+        process.arguments = ["serve", "--host", "0.0.0.0", "--port", "0", "--db", "/nonexistent/never.db"]
+        let pipe = Pipe()
+        process.standardError = pipe
+        try process.run()
+        process.waitUntilExit()
+        let message = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus != 0)
+        #expect(message.contains("--api-token"))
+    }
+}

@@ -16,6 +16,7 @@ func withEngine(
             shutdownGraceMillis: 1_000, retry: RetryPolicy(baseMillis: retryBaseMillis, maxMillis: 5_000),
             workerExecutable: try FetchqBinary.path, userAgent: "fetchq-test")
         configuration.perHostConcurrency = perHost
+        configuration.destinations = DestinationGuard(allowPrivateTargets: true)
         let engine = Engine(store: store, configuration: configuration, logger: .quiet)
         let group = ServiceGroup(services: [engine], logger: .quiet)
         try await withThrowingTaskGroup(of: Void.self) { tasks in

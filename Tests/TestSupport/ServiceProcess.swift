@@ -58,11 +58,15 @@ public final class ServiceProcess: Sendable {
         self.port = port
     }
 
-    /// Starts `fetchq serve --port 0 --db DATABASE ARGUMENTS…` and waits until it listens.
-    public static func start(database: URL, arguments: [String] = []) async throws -> ServiceProcess {
+    /// Starts `fetchq serve --port 0 --db DATABASE ARGUMENTS…` and waits until it listens. Unless
+    /// `guarded`, the SSRF guard is off, since the tests' targets live on 127.0.0.1.
+    public static func start(database: URL, arguments: [String] = [], guarded: Bool = false) async throws
+        -> ServiceProcess
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try FetchqBinary.path)
-        process.arguments = ["serve", "--port", "0", "--db", database.path] + arguments
+        process.arguments =
+            ["serve", "--port", "0", "--db", database.path] + (guarded ? [] : ["--allow-private-targets"]) + arguments
         let pipe = Pipe()
         process.standardError = pipe
         process.standardOutput = pipe
@@ -117,11 +121,11 @@ public final class ServiceProcess: Sendable {
 
 /// Runs `body` with a running service on a fresh database, stopping it afterwards.
 public func withRunningService<T>(
-    arguments: [String] = [], _ body: (ServiceProcess, URL) async throws -> T
+    arguments: [String] = [], guarded: Bool = false, _ body: (ServiceProcess, URL) async throws -> T
 ) async throws -> T {
     try await withTemporaryDirectory { directory in
         let database = directory.appending(path: "fetchq.db")
-        let service = try await ServiceProcess.start(database: database, arguments: arguments)
+        let service = try await ServiceProcess.start(database: database, arguments: arguments, guarded: guarded)
         do {
             let result = try await body(service, database)
             await service.terminate()

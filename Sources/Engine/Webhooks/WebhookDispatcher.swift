@@ -18,6 +18,8 @@ public struct WebhookConfiguration: Sendable {
     public var concurrency: Int = 32
     public var tickMillis: Int = 200
     public var userAgent: String
+    /// Which addresses receivers may have.
+    public var destinations = DestinationGuard()
 
     public init(secret: String, userAgent: String) {
         self.secret = secret
@@ -57,6 +59,8 @@ public final class WebhookDispatcher: Service, Sendable {
         clientConfiguration.redirectConfiguration = .disallow
         clientConfiguration.timeout = .init(connect: .seconds(10), read: .seconds(60))
         clientConfiguration.connectionPool.retryConnectionEstablishment = false
+        clientConfiguration.http1_1ConnectionDebugInitializer = configuration.destinations.check
+        clientConfiguration.http2ConnectionDebugInitializer = configuration.destinations.check
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: clientConfiguration)
         let inbox = EventInbox<Event>()
         let tick = Duration.milliseconds(configuration.tickMillis)
@@ -147,6 +151,8 @@ public final class WebhookDispatcher: Service, Sendable {
             }
         } catch let failure as FetchFailure {
             error = failure.kind == .timeout ? "timeout: no answer within \(timeout) ms" : failure.message
+        } catch let blocked as BlockedDestination {
+            error = "blocked_destination: \(blocked)"
         } catch let caught as HTTPClientError where caught == .deadlineExceeded || caught == .readTimeout {
             error = "timeout: no answer within \(timeout) ms"
         } catch let caught {

@@ -98,6 +98,8 @@ public struct FetchFailure: Sendable, Equatable, Error {
         case invalidRedirect = "invalid_redirect"
         /// The URL could not be used (bad scheme, no host).
         case invalidURL = "invalid_url"
+        /// The destination's address is private or reserved, and the guard refused it.
+        case blockedDestination = "blocked_destination"
         /// The fetch was aborted because its task was canceled.
         case canceled
         /// Anything else the HTTP client reported.
@@ -107,7 +109,7 @@ public struct FetchFailure: Sendable, Equatable, Error {
         public var isRetryable: Bool {
             switch self {
             case .timeout, .connectionFailed, .other: true
-            case .tooManyRedirects, .invalidRedirect, .invalidURL, .canceled: false
+            case .tooManyRedirects, .invalidRedirect, .invalidURL, .blockedDestination, .canceled: false
             }
         }
     }

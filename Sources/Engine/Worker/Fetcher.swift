@@ -114,6 +114,7 @@ public struct Fetcher: Sendable {
 
     private func classify(_ error: any Error, _ order: FetchOrder) -> FetchFailure {
         if let failure = error as? FetchFailure { return failure }
+        if let blocked = error as? BlockedDestination { return FetchFailure(.blockedDestination, blocked.description) }
         if error is CancellationError || Task.isCancelled { return FetchFailure(.canceled, "the task was canceled") }
         if let clientError = error as? HTTPClientError {
             if [.invalidURL, .emptyHost, .emptyScheme].contains(clientError) {

@@ -9,10 +9,12 @@ public struct WorkerConfiguration: Sendable {
     /// sized to match.
     public var concurrency: Int
     public var userAgent: String
+    public var destinations: DestinationGuard
 
-    public init(concurrency: Int, userAgent: String) {
+    public init(concurrency: Int, userAgent: String, destinations: DestinationGuard = DestinationGuard()) {
         self.concurrency = concurrency
         self.userAgent = userAgent
+        self.destinations = destinations
     }
 }
 
@@ -33,6 +35,8 @@ public enum WorkerRuntime {
         // A refused connection is a result to record (and maybe retry with backoff), not
         // something to retry silently until the connect timeout.
         clientConfiguration.connectionPool.retryConnectionEstablishment = false
+        clientConfiguration.http1_1ConnectionDebugInitializer = configuration.destinations.check
+        clientConfiguration.http2ConnectionDebugInitializer = configuration.destinations.check
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: clientConfiguration)
         let fetcher = Fetcher(client: client, userAgent: configuration.userAgent)
         let writer = FrameWriter(descriptor: output)
