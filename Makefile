@@ -2,13 +2,15 @@
 SWIFT ?= swift
 SOURCES := Sources Tests Plugins Package.swift
 
-.PHONY: help deps build release serve test lint format bench clean
+.PHONY: help deps build release serve test contract sanitize lint format bench clean
 
 help:
 	@echo "make serve   build (release) and run fetchq on 127.0.0.1:8080 with ./fetchq.db"
 	@echo "make test    lint, build and run every test"
 	@echo "make bench   run the benchmark and write BENCHMARKS.md"
 	@echo "make format  format the sources with swift format"
+	@echo "make contract  validate openapi.yaml and run schemathesis against the live service"
+	@echo "make sanitize  run the Store and Engine tests under ASan and TSan"
 
 deps:
 	@scripts/install-deps.sh
@@ -32,6 +34,17 @@ test: deps lint
 	scripts/test-venv.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	FETCHQ_BINARY=$$($(SWIFT) build --show-bin-path)/fetchq scripts/contract-test.sh
+
+# openapi.yaml validated, and schemathesis against the live service in a loopback-only namespace.
+contract: deps build
+	scripts/contract-test.sh
+
+# The Store and Engine tests under AddressSanitizer and ThreadSanitizer (separate build folders).
+sanitize: deps
+	scripts/test-venv.sh
+	$(SWIFT) test --sanitize=address --scratch-path .build-asan --filter 'StoreTests|EngineTests|PolitenessTests'
+	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan --filter 'StoreTests|EngineTests|PolitenessTests'
 
 bench: deps
 	bench/run.sh

@@ -271,10 +271,10 @@ struct SubmissionParser {
                 throw Problem.invalidField(path, "Header values must be strings, not \(headerValue.typeName).")
             }
             guard text.utf8.count + name.utf8.count <= limits.maxHeaderBytes,
-                !text.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D || $0 == 0 })
+                !text.utf8.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F })
             else {
                 throw Problem.invalidField(
-                    path, "Header values must be at most \(limits.maxHeaderBytes) bytes, without line breaks.")
+                    path, "Header values must be at most \(limits.maxHeaderBytes) bytes, without control characters.")
             }
             headers.append((name, text))
         }
