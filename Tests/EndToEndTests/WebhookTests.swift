@@ -19,156 +19,150 @@ func submitJob(_ service: ServiceProcess, tasks: [String], extra: String) async 
     return (id, (response.json?["task_ids"]?.arrayValue ?? []).compactMap(\.stringValue))
 }
 
+/// Runs `body` with a target server and a webhook receiver verifying with `secret`, stopping both after.
+func withTargetAndReceiver(
+    secret: String = testSecret, _ body: (TargetServer, WebhookReceiver) async throws -> Void
+) async throws {
+    let target = try TargetServer()
+    let receiver = try await WebhookReceiver(secret: secret)
+    defer { receiver.stop() }
+    do {
+        try await body(target, receiver)
+    } catch {
+        await target.stop()
+        throw error
+    }
+    await target.stop()
+}
+
 @Suite(.serialized) struct WebhookTests {
     @Test func everyTaskAndTheJobAreReportedOnceEachWithValidSignatures() async throws {
-        let target = try TargetServer()
-        let receiver = try await WebhookReceiver(secret: testSecret)
-        defer {
-            receiver.stop()
-            Task { await target.stop() }
-        }
-        try await withRunningService(arguments: quickWebhooks) { service, _ in
-            let urls = (0..<50).map { "\(target.baseURL)/ok/\($0)" } + ["\(target.baseURL)/status/404"]
-            let (jobID, taskIDs) = try await submitJob(
-                service, tasks: urls, extra: #","callback_url":"\#(receiver.baseURL)/ok""#)
-            let arrived = try await eventually(timeout: .seconds(30)) {
+        try await withTargetAndReceiver { target, receiver in
+            try await withRunningService(arguments: quickWebhooks) { service, _ in
+                let urls = (0..<50).map { "\(target.baseURL)/ok/\($0)" } + ["\(target.baseURL)/status/404"]
+                let (jobID, taskIDs) = try await submitJob(
+                    service, tasks: urls, extra: #","callback_url":"\#(receiver.baseURL)/ok""#)
+                let arrived = try await eventually(timeout: .seconds(30)) {
+                    let calls = try await receiver.calls()
+                    return calls.contains { $0.type == "job.finished" }
+                        && Set(calls.compactMap(\.taskID)).count == taskIDs.count
+                }
+                #expect(arrived)
                 let calls = try await receiver.calls()
-                return calls.contains { $0.type == "job.finished" }
-                    && Set(calls.compactMap(\.taskID)).count == taskIDs.count
+                let allValid = calls.allSatisfy { $0.valid }
+                #expect(
+                    allValid,
+                    "every signature verifies with the standardwebhooks package: \(calls.compactMap(\.problem).prefix(3))"
+                )
+                let taskEvents = calls.filter { $0.type == "task.finished" }
+                #expect(Set(taskEvents.map(\.id)).count == taskIDs.count)
+                #expect(Set(taskEvents.compactMap(\.taskID)) == Set(taskIDs))
+                #expect(Set(calls.filter { $0.type == "job.finished" }.map(\.id)).count == 1)
+                #expect(calls.first { $0.type == "job.finished" }?.jobID == jobID)
+                // Each event also shows as delivered in the API.
+                let page = try await TestClient.get("\(service.baseURL)/v1/jobs/\(jobID)/deliveries?limit=1000").json
+                let deliveries = page?["deliveries"]?.arrayValue ?? []
+                #expect(deliveries.count == taskIDs.count + 1)
+                #expect(deliveries.allSatisfy { $0["state"] == "delivered" })
             }
-            #expect(arrived)
-            let calls = try await receiver.calls()
-            let allValid = calls.allSatisfy { $0.valid }
-            #expect(
-                allValid,
-                "every signature verifies with the standardwebhooks package: \(calls.compactMap(\.problem).prefix(3))")
-            let taskEvents = calls.filter { $0.type == "task.finished" }
-            #expect(Set(taskEvents.map(\.id)).count == taskIDs.count)
-            #expect(Set(taskEvents.compactMap(\.taskID)) == Set(taskIDs))
-            #expect(Set(calls.filter { $0.type == "job.finished" }.map(\.id)).count == 1)
-            #expect(calls.first { $0.type == "job.finished" }?.jobID == jobID)
-            // Each event also shows as delivered in the API.
-            let page = try await TestClient.get("\(service.baseURL)/v1/jobs/\(jobID)/deliveries?limit=1000").json
-            let deliveries = page?["deliveries"]?.arrayValue ?? []
-            #expect(deliveries.count == taskIDs.count + 1)
-            #expect(deliveries.allSatisfy { $0["state"] == "delivered" })
         }
     }
 
     @Test func aFailingReceiverIsRetriedUntilItAccepts() async throws {
-        let target = try TargetServer()
-        let receiver = try await WebhookReceiver(secret: testSecret)
-        defer {
-            receiver.stop()
-            Task { await target.stop() }
-        }
-        try await withRunningService(arguments: quickWebhooks) { service, _ in
-            let (jobID, _) = try await submitJob(
-                service, tasks: ["\(target.baseURL)/ok/a"],
-                extra: #","callback_url":"\#(receiver.baseURL)/fail/2","callback_events":["job.finished"]"#)
-            #expect(try await eventually { try await receiver.calls().contains { $0.status == 200 } })
-            let calls = try await receiver.calls()
-            #expect(calls.map(\.status) == [500, 500, 200])
-            #expect(Set(calls.map(\.id)).count == 1, "the webhook-id is stable across attempts")
-            let delivery = try await TestClient.get("\(service.baseURL)/v1/jobs/\(jobID)/deliveries").json?[
-                "deliveries"]?.arrayValue?.first
-            #expect(delivery?["attempts"] == 3)
-            #expect(delivery?["state"] == "delivered")
+        try await withTargetAndReceiver { target, receiver in
+            try await withRunningService(arguments: quickWebhooks) { service, _ in
+                let (jobID, _) = try await submitJob(
+                    service, tasks: ["\(target.baseURL)/ok/a"],
+                    extra: #","callback_url":"\#(receiver.baseURL)/fail/2","callback_events":["job.finished"]"#)
+                #expect(try await eventually { try await receiver.calls().contains { $0.status == 200 } })
+                let calls = try await receiver.calls()
+                #expect(calls.map(\.status) == [500, 500, 200])
+                #expect(Set(calls.map(\.id)).count == 1, "the webhook-id is stable across attempts")
+                let delivery = try await TestClient.get("\(service.baseURL)/v1/jobs/\(jobID)/deliveries").json?[
+                    "deliveries"]?.arrayValue?.first
+                #expect(delivery?["attempts"] == 3)
+                #expect(delivery?["state"] == "delivered")
+            }
         }
     }
 
     @Test func retryAfterFromTheReceiverIsHonoured() async throws {
-        let target = try TargetServer()
-        let receiver = try await WebhookReceiver(secret: testSecret)
-        defer {
-            receiver.stop()
-            Task { await target.stop() }
-        }
-        try await withRunningService(arguments: quickWebhooks) { service, _ in
-            _ = try await submitJob(
-                service, tasks: ["\(target.baseURL)/ok/a"],
-                extra: #","callback_url":"\#(receiver.baseURL)/ratelimit/1/2","callback_events":["job.finished"]"#)
-            #expect(try await eventually { try await receiver.calls().contains { $0.status == 200 } })
-            let calls = try await receiver.calls()
-            #expect(calls.map(\.status) == [429, 200])
-            #expect(calls[1].at - calls[0].at >= 1.9, "the second attempt waited for Retry-After: 2")
+        try await withTargetAndReceiver { target, receiver in
+            try await withRunningService(arguments: quickWebhooks) { service, _ in
+                _ = try await submitJob(
+                    service, tasks: ["\(target.baseURL)/ok/a"],
+                    extra: #","callback_url":"\#(receiver.baseURL)/ratelimit/1/2","callback_events":["job.finished"]"#)
+                #expect(try await eventually { try await receiver.calls().contains { $0.status == 200 } })
+                let calls = try await receiver.calls()
+                #expect(calls.map(\.status) == [429, 200])
+                #expect(calls[1].at - calls[0].at >= 1.9, "the second attempt waited for Retry-After: 2")
+            }
         }
     }
 
     @Test func aHangingReceiverTimesOutAndIsGivenUpAfterTheSchedule() async throws {
-        let target = try TargetServer()
-        let receiver = try await WebhookReceiver(secret: testSecret)
-        defer {
-            receiver.stop()
-            Task { await target.stop() }
-        }
-        try await withRunningService(arguments: quickWebhooks + ["--webhook-timeout-ms", "500"]) { service, _ in
-            let (jobID, _) = try await submitJob(
-                service, tasks: ["\(target.baseURL)/ok/a"],
-                extra: #","callback_url":"\#(receiver.baseURL)/hang/3000","callback_events":["job.finished"]"#)
-            let url = "\(service.baseURL)/v1/jobs/\(jobID)/deliveries"
-            let givenUp = try await eventually(timeout: .seconds(20)) {
-                try await TestClient.get(url).json?["deliveries"]?.arrayValue?.first?["state"] == "failed"
+        try await withTargetAndReceiver { target, receiver in
+            try await withRunningService(arguments: quickWebhooks + ["--webhook-timeout-ms", "500"]) { service, _ in
+                let (jobID, _) = try await submitJob(
+                    service, tasks: ["\(target.baseURL)/ok/a"],
+                    extra: #","callback_url":"\#(receiver.baseURL)/hang/3000","callback_events":["job.finished"]"#)
+                let url = "\(service.baseURL)/v1/jobs/\(jobID)/deliveries"
+                let givenUp = try await eventually(timeout: .seconds(20)) {
+                    try await TestClient.get(url).json?["deliveries"]?.arrayValue?.first?["state"] == "failed"
+                }
+                #expect(givenUp)
+                let delivery = try await TestClient.get(url).json?["deliveries"]?.arrayValue?.first
+                #expect(delivery?["attempts"] == 3, "one attempt and the two retries of the schedule")
+                #expect(delivery?["last_error"]?.stringValue?.contains("timeout") == true)
+                // A user can send it again.
+                let id = try #require(delivery?["id"]?.stringValue)
+                let again = try await TestClient.request("POST", "\(service.baseURL)/v1/deliveries/\(id)/redeliver")
+                #expect(again.status == 200)
+                #expect(again.json?["state"] == "pending")
             }
-            #expect(givenUp)
-            let delivery = try await TestClient.get(url).json?["deliveries"]?.arrayValue?.first
-            #expect(delivery?["attempts"] == 3, "one attempt and the two retries of the schedule")
-            #expect(delivery?["last_error"]?.stringValue?.contains("timeout") == true)
-            // A user can send it again.
-            let id = try #require(delivery?["id"]?.stringValue)
-            let again = try await TestClient.request("POST", "\(service.baseURL)/v1/deliveries/\(id)/redeliver")
-            #expect(again.status == 200)
-            #expect(again.json?["state"] == "pending")
         }
     }
 
     @Test func goneStopsEveryDeliveryOfTheJobToThatURL() async throws {
-        let target = try TargetServer()
-        let receiver = try await WebhookReceiver(secret: testSecret)
-        defer {
-            receiver.stop()
-            Task { await target.stop() }
-        }
-        try await withRunningService(arguments: quickWebhooks + ["--webhook-concurrency", "1"]) { service, _ in
-            let (jobID, _) = try await submitJob(
-                service, tasks: (0..<5).map { "\(target.baseURL)/ok/\($0)" },
-                extra: #","callback_url":"\#(receiver.baseURL)/gone""#)
-            let url = "\(service.baseURL)/v1/jobs/\(jobID)/deliveries"
-            let settled = try await eventually(timeout: .seconds(20)) {
-                let deliveries = try await TestClient.get(url).json?["deliveries"]?.arrayValue ?? []
-                return deliveries.count == 6 && deliveries.allSatisfy { $0["state"] == "failed" }
+        try await withTargetAndReceiver { target, receiver in
+            try await withRunningService(arguments: quickWebhooks + ["--webhook-concurrency", "1"]) { service, _ in
+                let (jobID, _) = try await submitJob(
+                    service, tasks: (0..<5).map { "\(target.baseURL)/ok/\($0)" },
+                    extra: #","callback_url":"\#(receiver.baseURL)/gone""#)
+                let url = "\(service.baseURL)/v1/jobs/\(jobID)/deliveries"
+                let settled = try await eventually(timeout: .seconds(20)) {
+                    let deliveries = try await TestClient.get(url).json?["deliveries"]?.arrayValue ?? []
+                    return deliveries.count == 6 && deliveries.allSatisfy { $0["state"] == "failed" }
+                }
+                #expect(settled)
+                #expect(try await receiver.calls().count == 1, "nothing more was sent after the 410")
             }
-            #expect(settled)
-            #expect(try await receiver.calls().count == 1, "nothing more was sent after the 410")
         }
     }
 
     @Test func pendingDeliveriesSurviveAKilledService() async throws {
-        let target = try TargetServer()
-        let receiver = try await WebhookReceiver(secret: testSecret)
-        defer {
-            receiver.stop()
-            Task { await target.stop() }
-        }
-        try await withTemporaryDirectory { directory in
-            let database = directory.appending(path: "fetchq.db")
-            // The first attempt fails and the retry is due only in 3 s: kill the service before then.
-            let arguments = [
-                "--webhook-secret", testSecret, "--webhook-retry-schedule-ms", "3000", "--per-host-concurrency", "64",
-            ]
-            let first = try await ServiceProcess.start(database: database, arguments: arguments)
-            let (_, taskIDs) = try await submitJob(
-                first, tasks: (0..<10).map { "\(target.baseURL)/ok/\($0)" },
-                extra: #","callback_url":"\#(receiver.baseURL)/fail/1""#)
-            #expect(try await eventually { Set(try await receiver.calls().map(\.id)).count == 11 })
-            first.signal(SIGKILL)
-            _ = await first.waitForExit()
-            let second = try await ServiceProcess.start(database: database, arguments: arguments)
-            defer { Task { await second.terminate() } }
-            let delivered = try await eventually(timeout: .seconds(30)) {
-                Set(try await receiver.calls().filter { $0.status == 200 }.map(\.id)).count == taskIDs.count + 1
+        try await withTargetAndReceiver { target, receiver in
+            try await withTemporaryDirectory { directory in
+                let database = directory.appending(path: "fetchq.db")
+                // The first attempt fails and the retry is due only in 3 s: kill the service before then.
+                let arguments = [
+                    "--webhook-secret", testSecret, "--webhook-retry-schedule-ms", "3000", "--per-host-concurrency",
+                    "64",
+                ]
+                let first = try await ServiceProcess.start(database: database, arguments: arguments)
+                let (_, taskIDs) = try await submitJob(
+                    first, tasks: (0..<10).map { "\(target.baseURL)/ok/\($0)" },
+                    extra: #","callback_url":"\#(receiver.baseURL)/fail/1""#)
+                #expect(try await eventually { Set(try await receiver.calls().map(\.id)).count == 11 })
+                first.signal(SIGKILL)
+                _ = await first.waitForExit()
+                let second = try await ServiceProcess.start(database: database, arguments: arguments)
+                defer { Task { await second.terminate() } }
+                let delivered = try await eventually(timeout: .seconds(30)) {
+                    Set(try await receiver.calls().filter { $0.status == 200 }.map(\.id)).count == taskIDs.count + 1
+                }
+                #expect(delivered)
             }
-            #expect(delivered)
         }
     }
 
@@ -200,23 +194,19 @@ func submitJob(_ service: ServiceProcess, tasks: [String], extra: String) async 
     }
 
     @Test func aJobsOwnSecretSignsItsWebhooks() async throws {
-        let target = try TargetServer()
         let ownSecret = "whsec_" + Data((0..<32).map { UInt8($0) }).base64EncodedString()
-        let receiver = try await WebhookReceiver(secret: ownSecret)
-        defer {
-            receiver.stop()
-            Task { await target.stop() }
-        }
-        try await withRunningService(arguments: quickWebhooks) { service, _ in
-            let (jobID, _) = try await submitJob(
-                service, tasks: ["\(target.baseURL)/ok/a"],
-                extra: #","callback_url":"\#(receiver.baseURL)/ok","callback_secret":"\#(ownSecret)""#)
-            #expect(try await eventually { try await receiver.calls().count == 2 })
-            let allValid = try await receiver.calls().allSatisfy { $0.valid }
-            #expect(allValid)
-            let job = try await TestClient.get("\(service.baseURL)/v1/jobs/\(jobID)")
-            #expect(!job.text.contains(ownSecret))
-            #expect(job.json?["callback_url"]?.stringValue == "\(receiver.baseURL)/ok")
+        try await withTargetAndReceiver(secret: ownSecret) { target, receiver in
+            try await withRunningService(arguments: quickWebhooks) { service, _ in
+                let (jobID, _) = try await submitJob(
+                    service, tasks: ["\(target.baseURL)/ok/a"],
+                    extra: #","callback_url":"\#(receiver.baseURL)/ok","callback_secret":"\#(ownSecret)""#)
+                #expect(try await eventually { try await receiver.calls().count == 2 })
+                let allValid = try await receiver.calls().allSatisfy { $0.valid }
+                #expect(allValid)
+                let job = try await TestClient.get("\(service.baseURL)/v1/jobs/\(jobID)")
+                #expect(!job.text.contains(ownSecret))
+                #expect(job.json?["callback_url"]?.stringValue == "\(receiver.baseURL)/ok")
+            }
         }
     }
 }
