@@ -641,24 +641,70 @@ enum Cursor {
 }
 
 /// Request headers are stored as a JSON array of `[name, value]` pairs (order and repeats kept);
-/// response headers as a JSON object.
+/// response headers as a JSON object. Written by hand: this runs for every task twice, and
+/// Foundation's JSONSerialization was the largest cost of recording results when profiled.
 enum HeaderCoding {
     static func encode(_ pairs: [(String, String)]) -> String {
-        let array = pairs.map { [$0.0, $0.1] }
-        return (try? JSONSerialization.data(withJSONObject: array)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
-    }
-
-    static func encodeStrings(_ strings: [String]) -> String {
-        (try? JSONSerialization.data(withJSONObject: strings)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+        guard !pairs.isEmpty else { return "[]" }
+        var output = "["
+        for (index, pair) in pairs.enumerated() {
+            if index > 0 { output += "," }
+            output += "["
+            appendString(pair.0, to: &output)
+            output += ","
+            appendString(pair.1, to: &output)
+            output += "]"
+        }
+        return output + "]"
     }
 
     static func encode(_ object: [String: String]) -> String {
-        (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
-            .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        var output = "{"
+        for (index, key) in object.keys.sorted().enumerated() {
+            if index > 0 { output += "," }
+            appendString(key, to: &output)
+            output += ":"
+            appendString(object[key] ?? "", to: &output)
+        }
+        return output + "}"
+    }
+
+    static func encodeStrings(_ strings: [String]) -> String {
+        var output = "["
+        for (index, string) in strings.enumerated() {
+            if index > 0 { output += "," }
+            appendString(string, to: &output)
+        }
+        return output + "]"
+    }
+
+    private static func appendString(_ text: String, to output: inout String) {
+        output += "\""
+        // Most names and values need no escaping: copy them whole.
+        guard text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+            output += text
+            output += "\""
+            return
+        }
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": output += "\\\""
+            case "\\": output += "\\\\"
+            case "\n": output += "\\n"
+            case "\r": output += "\\r"
+            case "\t": output += "\\t"
+            case _ where scalar.value < 0x20:
+                output += "\\u00" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
+            default: output.unicodeScalars.append(scalar)
+            }
+        }
+        output += "\""
     }
 
     static func decodePairs(_ text: String) -> [(String, String)] {
-        guard let array = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String]] else { return [] }
+        guard text != "[]", let array = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String]] else {
+            return []
+        }
         return array.compactMap { $0.count == 2 ? ($0[0], $0[1]) : nil }
     }
 

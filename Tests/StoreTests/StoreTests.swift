@@ -211,3 +211,34 @@ func result(_ task: ClaimedTask, status: Int, _ disposition: Disposition, body: 
         outcome: Outcome(statusCode: status, headers: ["content-type": "text/plain"], bodyBytes: body.utf8.count),
         disposition: disposition, body: StoredBody(contentType: "text/plain", bytes: Array(body.utf8)), finishedAt: 4)
 }
+
+@Suite struct HeaderStorageTests {
+    @Test func requestHeadersSurviveStorageExactlyIncludingOddCharacters() async throws {
+        try await withTestStore { store, _ in
+            let headers: [(String, String)] = [
+                ("X-Quote", #"say "hi" \ there"#), ("X-Unicode", "é😀"), ("X-Tab", "a\tb"), ("X-Repeat", "1"),
+                ("X-Repeat", "2"),
+            ]
+            var task = sampleTask("http://a.test/")
+            task.request.headers = headers
+            let submitted = try await store.submit(NewJob(tasks: [task], timeoutMillis: 1_000), now: 1)
+            let stored = try #require(try store.task(submitted.taskIDs[0]))
+            #expect(stored.request.headers.elementsEqual(headers, by: { $0 == $1 }))
+        }
+    }
+
+    @Test func responseHeadersSurviveStorage() async throws {
+        try await withTestStore { store, _ in
+            let submitted = try await store.submit(
+                NewJob(tasks: [sampleTask("http://a.test/")], timeoutMillis: 1_000), now: 1)
+            let claimed = try await store.claim(limit: 1, now: 2, leaseMarginMillis: 0)
+            let headers = ["content-type": "text/plain", "x-odd": "\"quoted\" \\ \u{1}"]
+            _ = try await store.record([
+                AttemptResult(
+                    seq: claimed[0].seq, attempt: 1, outcome: Outcome(statusCode: 200, headers: headers),
+                    disposition: .succeeded, body: nil, finishedAt: 3)
+            ])
+            #expect(try store.task(submitted.taskIDs[0])?.outcome?.headers == headers)
+        }
+    }
+}
