@@ -48,7 +48,7 @@ struct RawConnection {
             // A client that asks for a large answer, pipelined many times, and never reads it.
             let deaf = try #require(RawConnection(port: port))
             deaf.send(String(repeating: "GET /openapi.yaml HTTP/1.1\r\nHost: x\r\n\r\n", count: 200))
-            defer { (idle + [loris, deaf]).forEach { $0.close() } }
+            defer { for connection in idle + [loris, deaf] { connection.close() } }
             #expect(idle.count == 1_000)
             // Others are still served.
             for _ in 0..<20 {
