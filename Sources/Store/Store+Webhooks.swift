@@ -205,7 +205,7 @@ extension Store {
         let after = try cursor.map(Cursor.decode) ?? 0
         return try readers.withReader { db in
             guard
-                let jobSeq = try db.queryOne("SELECT seq FROM jobs WHERE id = ?", [.text(id.rawValue)], { $0.int64(0) })
+                let jobSeq = try db.jobSeq(id)
             else { return nil }
             let rows = try db.query(
                 "\(DeliveryRow.select) WHERE d.job_seq = ?1 AND d.seq > ?2 ORDER BY d.seq LIMIT ?3",

@@ -401,8 +401,7 @@ public final class Store: Sendable {
         try await writer.perform { writer in
             try writer.db.transaction {
                 guard
-                    let jobSeq = try writer.db.queryOne(
-                        "SELECT seq FROM jobs WHERE id = ?", [.text(id.rawValue)], { $0.int64(0) })
+                    let jobSeq = try writer.db.jobSeq(id)
                 else { return nil }
                 let running = try writer.db.query(
                     "SELECT seq FROM tasks WHERE job_seq = ? AND state = 'running'", [.integer(jobSeq)]
@@ -483,7 +482,7 @@ public final class Store: Sendable {
         let after = try cursor.map(Cursor.decode) ?? 0
         return try readers.withReader { db in
             guard
-                let jobSeq = try db.queryOne("SELECT seq FROM jobs WHERE id = ?", [.text(id.rawValue)], { $0.int64(0) })
+                let jobSeq = try db.jobSeq(id)
             else { return nil }
             let filter = state == nil ? "" : "AND t.state = ?4"
             var values: [SQLValue] = [.integer(jobSeq), .integer(after), .int(limit + 1)]
@@ -581,6 +580,13 @@ public final class Store: Sendable {
                 return counts
             } ?? StateCounts()
         }
+    }
+}
+
+extension Database {
+    /// A job's row id, from its public id.
+    func jobSeq(_ id: JobID) throws -> Int64? {
+        try queryOne("SELECT seq FROM jobs WHERE id = ?", [.text(id.rawValue)]) { $0.int64(0) }
     }
 }
 
