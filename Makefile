@@ -43,7 +43,8 @@ contract: deps build
 # The Store and Engine tests under AddressSanitizer and ThreadSanitizer (separate build folders).
 sanitize: deps
 	scripts/test-venv.sh
-	$(SWIFT) test --sanitize=address --scratch-path .build-asan --filter 'StoreTests|EngineTests|PolitenessTests'
+	LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan.supp \
+		$(SWIFT) test --sanitize=address --scratch-path .build-asan --filter 'StoreTests|EngineTests|PolitenessTests'
 	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan --filter 'StoreTests|EngineTests|PolitenessTests'
 
 bench: deps
