@@ -162,7 +162,7 @@ public struct FetchqAPI: Sendable {
     }
 
     private func submit(_ request: HTTPRequest) throws -> Reply {
-        guard accepting() else { throw Problem.shuttingDown }
+        guard accepting() else { throw Problem.shuttingDown() }
         let contentType = request.headers["content-type"]
         guard let contentType, contentType.lowercased().hasPrefix("application/json") else {
             throw Problem.unsupportedMediaType(contentType)

@@ -61,10 +61,10 @@ public struct Problem: Error, Sendable {
             field: "content-type")
     }
 
-    static var shuttingDown: Problem {
-        var problem = Problem(
-            status: 503, code: "shutting_down", title: "Service stopping",
-            detail: "The service is shutting down and takes no new jobs; retry shortly.")
+    static func shuttingDown(
+        _ detail: String = "The service is shutting down and takes no new jobs; retry shortly."
+    ) -> Problem {
+        var problem = Problem(status: 503, code: "shutting_down", title: "Service stopping", detail: detail)
         problem.extraHeaders = [("Retry-After", "5")]
         return problem
     }

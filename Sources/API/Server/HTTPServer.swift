@@ -59,10 +59,7 @@ public final class HTTPServer: Sendable {
     public func stop(grace: Duration = .seconds(5)) async {
         daemon.quiesce()
         if await connections.waitUntilNoneSuspended(upTo: grace) == false {
-            var unavailable = Problem(
-                status: 503, code: "shutting_down", title: "Service stopping",
-                detail: "The service stopped before this request finished; retry it.")
-            unavailable.extraHeaders = [("Retry-After", "5")]
+            let unavailable = Problem.shuttingDown("The service stopped before this request finished; retry it.")
             connections.resumeAll(with: unavailable.response)
             guard await connections.waitUntilNoneSuspended(upTo: .seconds(5)) else {
                 logger.error("connections stayed suspended; leaving the HTTP daemon running")
