@@ -10,7 +10,7 @@ help:
 	@echo "make bench   run the benchmark and write BENCHMARKS.md"
 	@echo "make format  format the sources with swift format"
 	@echo "make contract  validate openapi.yaml and run schemathesis against the live service"
-	@echo "make sanitize  run the Store and Engine tests under ASan and TSan"
+	@echo "make sanitize  run every test under ASan, then TSan (part of make test)"
 
 deps:
 	@scripts/install-deps.sh
@@ -35,17 +35,16 @@ test: deps lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	FETCHQ_BINARY=$$($(SWIFT) build --show-bin-path)/fetchq scripts/contract-test.sh
+	scripts/sanitize.sh
 
 # openapi.yaml validated, and schemathesis against the live service in a loopback-only namespace.
 contract: deps build
 	scripts/contract-test.sh
 
-# The Store and Engine tests under AddressSanitizer and ThreadSanitizer (separate build folders).
+# Every test under AddressSanitizer, then ThreadSanitizer (fetchq's own modules instrumented).
 sanitize: deps
 	scripts/test-venv.sh
-	LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan.supp \
-		$(SWIFT) test --sanitize=address --scratch-path .build-asan --filter 'StoreTests|EngineTests|PolitenessTests'
-	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan --filter 'StoreTests|EngineTests|PolitenessTests'
+	scripts/sanitize.sh
 
 bench: deps
 	bench/run.sh

@@ -1,6 +1,14 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+// `FETCHQ_SANITIZE=address` or `=thread` builds fetchq's own modules, its tests and its binary with
+// that sanitizer (`make sanitize`). Dependencies stay uninstrumented, so only fetchq's modules are
+// rebuilt, not every package: the check fits in CI. (`swift test --sanitize=…` instruments every
+// package too, at about 25 minutes per sanitizer on two cores.)
+let sanitizer = Context.environment["FETCHQ_SANITIZE"].map { ["-sanitize=\($0)"] } ?? []
+let instrumented: [SwiftSetting] = sanitizer.isEmpty ? [] : [.unsafeFlags(sanitizer)]
+let sanitizerRuntime: [LinkerSetting] = sanitizer.isEmpty ? [] : [.unsafeFlags(sanitizer)]
+
 let package = Package(
     name: "fetchq",
     platforms: [.macOS(.v15)],
@@ -41,7 +49,9 @@ let package = Package(
             dependencies: [
                 "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
+            swiftSettings: instrumented,
             plugins: ["EmbedMigrations"]
         ),
         .target(
@@ -54,7 +64,9 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: instrumented
         ),
         .target(
             name: "API",
@@ -65,7 +77,9 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
+            swiftSettings: instrumented,
             plugins: ["EmbedMigrations"]
         ),
         .executableTarget(
@@ -77,7 +91,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            swiftSettings: instrumented,
+            linkerSettings: sanitizerRuntime
         ),
 
         // Real local servers and helpers the tests share: target servers, a client, temp databases.
@@ -87,18 +103,28 @@ let package = Package(
                 "API", "Store",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
-            path: "Tests/TestSupport"
+            path: "Tests/TestSupport",
+            swiftSettings: instrumented
         ),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
+        .testTarget(
+            name: "StoreTests", dependencies: ["Store", "TestSupport"], swiftSettings: instrumented,
+            linkerSettings: sanitizerRuntime),
         .testTarget(
             name: "EngineTests",
             dependencies: [
                 "Engine", "Store", "TestSupport", "fetchq",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            swiftSettings: instrumented,
+            linkerSettings: sanitizerRuntime
         ),
-        .testTarget(name: "APITests", dependencies: ["API", "Engine", "Store", "TestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["fetchq", "API", "Store", "TestSupport"]),
+        .testTarget(
+            name: "APITests", dependencies: ["API", "Engine", "Store", "TestSupport"], swiftSettings: instrumented,
+            linkerSettings: sanitizerRuntime),
+        .testTarget(
+            name: "EndToEndTests", dependencies: ["fetchq", "API", "Store", "TestSupport"],
+            swiftSettings: instrumented, linkerSettings: sanitizerRuntime),
     ]
 )

@@ -2,8 +2,8 @@ import Crypto
 import Engine
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import Store
-import Synchronization
 
 /// fetchq's HTTP API: routes each request to the store and the engine.
 ///
@@ -378,10 +378,10 @@ enum Route: Equatable {
 
 /// Idempotency keys whose submission is being stored, so a concurrent duplicate gets 409.
 final class KeysInProgress: Sendable {
-    private let keys = Mutex<Set<String>>([])
+    private let keys = NIOLockedValueBox<Set<String>>([])
 
     /// False when the key is already in progress.
-    func claim(_ key: String) -> Bool { keys.withLock { $0.insert(key).inserted } }
+    func claim(_ key: String) -> Bool { keys.withLockedValue { $0.insert(key).inserted } }
 
-    func release(_ key: String) { _ = keys.withLock { $0.remove(key) } }
+    func release(_ key: String) { _ = keys.withLockedValue { $0.remove(key) } }
 }

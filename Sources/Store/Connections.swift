@@ -1,5 +1,5 @@
 import Dispatch
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The single read-write connection and the state that goes with it, reached only through
 /// `WriteConnection`'s serial queue.
@@ -38,13 +38,13 @@ final class ReaderPool: Sendable {
     private struct Parked: @unchecked Sendable { let db: Database }
 
     private let path: String
-    private let idle = Mutex<[Parked]>([])
+    private let idle = NIOLockedValueBox<[Parked]>([])
 
     init(path: String) { self.path = path }
 
     func withReader<T>(_ body: (Database) throws -> T) throws -> T {
-        let parked = try idle.withLock { $0.popLast() } ?? Parked(db: Self.open(path))
-        defer { idle.withLock { $0.append(parked) } }
+        let parked = try idle.withLockedValue { $0.popLast() } ?? Parked(db: Self.open(path))
+        defer { idle.withLockedValue { $0.append(parked) } }
         return try body(parked.db)
     }
 

@@ -110,6 +110,38 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "HTTP server threads. (env: FETCHQ_HTTP_THREADS, default: 4)")
     var httpThreads: Int?
 
+    @Option(help: "Connections open at once, all clients together. (env: FETCHQ_MAX_CONNECTIONS, default: 1024)")
+    var maxConnections: Int?
+
+    @Option(
+        help:
+            "Connections open at once from one client address; 0 means no limit. (env: FETCHQ_MAX_CONNECTIONS_PER_IP, default: 256)"
+    )
+    var maxConnectionsPerIp: Int?
+
+    @Option(help: "Seconds an idle connection is kept open. (env: FETCHQ_CONNECTION_TIMEOUT_S, default: 30)")
+    var connectionTimeoutS: Int?
+
+    @Option(
+        help:
+            "Largest request body; larger ones get 413 unread. (env: FETCHQ_MAX_REQUEST_BYTES, default: 16777216)")
+    var maxRequestBytes: Int?
+
+    @Option(help: "Tasks in one job. (env: FETCHQ_MAX_TASKS_PER_JOB, default: 10000)")
+    var maxTasksPerJob: Int?
+
+    @Option(help: "Length of a task's URL in bytes. (env: FETCHQ_MAX_URL_BYTES, default: 8192)")
+    var maxUrlBytes: Int?
+
+    @Option(help: "Headers of one task. (env: FETCHQ_MAX_HEADERS_PER_TASK, default: 64)")
+    var maxHeadersPerTask: Int?
+
+    @Option(help: "Bytes of one task header, name and value. (env: FETCHQ_MAX_HEADER_BYTES, default: 8192)")
+    var maxHeaderBytes: Int?
+
+    @Option(help: "Bytes of one task's request body. (env: FETCHQ_MAX_TASK_BODY_BYTES, default: 1048576)")
+    var maxTaskBodyBytes: Int?
+
     @Option(
         help: "Log level: trace, debug, info, notice, warning, error, critical. (env: FETCHQ_LOG_LEVEL, default: info)")
     var logLevel: String?
@@ -159,7 +191,15 @@ struct ServiceConfiguration {
         http = HTTPServerConfiguration(
             host: serve.host ?? environment.string("FETCHQ_HOST") ?? "127.0.0.1",
             port: try environment.resolve(serve.port, "FETCHQ_PORT", default: 8080, in: 0...65535),
-            threads: try environment.resolve(serve.httpThreads, "FETCHQ_HTTP_THREADS", default: 4, in: 1...256))
+            threads: try environment.resolve(serve.httpThreads, "FETCHQ_HTTP_THREADS", default: 4, in: 1...256),
+            maxRequestBytes: try environment.resolve(
+                serve.maxRequestBytes, "FETCHQ_MAX_REQUEST_BYTES", default: 16 << 20, in: 1024...(1 << 30)),
+            connectionTimeoutSeconds: try environment.resolve(
+                serve.connectionTimeoutS, "FETCHQ_CONNECTION_TIMEOUT_S", default: 30, in: 1...3_600),
+            connectionLimit: try environment.resolve(
+                serve.maxConnections, "FETCHQ_MAX_CONNECTIONS", default: 1_024, in: 1...65_536),
+            perIPConnectionLimit: try environment.resolve(
+                serve.maxConnectionsPerIp, "FETCHQ_MAX_CONNECTIONS_PER_IP", default: 256, in: 0...65_536))
         databasePath = serve.db ?? environment.string("FETCHQ_DB") ?? "./fetchq.db"
         let levelText = serve.logLevel ?? environment.string("FETCHQ_LOG_LEVEL") ?? "info"
         guard let level = Logger.Level(rawValue: levelText) else {
@@ -218,7 +258,19 @@ struct ServiceConfiguration {
             }
             webhooks.retryScheduleMillis = waits.compactMap { $0 }
         }
+        var limits = SubmissionLimits()
+        limits.maxTasks = try environment.resolve(
+            serve.maxTasksPerJob, "FETCHQ_MAX_TASKS_PER_JOB", default: limits.maxTasks, in: 1...1_000_000)
+        limits.maxURLBytes = try environment.resolve(
+            serve.maxUrlBytes, "FETCHQ_MAX_URL_BYTES", default: limits.maxURLBytes, in: 64...(1 << 20))
+        limits.maxHeadersPerTask = try environment.resolve(
+            serve.maxHeadersPerTask, "FETCHQ_MAX_HEADERS_PER_TASK", default: limits.maxHeadersPerTask, in: 0...1_000)
+        limits.maxHeaderBytes = try environment.resolve(
+            serve.maxHeaderBytes, "FETCHQ_MAX_HEADER_BYTES", default: limits.maxHeaderBytes, in: 64...(1 << 20))
+        limits.maxTaskBodyBytes = try environment.resolve(
+            serve.maxTaskBodyBytes, "FETCHQ_MAX_TASK_BODY_BYTES", default: limits.maxTaskBodyBytes, in: 0...(64 << 20))
         api = FetchqAPI.Configuration(
+            limits: limits,
             defaults: SubmissionDefaults(
                 timeoutMillis: try environment.resolve(
                     serve.timeoutMs, "FETCHQ_TIMEOUT_MS", default: 30_000, in: 1...600_000),

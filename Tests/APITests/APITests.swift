@@ -2,7 +2,6 @@ import API
 import Engine
 import Foundation
 import Store
-import Synchronization
 import TestSupport
 import Testing
 
@@ -10,12 +9,12 @@ import Testing
 /// queued: these tests are about what the API accepts, refuses and shows.
 func withAPI(
     _ configuration: FetchqAPI.Configuration = .init(destinations: DestinationGuard(allowPrivateTargets: true)),
+    server serverConfiguration: HTTPServerConfiguration = HTTPServerConfiguration(host: "127.0.0.1", port: 0),
     _ body: (String, Store) async throws -> Void
 ) async throws {
     try await withTestStore { store, _ in
         let api = FetchqAPI(store: store, configuration: configuration, logger: .quiet, wake: {}, abort: { _ in })
-        let server = try HTTPServer(
-            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0), logger: .quiet, handler: api.handle)
+        let server = try HTTPServer(configuration: serverConfiguration, logger: .quiet, handler: api.handle)
         do {
             try await body("http://127.0.0.1:\(server.port)", store)
         } catch {

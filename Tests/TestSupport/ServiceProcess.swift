@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The `fetchq` binary built next to the tests.
 public enum FetchqBinary {
@@ -22,11 +22,11 @@ public struct ServiceProcessError: Error, CustomStringConvertible {
 
 /// Text a child process writes, collected by a reader thread.
 final class LogBuffer: Sendable {
-    private let text = Mutex("")
+    private let text = NIOLockedValueBox("")
 
-    var contents: String { text.withLock { $0 } }
+    var contents: String { text.withLockedValue { $0 } }
 
-    func append(_ more: String) { text.withLock { $0 += more } }
+    func append(_ more: String) { text.withLockedValue { $0 += more } }
 
     /// Reads `handle` on a thread of its own until end of file.
     func collect(from handle: FileHandle) {

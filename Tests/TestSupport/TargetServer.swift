@@ -1,7 +1,7 @@
 import API
 import Foundation
 import Logging
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A real HTTP server on 127.0.0.1 (an ephemeral port) that plays the sites fetchq fetches from.
 /// Its behaviour is chosen by the path:
@@ -29,7 +29,7 @@ public final class TargetServer: Sendable {
     }
 
     private final class Tally: Sendable {
-        let counters = Mutex(Counters())
+        let counters = NIOLockedValueBox(Counters())
     }
 
     public var port: Int { server.port }
@@ -42,13 +42,13 @@ public final class TargetServer: Sendable {
             logger: .quiet
         ) { request in
             .later {
-                tally.counters.withLock {
+                tally.counters.withLockedValue {
                     $0.requests[request.path, default: 0] += 1
                     $0.inFlight += 1
                     $0.maxInFlight = max($0.maxInFlight, $0.inFlight)
                 }
                 let response = await TargetServer.respond(to: request, tally: tally)
-                tally.counters.withLock {
+                tally.counters.withLockedValue {
                     $0.inFlight -= 1
                     if (200..<300).contains(response.status) { $0.succeeded[request.path, default: 0] += 1 }
                 }
@@ -60,18 +60,18 @@ public final class TargetServer: Sendable {
     public func stop() async { await server.stop(grace: .seconds(1)) }
 
     /// Requests received for `path`.
-    public func requests(_ path: String) -> Int { tally.counters.withLock { $0.requests[path] ?? 0 } }
+    public func requests(_ path: String) -> Int { tally.counters.withLockedValue { $0.requests[path] ?? 0 } }
 
     /// Paths that were answered with a 2xx at least once.
-    public var pathsAnsweredWithSuccess: Set<String> { tally.counters.withLock { Set($0.succeeded.keys) } }
+    public var pathsAnsweredWithSuccess: Set<String> { tally.counters.withLockedValue { Set($0.succeeded.keys) } }
 
     /// Requests it is serving right now.
-    public var inFlight: Int { tally.counters.withLock { $0.inFlight } }
+    public var inFlight: Int { tally.counters.withLockedValue { $0.inFlight } }
 
     /// The most requests it was serving at one time.
-    public var maxInFlight: Int { tally.counters.withLock { $0.maxInFlight } }
+    public var maxInFlight: Int { tally.counters.withLockedValue { $0.maxInFlight } }
 
-    public var totalRequests: Int { tally.counters.withLock { $0.requests.values.reduce(0, +) } }
+    public var totalRequests: Int { tally.counters.withLockedValue { $0.requests.values.reduce(0, +) } }
 
     private static func respond(to request: HTTPRequest, tally: Tally) async -> HTTPResponse {
         let parts = request.path.split(separator: "/").map(String.init)
@@ -96,11 +96,11 @@ public final class TargetServer: Sendable {
             return HTTPResponse(status: 302, headers: [("Location", "/redirect/\(remaining - 1)")])
         case ("flaky", 3):
             let failures = Int(parts[2]) ?? 0
-            let seen = tally.counters.withLock { $0.requests[request.path] ?? 0 }
+            let seen = tally.counters.withLockedValue { $0.requests[request.path] ?? 0 }
             return seen <= failures ? text(500, "failing \(seen)") : text(200, "recovered")
         case ("ratelimit", 4):
             let limited = Int(parts[2]) ?? 0
-            let seen = tally.counters.withLock { $0.requests[request.path] ?? 0 }
+            let seen = tally.counters.withLockedValue { $0.requests[request.path] ?? 0 }
             guard seen <= limited else { return text(200, "welcome back") }
             var response = text(429, "slow down")
             response.headers.append(("Retry-After", parts[3]))

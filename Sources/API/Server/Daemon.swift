@@ -1,7 +1,7 @@
 import CMicroHTTPD
 import Foundation
 import Logging
-import Synchronization
+import NIOConcurrencyHelpers
 
 // The libmicrohttpd boundary: the only file in the API module that touches a C pointer.
 
@@ -12,8 +12,8 @@ import Synchronization
 final class Daemon: @unchecked Sendable {
     private let handle: OpaquePointer
     private let registry: Unmanaged<ConnectionRegistry>
-    private let stopped = Mutex(false)
-    private let listenSocket = Mutex<Int32?>(nil)
+    private let stopped = NIOLockedValueBox(false)
+    private let listenSocket = NIOLockedValueBox<Int32?>(nil)
     let port: Int
 
     init(configuration: HTTPServerConfiguration, registry: ConnectionRegistry) throws {
@@ -63,18 +63,18 @@ final class Daemon: @unchecked Sendable {
     /// Stops accepting new connections; existing ones go on.
     func quiesce() {
         let socket = MHD_quiesce_daemon(handle)
-        if socket >= 0 { listenSocket.withLock { $0 = socket } }
+        if socket >= 0 { listenSocket.withLockedValue { $0 = socket } }
     }
 
     func stop() {
         guard
-            stopped.withLock({ done in
+            stopped.withLockedValue({ done in
                 defer { done = true }
                 return !done
             })
         else { return }
         MHD_stop_daemon(handle)
-        if let socket = listenSocket.withLock({ $0 }) { close(socket) }
+        if let socket = listenSocket.withLockedValue({ $0 }) { close(socket) }
         registry.release()
     }
 }
@@ -109,7 +109,7 @@ final class RequestState: @unchecked Sendable {
     var body: [UInt8] = []
     var tooLarge = false
     var dispatched = false
-    let response = Mutex<HTTPResponse?>(nil)
+    let response = NIOLockedValueBox<HTTPResponse?>(nil)
 }
 
 /// A suspended connection, handed to the task that will answer it. `@unchecked Sendable` is safe:
@@ -132,7 +132,7 @@ final class ConnectionRegistry: Sendable {
         let state: RequestState
         var resumed = false
     }
-    private let suspended = Mutex<[ObjectIdentifier: Suspended]>([:])
+    private let suspended = NIOLockedValueBox<[ObjectIdentifier: Suspended]>([:])
 
     init(handler: @escaping HTTPHandler, maxRequestBytes: Int, logger: Logger) {
         self.handler = handler
@@ -141,7 +141,7 @@ final class ConnectionRegistry: Sendable {
     }
 
     /// Requests suspended and not yet answered.
-    var suspendedCount: Int { suspended.withLock { $0.count } }
+    var suspendedCount: Int { suspended.withLockedValue { $0.count } }
 
     fileprivate func access(
         connection: OpaquePointer, path: String, method: String, upload: UnsafePointer<CChar>?,
@@ -159,7 +159,7 @@ final class ConnectionRegistry: Sendable {
             return MHD_Result.YES
         }
         let state = Unmanaged<RequestState>.fromOpaque(raw).takeUnretainedValue()
-        if let response = state.response.withLock({ $0.take() }) {
+        if let response = state.response.withLockedValue({ $0.take() }) {
             forget(state)
             return Self.queue(response, on: connection)
         }
@@ -190,7 +190,7 @@ final class ConnectionRegistry: Sendable {
         case .later(let work):
             state.dispatched = true
             let key = ObjectIdentifier(state)
-            suspended.withLock {
+            suspended.withLockedValue {
                 $0[key] = Suspended(connection: SuspendedConnection(pointer: connection), state: state)
             }
             MHD_suspend_connection(connection)
@@ -204,10 +204,10 @@ final class ConnectionRegistry: Sendable {
 
     /// Hands `response` to a suspended request and resumes it, unless something already did.
     private func resume(_ key: ObjectIdentifier, with response: HTTPResponse) {
-        let connection = suspended.withLock { suspended -> SuspendedConnection? in
+        let connection = suspended.withLockedValue { suspended -> SuspendedConnection? in
             guard let entry = suspended[key], !entry.resumed else { return nil }
             suspended[key]?.resumed = true
-            entry.state.response.withLock { $0 = response }
+            entry.state.response.withLockedValue { $0 = response }
             return entry.connection
         }
         if let connection { MHD_resume_connection(connection.pointer) }
@@ -215,13 +215,13 @@ final class ConnectionRegistry: Sendable {
 
     /// At shutdown: answers every request still suspended with `response`.
     func resumeAll(with response: HTTPResponse) {
-        for key in suspended.withLock({ Array($0.keys) }) { resume(key, with: response) }
+        for key in suspended.withLockedValue({ Array($0.keys) }) { resume(key, with: response) }
     }
 
     /// The request was answered (or its connection closed): it is no longer suspended.
     fileprivate func forget(_ state: RequestState) {
         guard state.dispatched else { return }
-        _ = suspended.withLock { $0.removeValue(forKey: ObjectIdentifier(state)) }
+        _ = suspended.withLockedValue { $0.removeValue(forKey: ObjectIdentifier(state)) }
     }
 
     /// Returns when no request is suspended, or answers false when `limit` passes first.

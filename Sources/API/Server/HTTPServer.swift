@@ -1,7 +1,6 @@
 import CMicroHTTPD
 import Foundation
 import Logging
-import Synchronization
 
 /// Settings of the HTTP listener.
 public struct HTTPServerConfiguration: Sendable {
@@ -19,7 +18,7 @@ public struct HTTPServerConfiguration: Sendable {
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, threads: Int = 4, maxRequestBytes: Int = 16 << 20,
-        connectionTimeoutSeconds: Int = 30, connectionLimit: Int = 1_024, perIPConnectionLimit: Int = 0
+        connectionTimeoutSeconds: Int = 30, connectionLimit: Int = 1_024, perIPConnectionLimit: Int = 256
     ) {
         self.host = host
         self.port = port

@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A many-producer, one-consumer queue of events. `take()` hands over everything posted since the
 /// last call in one batch, which is what lets the scheduler record many results per transaction.
@@ -8,10 +8,10 @@ final class EventInbox<Event: Sendable>: Sendable {
         var waiter: CheckedContinuation<[Event], Never>?
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     func post(_ event: Event) {
-        let waiter = state.withLock { state -> CheckedContinuation<[Event], Never>? in
+        let waiter = state.withLockedValue { state -> CheckedContinuation<[Event], Never>? in
             if let waiter = state.waiter {
                 state.waiter = nil
                 return waiter
@@ -25,7 +25,7 @@ final class EventInbox<Event: Sendable>: Sendable {
     /// Every event posted so far, waiting for at least one. Only one task may call this.
     func take() async -> [Event] {
         await withCheckedContinuation { continuation in
-            let ready = state.withLock { state -> [Event]? in
+            let ready = state.withLockedValue { state -> [Event]? in
                 guard state.events.isEmpty else {
                     defer { state.events.removeAll(keepingCapacity: true) }
                     return state.events

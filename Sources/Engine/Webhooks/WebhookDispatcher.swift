@@ -4,7 +4,6 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import Store
-import Synchronization
 
 /// Settings of webhook delivery.
 public struct WebhookConfiguration: Sendable {

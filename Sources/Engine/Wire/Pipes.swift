@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
     import Glibc
@@ -30,12 +30,12 @@ func systemCall(_ name: String, _ call: () -> Int) throws(SystemCallError) -> In
 /// Writes whole frames to a pipe; concurrent writers are serialised so frames never interleave.
 final class FrameWriter: Sendable {
     private let descriptor: Int32
-    private let lock = Mutex<Void>(())
+    private let lock = NIOLock()
 
     init(descriptor: Int32) { self.descriptor = descriptor }
 
     func write(_ bytes: [UInt8]) throws {
-        try lock.withLock { _ in
+        try lock.withLock {
             try bytes.withUnsafeBytes { buffer in
                 var offset = 0
                 while offset < buffer.count {

@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
-import Synchronization
 
 /// Settings of one worker process, passed on its command line by the supervisor.
 public struct WorkerConfiguration: Sendable {
@@ -79,26 +79,26 @@ public enum WorkerRuntime {
 /// Unstructured tasks because an order to cancel names one fetch, and a task group cannot cancel
 /// one child; `cancelAll` awaits every one of them before the worker exits.
 final class InFlightFetches: Sendable {
-    private let tasks = Mutex<[LeaseKey: Task<Void, Never>]>([:])
+    private let tasks = NIOLockedValueBox<[LeaseKey: Task<Void, Never>]>([:])
 
-    var count: Int { tasks.withLock { $0.count } }
+    var count: Int { tasks.withLockedValue { $0.count } }
 
     func start(_ lease: LeaseKey, _ work: @escaping @Sendable () async -> Void) {
         // Created under the lock, so the task's own removal cannot run before it is registered.
-        tasks.withLock { tasks in
+        tasks.withLockedValue { tasks in
             tasks[lease] = Task {
                 await work()
-                self.tasks.withLock { _ = $0.removeValue(forKey: lease) }
+                self.tasks.withLockedValue { _ = $0.removeValue(forKey: lease) }
             }
         }
     }
 
     func cancel(_ lease: LeaseKey) {
-        tasks.withLock { $0[lease] }?.cancel()
+        tasks.withLockedValue { $0[lease] }?.cancel()
     }
 
     func cancelAll() async {
-        let running = tasks.withLock { Array($0.values) }
+        let running = tasks.withLockedValue { Array($0.values) }
         for task in running { task.cancel() }
         for task in running { await task.value }
     }
