@@ -175,55 +175,82 @@ public final class Store: Sendable {
         limit: Int, now: Int64, leaseMarginMillis: Int, hosts: HostAllowance = HostAllowance()
     ) async throws -> [ClaimedTask] {
         guard limit > 0 else { return [] }
+        return try await writer.perform { writer in
+            try writer.db.transaction {
+                try Self.claim(
+                    limit: limit, now: now, leaseMarginMillis: leaseMarginMillis, hosts: hosts, in: writer.db)
+            }
+        }
+    }
+
+    /// Records finished attempts (as `record`) and then claims due tasks (as `claim`), in one
+    /// transaction: the scheduler's whole write per pass, so one commit instead of two.
+    public func recordAndClaim(
+        _ results: [AttemptResult], limit: Int, now: Int64, leaseMarginMillis: Int,
+        hosts: HostAllowance = HostAllowance()
+    ) async throws -> (recorded: [Bool], claimed: [ClaimedTask]) {
+        guard !results.isEmpty || limit > 0 else { return ([], []) }
+        return try await writer.perform { writer in
+            try writer.db.transaction {
+                let recorded = try results.map { try Self.record($0, in: writer.db) }
+                let claimed =
+                    limit > 0
+                    ? try Self.claim(
+                        limit: limit, now: now, leaseMarginMillis: leaseMarginMillis, hosts: hosts, in: writer.db)
+                    : []
+                return (recorded, claimed)
+            }
+        }
+    }
+
+    private static func claim(
+        limit: Int, now: Int64, leaseMarginMillis: Int, hosts: HostAllowance, in db: Database
+    ) throws -> [ClaimedTask] {
         let blocked = hosts.remaining.filter { $0.value <= 0 }.map(\.key)
         let blockedJSON = HeaderCoding.encodeStrings(blocked)
         let window = hosts.remaining.isEmpty && hosts.defaultLimit >= limit ? limit : max(limit * 4, 256)
-        return try await writer.perform { writer in
-            try writer.db.transaction {
-                let candidates = try writer.db.query(
-                    """
-                    SELECT seq, host FROM tasks
-                    WHERE state = 'queued' AND next_attempt_at <= ?1
-                      AND host NOT IN (SELECT value FROM json_each(?2))
-                    ORDER BY priority DESC, seq LIMIT ?3
-                    """,
-                    [.integer(now), .text(blockedJSON), .int(window)]
-                ) { (seq: $0.int64(0), host: $0.string(1)) }
-                var left = hosts.remaining
-                var chosen: [Int64] = []
-                for candidate in candidates where chosen.count < limit {
-                    let allowance = left[candidate.host] ?? hosts.defaultLimit
-                    guard allowance > 0 else { continue }
-                    left[candidate.host] = allowance - 1
-                    chosen.append(candidate.seq)
-                }
-                guard !chosen.isEmpty else { return [] }
-                return try writer.db.query(
-                    """
-                    UPDATE tasks SET state = 'running', attempts = attempts + 1, started_at = ?1, updated_at = ?1,
-                                     lease_expires_at = ?1 + timeout_ms + ?2
-                    WHERE seq IN (SELECT value FROM json_each(?3))
-                    RETURNING seq, id, job_seq, host, url, method, headers, body, timeout_ms, attempts, max_attempts,
-                              retry_base_ms, retry_max_ms
-                    """,
-                    [
-                        .integer(now), .int(leaseMarginMillis),
-                        .text("[\(chosen.map(String.init).joined(separator: ","))]"),
-                    ]
-                ) { row in
-                    ClaimedTask(
-                        seq: row.int64(0), id: TaskID(trusted: row.string(1)), jobSeq: row.int64(2),
-                        host: row.string(3),
-                        request: FetchRequest(
-                            url: row.string(4), method: row.string(5), headers: HeaderCoding.decodePairs(row.string(6)),
-                            body: row.bytes(7)),
-                        timeoutMillis: row.int(8), attempt: row.int(9), maxAttempts: row.int(10),
-                        retryBaseMillis: row.optionalInt(11), retryMaxMillis: row.optionalInt(12)
-                    )
-                }
-                .sorted { $0.seq < $1.seq }
-            }
+        let candidates = try db.query(
+            """
+            SELECT seq, host FROM tasks
+            WHERE state = 'queued' AND next_attempt_at <= ?1
+              AND host NOT IN (SELECT value FROM json_each(?2))
+            ORDER BY priority DESC, seq LIMIT ?3
+            """,
+            [.integer(now), .text(blockedJSON), .int(window)]
+        ) { (seq: $0.int64(0), host: $0.string(1)) }
+        var left = hosts.remaining
+        var chosen: [Int64] = []
+        for candidate in candidates where chosen.count < limit {
+            let allowance = left[candidate.host] ?? hosts.defaultLimit
+            guard allowance > 0 else { continue }
+            left[candidate.host] = allowance - 1
+            chosen.append(candidate.seq)
         }
+        guard !chosen.isEmpty else { return [] }
+        return try db.query(
+            """
+            UPDATE tasks SET state = 'running', attempts = attempts + 1, started_at = ?1, updated_at = ?1,
+                             lease_expires_at = ?1 + timeout_ms + ?2
+            WHERE seq IN (SELECT value FROM json_each(?3))
+            RETURNING seq, id, job_seq, host, url, method, headers, body, timeout_ms, attempts, max_attempts,
+                      retry_base_ms, retry_max_ms
+            """,
+            [
+                .integer(now), .int(leaseMarginMillis),
+                .text("[\(chosen.map(String.init).joined(separator: ","))]"),
+            ]
+        ) { row in
+            ClaimedTask(
+                seq: row.int64(0), id: TaskID(trusted: row.string(1)), jobSeq: row.int64(2),
+                host: row.string(3),
+                request: FetchRequest(
+                    url: row.string(4), method: row.string(5), headers: HeaderCoding.decodePairs(row.string(6)),
+                    body: row.bytes(7)),
+                timeoutMillis: row.int(8), attempt: row.int(9), maxAttempts: row.int(10),
+                retryBaseMillis: row.optionalInt(11), retryMaxMillis: row.optionalInt(12)
+            )
+        }
+        .sorted { $0.seq < $1.seq }
     }
 
     /// Puts a `failed` or `canceled` task back to `queued` with fresh attempts. Nil when there is
@@ -255,55 +282,57 @@ public final class Store: Sendable {
         guard !results.isEmpty else { return [] }
         return try await writer.perform { writer in
             try writer.db.transaction {
-                try results.map { result in
-                    let outcome = result.outcome
-                    let (state, nextAttempt, finished, reason): (TaskState, Int64, Int64?, FailureReason?) =
-                        switch result.disposition {
-                        case .succeeded: (.succeeded, result.finishedAt, result.finishedAt, nil)
-                        case .failed(let reason): (.failed, result.finishedAt, result.finishedAt, reason)
-                        case .retry(let at): (.queued, at, nil, nil)
-                        }
-                    let logged = try writer.db.run(
-                        """
-                        INSERT OR REPLACE INTO task_attempts
-                            (task_seq, attempt, started_at, finished_at, status_code, duration_ms, error, error_message)
-                        SELECT seq, attempts, started_at, ?3, ?4, ?5, ?6, ?7 FROM tasks
-                        WHERE seq = ?1 AND state = 'running' AND attempts = ?2
-                        """,
-                        [
-                            .integer(result.seq), .int(result.attempt), .integer(result.finishedAt),
-                            .optional(outcome.statusCode), .optional(outcome.durationMillis), .optional(outcome.error),
-                            .optional(outcome.errorMessage),
-                        ])
-                    guard logged == 1 else { return false }
-                    try writer.db.run(
-                        """
-                        UPDATE tasks SET state = ?, next_attempt_at = ?, finished_at = ?, updated_at = ?,
-                            lease_expires_at = NULL, status_code = ?, response_headers = ?, body_bytes = ?,
-                            body_truncated = ?, duration_ms = ?, error = ?, error_message = ?, failure_reason = ?
-                        WHERE seq = ?
-                        """,
-                        [
-                            .text(state.rawValue), .integer(nextAttempt), finished.map { .integer($0) } ?? .null,
-                            .integer(result.finishedAt), .optional(outcome.statusCode),
-                            .optional(outcome.headers.map(HeaderCoding.encode)), .optional(outcome.bodyBytes),
-                            .int(outcome.bodyTruncated ? 1 : 0), .optional(outcome.durationMillis),
-                            .optional(outcome.error), .optional(outcome.errorMessage), .optional(reason?.rawValue),
-                            .integer(result.seq),
-                        ]
-                    )
-                    if let body = result.body {
-                        try writer.db.run(
-                            "INSERT OR REPLACE INTO task_bodies (task_seq, content_type, body) VALUES (?, ?, ?)",
-                            [.integer(result.seq), .optional(body.contentType), .blob(body.bytes)]
-                        )
-                    } else {
-                        try writer.db.run("DELETE FROM task_bodies WHERE task_seq = ?", [.integer(result.seq)])
-                    }
-                    return true
-                }
+                try results.map { try Self.record($0, in: writer.db) }
             }
         }
+    }
+
+    private static func record(_ result: AttemptResult, in db: Database) throws -> Bool {
+        let outcome = result.outcome
+        let (state, nextAttempt, finished, reason): (TaskState, Int64, Int64?, FailureReason?) =
+            switch result.disposition {
+            case .succeeded: (.succeeded, result.finishedAt, result.finishedAt, nil)
+            case .failed(let reason): (.failed, result.finishedAt, result.finishedAt, reason)
+            case .retry(let at): (.queued, at, nil, nil)
+            }
+        let logged = try db.run(
+            """
+            INSERT OR REPLACE INTO task_attempts
+                (task_seq, attempt, started_at, finished_at, status_code, duration_ms, error, error_message)
+            SELECT seq, attempts, started_at, ?3, ?4, ?5, ?6, ?7 FROM tasks
+            WHERE seq = ?1 AND state = 'running' AND attempts = ?2
+            """,
+            [
+                .integer(result.seq), .int(result.attempt), .integer(result.finishedAt),
+                .optional(outcome.statusCode), .optional(outcome.durationMillis), .optional(outcome.error),
+                .optional(outcome.errorMessage),
+            ])
+        guard logged == 1 else { return false }
+        try db.run(
+            """
+            UPDATE tasks SET state = ?, next_attempt_at = ?, finished_at = ?, updated_at = ?,
+                lease_expires_at = NULL, status_code = ?, response_headers = ?, body_bytes = ?,
+                body_truncated = ?, duration_ms = ?, error = ?, error_message = ?, failure_reason = ?
+            WHERE seq = ?
+            """,
+            [
+                .text(state.rawValue), .integer(nextAttempt), finished.map { .integer($0) } ?? .null,
+                .integer(result.finishedAt), .optional(outcome.statusCode),
+                .optional(outcome.headers.map(HeaderCoding.encode)), .optional(outcome.bodyBytes),
+                .int(outcome.bodyTruncated ? 1 : 0), .optional(outcome.durationMillis),
+                .optional(outcome.error), .optional(outcome.errorMessage), .optional(reason?.rawValue),
+                .integer(result.seq),
+            ]
+        )
+        if let body = result.body {
+            try db.run(
+                "INSERT OR REPLACE INTO task_bodies (task_seq, content_type, body) VALUES (?, ?, ?)",
+                [.integer(result.seq), .optional(body.contentType), .blob(body.bytes)]
+            )
+        } else {
+            try db.run("DELETE FROM task_bodies WHERE task_seq = ?", [.integer(result.seq)])
+        }
+        return true
     }
 
     /// Returns interrupted attempts to the queue at once: their worker died, or the service

@@ -117,6 +117,33 @@ import Testing
         }
     }
 
+    @Test func onePassRecordsResultsThenClaimsTheNextTasks() async throws {
+        try await withTestStore { store, _ in
+            let submitted = try await store.submit(
+                NewJob(
+                    tasks: [
+                        sampleTask("http://a.test/1"), sampleTask("http://a.test/2"), sampleTask("http://a.test/3"),
+                    ],
+                    timeoutMillis: 1_000),
+                now: 1)
+            let first = try await store.claim(limit: 1, now: 2, leaseMarginMillis: 0)
+            let pass = try await store.recordAndClaim(
+                [result(first[0], status: 200, .succeeded, body: "one")], limit: 5, now: 3, leaseMarginMillis: 0)
+            #expect(pass.recorded == [true])
+            #expect(pass.claimed.map(\.request.url) == ["http://a.test/2", "http://a.test/3"])
+            #expect(try store.task(first[0].id)?.state == .succeeded)
+            let job = try #require(try store.job(submitted.id))
+            #expect(job.counts.succeeded == 1 && job.counts.running == 2)
+            // A result that is no longer current is ignored, and claiming still happens.
+            let late = try await store.recordAndClaim(
+                [result(first[0], status: 500, .failed(.notRetryable), body: "late")], limit: 5, now: 4,
+                leaseMarginMillis: 0)
+            #expect(late.recorded == [false])
+            #expect(late.claimed.isEmpty)
+            #expect(try store.task(first[0].id)?.state == .succeeded)
+        }
+    }
+
     @Test func retryReturnsTheTaskToTheQueueUntilItIsDue() async throws {
         try await withTestStore { store, _ in
             _ = try await store.submit(

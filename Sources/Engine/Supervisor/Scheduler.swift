@@ -49,15 +49,14 @@ struct Scheduler {
         logger.info(
             "engine started",
             metadata: ["engine.processes": "\(slots.count)", "engine.concurrency": "\(configuration.concurrency)"])
-        var wantsWork = true
+        await recordAndDispatch(claiming: true)
         while true {
-            if wantsWork && drainDeadline == nil { await claimAndDispatch() }
-            wantsWork = false
+            var wantsWork = false
             for event in await inbox.take() {
                 wantsWork = handle(event) || wantsWork
             }
-            await recordResults()
             await returnLostTasks()
+            await recordAndDispatch(claiming: wantsWork && drainDeadline == nil)
             if let deadline = drainDeadline, inFlight.isEmpty || ContinuousClock.now >= deadline { break }
         }
         await stopWorkers()
@@ -108,17 +107,24 @@ struct Scheduler {
         slots.filter { $0.process != nil }.count * configuration.concurrency - inFlight.count
     }
 
-    private mutating func claimAndDispatch() async {
-        let wanted = capacity
-        guard wanted > 0 else { return }
-        let claimed: [ClaimedTask]
+    /// The pass's one write: records the results gathered so far and, when `claiming`, claims as
+    /// many due tasks as there are free slots, in one transaction; then hands the tasks out.
+    /// Results that could not be recorded are kept and tried again on the next pass: never dropped.
+    private mutating func recordAndDispatch(claiming: Bool) async {
+        let wanted = claiming ? capacity : 0
+        guard !unrecorded.isEmpty || wanted > 0 else { return }
         let wallNow = WallClock.nowMillis()
+        let claimed: [ClaimedTask]
         do {
-            claimed = try await store.claim(
-                limit: wanted, now: wallNow, leaseMarginMillis: configuration.leaseMarginMillis,
-                hosts: hosts.allowance(now: wallNow))
+            claimed = try await store.recordAndClaim(
+                unrecorded, limit: wanted, now: wallNow, leaseMarginMillis: configuration.leaseMarginMillis,
+                hosts: hosts.allowance(now: wallNow)
+            ).claimed
+            unrecorded.removeAll(keepingCapacity: true)
         } catch {
-            logger.error("claiming tasks failed", metadata: ["error": "\(error)"])
+            logger.error(
+                "recording results and claiming tasks failed",
+                metadata: ["error": "\(error)", "results": "\(unrecorded.count)"])
             return
         }
         guard !claimed.isEmpty else { return }
@@ -149,8 +155,11 @@ struct Scheduler {
     }
 
     private func leastLoadedSlot() -> Int? {
-        slots.indices.filter { slots[$0].process != nil && slots[$0].load < configuration.concurrency }
-            .min { slots[$0].load < slots[$1].load }
+        var best: Int?
+        for slot in slots.indices where slots[slot].process != nil && slots[slot].load < configuration.concurrency {
+            if best.map({ slots[slot].load < slots[$0].load }) ?? true { best = slot }
+        }
+        return best
     }
 
     private mutating func attemptResult(_ assignment: Assignment, _ result: FetchResult) -> AttemptResult {
@@ -192,17 +201,6 @@ struct Scheduler {
             seq: task.seq, attempt: task.attempt, outcome: outcome, disposition: disposition,
             body: responded ? StoredBody(contentType: headers["content-type"], bytes: result.body) : nil,
             finishedAt: now)
-    }
-
-    private mutating func recordResults() async {
-        guard !unrecorded.isEmpty else { return }
-        do {
-            _ = try await store.record(unrecorded)
-            unrecorded.removeAll(keepingCapacity: true)
-        } catch {
-            // Kept, and tried again on the next pass: results are never dropped.
-            logger.error("recording results failed", metadata: ["error": "\(error)", "results": "\(unrecorded.count)"])
-        }
     }
 
     private mutating func returnLostTasks() async {
