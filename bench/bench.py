@@ -13,7 +13,8 @@ Environment:
                     bench/out/BENCHMARKS-quick.md instead of BENCHMARKS.md
   BENCH_WRK_SECONDS wrk duration                              (default 10; 2 when quick)
   BENCH_PER_HOST    --per-host-concurrency, when fetchq has it (default 128)
-  BENCH_SKIP        comma list of phases to leave out: limit,tuned,naive,fetchq,status,scaling
+  BENCH_SKIP        comma list of phases to leave out: limit,tuned,naive,fetchq,status,scaling,million
+  BENCH_MILLION_N   tasks held in the database for the memory phase (default 1000000; 20000 quick)
   BENCH_FETCHQ      the fetchq binary                         (default .build/release/fetchq)
   BENCH_OUTPUT      the Markdown file to write                (default BENCHMARKS.md)
   BENCH_RUN_TIMEOUT seconds one fetchq or peer run may take   (default 120 + N/100)
@@ -57,6 +58,8 @@ N = 500 if QUICK else env_int("BENCH_N", 100_000)
 RUNS = 1 if QUICK else max(1, env_int("BENCH_RUNS", 3))
 SCALE_N = 500 if QUICK else env_int("BENCH_SCALE_N", 20_000)
 WRK_SECONDS = env_int("BENCH_WRK_SECONDS", 2 if QUICK else 10)
+MILLION_N = 20_000 if QUICK else env_int("BENCH_MILLION_N", 1_000_000)
+MILLION_BATCH = 10_000
 PER_HOST = env_int("BENCH_PER_HOST", 128)
 SKIP = {s.strip() for s in os.environ.get("BENCH_SKIP", "").split(",") if s.strip()}
 SCALE_PROCESSES = [1] if QUICK else [1, 2, 4]
@@ -581,6 +584,39 @@ def status_reads(server, task_ids, workdir):
     return result
 
 
+def hold_many(server, url, n):
+    """Store n tasks (due in a day, so they stay queued) in jobs of 10,000, read 1,000 of them
+    back one by one, and report the supervisor's peak RSS and the database's size."""
+    headers = {"Content-Type": "application/json"}
+    ids, post_seconds = [], 0.0
+    for start in range(0, n, MILLION_BATCH):
+        tasks = [{"url": f"{url}?m={i}"} for i in range(start, min(n, start + MILLION_BATCH))]
+        body = json.dumps({"tasks": tasks, "delay_ms": 86_400_000}).encode()
+        t0 = time.perf_counter()
+        status, answer = server.request("POST", "/v1/jobs", body, headers)
+        post_seconds += time.perf_counter() - t0
+        if status != 201:
+            raise BenchError(f"POST /v1/jobs answered {status}: {answer[:500]!r}")
+        doc = json.loads(answer)
+        ids.extend(doc["task_ids"][:: max(1, MILLION_BATCH // 100)])
+    latencies = []
+    for task_id in ids[:1000]:
+        t0 = time.perf_counter()
+        status, answer = server.request("GET", f"/v1/tasks/{task_id}")
+        latencies.append((time.perf_counter() - t0) * 1000)
+        if status != 200:
+            raise BenchError(f"GET /v1/tasks/{task_id} answered {status}: {answer[:300]!r}")
+    latencies.sort()
+    db_bytes = sum(os.path.getsize(server.db + suffix) for suffix in ("", "-wal") if os.path.exists(server.db + suffix))
+    return {
+        "tasks": n,
+        "submit_rate": n / post_seconds,
+        "rss_peak_mb": (read_status_kb(server.proc.pid, "VmHWM") or 0) / 1024,
+        "db_mb": db_bytes / 1e6,
+        "read_p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+    }
+
+
 # --------------------------------------------------------------------------------------------
 # The run
 
@@ -701,7 +737,7 @@ def phases(nginx, workdir, results):
         if failed:
             results["errors"].append(f"{name} peer: {failed} fetches failed")
 
-    need_fetchq = not {"fetchq", "status", "scaling"} <= SKIP
+    need_fetchq = not {"fetchq", "status", "scaling", "million"} <= SKIP
     if not need_fetchq:
         return
     if not os.access(FETCHQ, os.X_OK):
@@ -766,6 +802,32 @@ def phases(nginx, workdir, results):
             }
             if results["status"]["non2xx"]:
                 results["errors"].append(f"status reads: {results['status']['non2xx']} non-2xx answers")
+
+    if "million" not in SKIP:
+        runs = []
+        for r in range(RUNS):
+            def one_run(r=r):
+                server = Fetchq(workdir, f"fetchq-million-{r}", flags, per_host=PER_HOST)
+                try:
+                    server.start()
+                    return hold_many(server, url, MILLION_N)
+                finally:
+                    server.stop()
+                    remove(server.dir)
+
+            res = attempt(results, f"million run {r + 1}", one_run)
+            if res:
+                log(
+                    f"million run {r + 1}: {res['tasks']:,} tasks stored at {res['submit_rate']:,.0f} tasks/s, "
+                    f"peak RSS {res['rss_peak_mb']:.1f} MB, database {res['db_mb']:.0f} MB, "
+                    f"status read p99 {res['read_p99_ms']:.2f} ms"
+                )
+                runs.append(res)
+        if runs:
+            results["million"] = {
+                key: stats([run[key] for run in runs]) for key in ("submit_rate", "rss_peak_mb", "db_mb", "read_p99_ms")
+            }
+            results["million"]["tasks"] = MILLION_N
 
     if "scaling" not in SKIP:
         points = [("processes", p, {"processes": p}) for p in SCALE_PROCESSES]
@@ -882,6 +944,12 @@ def render(results):
     row("fetchq CPU, supervisor, s", fmt(fq.get("cpu_supervisor"), digits=1))
     row("fetchq CPU, workers (all), s", fmt(fq.get("cpu_workers"), digits=1))
     row("fetchq peak RSS of the supervisor (VmHWM), MB", fmt(fq.get("rss_peak_mb"), digits=1))
+    mi = results.get("million")
+    if mi:
+        row(f"Held: {mi['tasks']:,} tasks stored (due in a day), supervisor peak RSS (VmHWM), MB", fmt(mi.get("rss_peak_mb"), digits=1))
+        row(f"Held: submit rate in jobs of {MILLION_BATCH:,} tasks, tasks/s", fmt(mi.get("submit_rate")))
+        row(f"Held: database size with {mi['tasks']:,} tasks, MB", fmt(mi.get("db_mb")))
+        row("Held: one status read at a time (1,000 reads), p99 latency, ms", fmt(mi.get("read_p99_ms"), digits=2))
     st = results.get("status") or {}
     row(
         "Status reads `GET /v1/tasks/{id}` while idle, requests/s"
