@@ -8,6 +8,7 @@ import Logging
 public final class Store: Sendable {
     let writer: WriteConnection
     let readers: ReaderPool
+    private let checkpointer: Checkpointer
     public let path: String
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
@@ -22,12 +23,16 @@ public final class Store: Sendable {
             PRAGMA synchronous = FULL;
             PRAGMA foreign_keys = ON;
             PRAGMA temp_store = MEMORY;
+            PRAGMA journal_size_limit = 67108864;
             """
         )
         try Migrator(migrations: Migration.embedded).migrate(db, now: now, logger: logger)
+        // Checkpoints run beside the writer, not inside its commits.
+        try db.execute("PRAGMA wal_autocheckpoint = 0")
         self.path = path
         self.writer = WriteConnection(WriterState(db: db))
         self.readers = ReaderPool(path: path)
+        self.checkpointer = try Checkpointer(path: path, logger: logger)
     }
 
     /// Applies pending migrations to the database at `path`; answers the versions applied.
@@ -176,7 +181,7 @@ public final class Store: Sendable {
     ) async throws -> [ClaimedTask] {
         guard limit > 0 else { return [] }
         return try await writer.perform { writer in
-            try writer.db.transaction {
+            try writer.db.transaction(.written) {
                 try Self.claim(
                     limit: limit, now: now, leaseMarginMillis: leaseMarginMillis, hosts: hosts, in: writer.db)
             }
@@ -191,7 +196,7 @@ public final class Store: Sendable {
     ) async throws -> (recorded: [Bool], claimed: [ClaimedTask]) {
         guard !results.isEmpty || limit > 0 else { return ([], []) }
         return try await writer.perform { writer in
-            try writer.db.transaction {
+            try writer.db.transaction(.written) {
                 let recorded = try results.map { try Self.record($0, in: writer.db) }
                 let claimed =
                     limit > 0
@@ -281,7 +286,7 @@ public final class Store: Sendable {
     public func record(_ results: [AttemptResult]) async throws -> [Bool] {
         guard !results.isEmpty else { return [] }
         return try await writer.perform { writer in
-            try writer.db.transaction {
+            try writer.db.transaction(.written) {
                 try results.map { try Self.record($0, in: writer.db) }
             }
         }

@@ -117,6 +117,18 @@ import Testing
         }
     }
 
+    @Test func committedPagesReachTheDatabaseFileWithoutTheWriterCheckpointing() async throws {
+        try await withTestStore { store, path in
+            let fileSize = { (try? FileManager.default.attributesOfItem(atPath: path.path)[.size] as? Int) ?? 0 }
+            let before = fileSize()
+            _ = try await store.submit(
+                NewJob(tasks: (0..<2_000).map { sampleTask("http://a.test/\($0)") }, timeoutMillis: 1_000), now: 1)
+            // The writer never checkpoints (wal_autocheckpoint = 0): the background checkpointer
+            // copies the commit into the database file, so the log does not grow without end.
+            #expect(await eventually(timeout: .seconds(10)) { fileSize() > before + 100_000 })
+        }
+    }
+
     @Test func onePassRecordsResultsThenClaimsTheNextTasks() async throws {
         try await withTestStore { store, _ in
             let submitted = try await store.submit(

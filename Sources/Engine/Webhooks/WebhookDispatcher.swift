@@ -58,6 +58,8 @@ public final class WebhookDispatcher: Service, Sendable {
         clientConfiguration.redirectConfiguration = .disallow
         clientConfiguration.timeout = .init(connect: .seconds(10), read: .seconds(60))
         clientConfiguration.connectionPool.retryConnectionEstablishment = false
+        // No distributed tracing is bootstrapped; without this each request still builds a span.
+        clientConfiguration.tracing.tracer = nil
         clientConfiguration.http1_1ConnectionDebugInitializer = configuration.destinations.check
         clientConfiguration.http2ConnectionDebugInitializer = configuration.destinations.check
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: clientConfiguration)

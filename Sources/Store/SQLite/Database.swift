@@ -84,8 +84,21 @@ final class Database {
         return try map(statement.row)
     }
 
+    /// How a commit reaches the disk.
+    enum Durability {
+        /// The write-ahead log is synced before the commit returns (`synchronous = FULL`): what a
+        /// 2xx promises.
+        case synced
+        /// The commit is written to the log but not synced (`synchronous = NORMAL`): it survives a
+        /// crash of the process, and a power loss may roll back the last ones. Only for writes that
+        /// are safe to lose that way (the engine's attempt results: the task then runs again).
+        case written
+    }
+
     /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`, rolling back if it throws.
-    func transaction<T>(_ body: () throws -> T) throws -> T {
+    func transaction<T>(_ durability: Durability = .synced, _ body: () throws -> T) throws -> T {
+        if durability == .written { try execute("PRAGMA synchronous = NORMAL") }
+        defer { if durability == .written { try? execute("PRAGMA synchronous = FULL") } }
         try execute("BEGIN IMMEDIATE")
         do {
             let result = try body()

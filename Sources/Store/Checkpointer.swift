@@ -1,0 +1,40 @@
+import Dispatch
+import Logging
+
+/// Copies committed pages from the write-ahead log into the database file, on a connection and a
+/// queue of its own, a few times a second.
+///
+/// The writer runs with `wal_autocheckpoint = 0`, so its commits never stop to checkpoint (which
+/// syncs the database file: about as long as the commit itself, measured). A passive checkpoint
+/// never blocks the writer or a reader; once it has caught up, the writer's next transaction starts
+/// the log over, so the log stays small.
+///
+/// `@unchecked Sendable` is safe: `timer` is set once in `init` and only cancelled after (a source's
+/// `cancel` may be called from any thread).
+final class Checkpointer: @unchecked Sendable {
+    private let timer: any DispatchSourceTimer
+
+    init(path: String, interval: DispatchTimeInterval = .milliseconds(200), logger: Logger) throws(StoreError) {
+        let connection = CheckpointConnection(db: try Database(path: path, mode: .readWrite))
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "fetchq.store.checkpoint"))
+        timer.schedule(deadline: .now() + interval, repeating: interval)
+        timer.setEventHandler {
+            do {
+                try connection.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            } catch {
+                logger.warning("checkpoint failed", metadata: ["error": "\(error)"])
+            }
+        }
+        timer.resume()
+        self.timer = timer
+    }
+
+    deinit { timer.cancel() }
+}
+
+/// The checkpointer's connection. `@unchecked Sendable` is safe: only the timer's handler uses it,
+/// and a timer source never runs its handler twice at once.
+private final class CheckpointConnection: @unchecked Sendable {
+    let db: Database
+    init(db: Database) { self.db = db }
+}
