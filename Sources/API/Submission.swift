@@ -220,8 +220,7 @@ struct SubmissionParser {
 
     /// A URL as `url(_:at:limit:)` checks it, whose host is not a refused IP literal.
     private func checkedURL(_ value: JSONValue, at field: String) throws(Problem) -> (String, String) {
-        let (url, host) = try Self.url(value, at: field, limit: limits.maxURLBytes)
-        let literal = URLComponents(string: url)?.host ?? ""
+        let (url, host, literal) = try Self.url(value, at: field, limit: limits.maxURLBytes)
         if destinations.refuses(literal) {
             throw Problem(
                 status: 422, code: "blocked_destination", title: "Destination not allowed",
@@ -231,9 +230,11 @@ struct SubmissionParser {
         return (url, host)
     }
 
-    /// An absolute http(s) URL with a host; answers it and its lower-cased `host[:port]`, the unit
-    /// of per-host limits.
-    static func url(_ value: JSONValue, at field: String, limit: Int) throws(Problem) -> (String, String) {
+    /// An absolute http(s) URL with a host; answers it, its lower-cased `host[:port]` (the unit of
+    /// per-host limits), and its host as written (for the destination guard).
+    static func url(
+        _ value: JSONValue, at field: String, limit: Int
+    ) throws(Problem) -> (url: String, hostAndPort: String, host: String) {
         guard case .string(let text) = value else {
             throw Problem.invalidField(field, "`url` must be a string, not \(value.typeName).")
         }
@@ -243,11 +244,22 @@ struct SubmissionParser {
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
             scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty,
             components.port.map({ (1...65535).contains($0) }) ?? true,
-            !text.contains(where: { $0.isWhitespace })
+            !Self.containsWhitespace(text)
         else {
             throw Problem.invalidField(field, "The URL must be an absolute http:// or https:// URL with a host.")
         }
-        return (text, host.lowercased() + (components.port.map { ":\($0)" } ?? ""))
+        return (text, host.lowercased() + (components.port.map { ":\($0)" } ?? ""), host)
+    }
+
+    /// Whether `text` holds any white space. ASCII text (nearly every URL) is checked byte by byte;
+    /// only other text pays for Unicode's character properties.
+    static func containsWhitespace(_ text: String) -> Bool {
+        var ascii = true
+        for byte in text.utf8 {
+            if byte == 0x20 || (0x09...0x0D).contains(byte) { return true }
+            if byte >= 0x80 { ascii = false }
+        }
+        return !ascii && text.contains(where: \.isWhitespace)
     }
 
     private func headers(_ value: JSONValue?, at field: String) throws(Problem) -> [(String, String)] {

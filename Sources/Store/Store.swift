@@ -24,6 +24,7 @@ public final class Store: Sendable {
             PRAGMA foreign_keys = ON;
             PRAGMA temp_store = MEMORY;
             PRAGMA journal_size_limit = 67108864;
+            PRAGMA cache_size = -8192;
             """
         )
         try Migrator(migrations: Migration.embedded).migrate(db, now: now, logger: logger)

@@ -135,6 +135,11 @@ let exampleJob = """
         Case(name: "ftp URL", body: #"{"tasks": [{"url": "ftp://h/a"}]}"#, status: 422, field: "tasks[0].url"),
         Case(name: "URL not a string", body: #"{"tasks": [{"url": 5}]}"#, status: 422, field: "tasks[0].url"),
         Case(
+            name: "URL with a tab", body: #"{"tasks": [{"url": "http://h/a\tb"}]}"#, status: 422, field: "tasks[0].url"),
+        Case(
+            name: "URL with a no-break space", body: #"{"tasks": [{"url": "http://h/a\u00a0b"}]}"#, status: 422,
+            field: "tasks[0].url"),
+        Case(
             name: "unknown method", body: #"{"tasks": [{"url": "http://h/"}, {"url": "http://h/", "method": "BREW"}]}"#,
             status: 422, field: "tasks[1].method"),
         Case(
