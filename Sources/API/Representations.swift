@@ -5,8 +5,54 @@ import Store
 enum Representation {
     static func timestamp(_ millis: Int64?) -> JSONValue {
         guard let millis else { return .null }
-        let date = Date(timeIntervalSince1970: Double(millis) / 1000)
-        return .string(date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+        return .string(iso8601(millis))
+    }
+
+    /// `2026-11-25T19:00:00.123Z` for milliseconds since the Unix epoch, in UTC. Written out by
+    /// hand (the proleptic Gregorian civil date from a day count): Foundation's ISO 8601 style
+    /// builds calendar components on every call, 5 % of a status read when profiled.
+    static func iso8601(_ millis: Int64) -> String {
+        let seconds = millis.floorDivided(by: 1000)
+        let days = seconds.floorDivided(by: 86_400)
+        let secondOfDay = seconds - days * 86_400
+        let shifted = days + 719_468
+        let era = shifted.floorDivided(by: 146_097)
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        guard (0...9999).contains(year) else {
+            let date = Date(timeIntervalSince1970: Double(millis) / 1000)
+            return date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        }
+        var text = [UInt8]()
+        text.reserveCapacity(24)
+        func digits(_ value: Int64, _ width: Int) {
+            var divisor: Int64 = 1
+            for _ in 1..<width { divisor *= 10 }
+            while divisor > 0 {
+                text.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+                divisor /= 10
+            }
+        }
+        digits(year, 4)
+        text.append(UInt8(ascii: "-"))
+        digits(month, 2)
+        text.append(UInt8(ascii: "-"))
+        digits(day, 2)
+        text.append(UInt8(ascii: "T"))
+        digits(secondOfDay / 3_600, 2)
+        text.append(UInt8(ascii: ":"))
+        digits(secondOfDay / 60 % 60, 2)
+        text.append(UInt8(ascii: ":"))
+        digits(secondOfDay % 60, 2)
+        text.append(UInt8(ascii: "."))
+        digits(millis - seconds * 1000, 3)
+        text.append(UInt8(ascii: "Z"))
+        return String(decoding: text, as: UTF8.self)
     }
 
     static func counts(_ counts: StateCounts) -> JSONValue {
@@ -95,5 +141,13 @@ enum Representation {
 extension HTTPResponse {
     static func json(_ status: Int, _ value: JSONValue, headers: [(String, String)] = []) -> HTTPResponse {
         HTTPResponse(status: status, headers: [("Content-Type", "application/json")] + headers, body: value.serialized)
+    }
+}
+
+extension Int64 {
+    /// Division rounding toward negative infinity, so times before 1970 land on the right day.
+    fileprivate func floorDivided(by divisor: Int64) -> Int64 {
+        let quotient = self / divisor
+        return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient
     }
 }

@@ -742,15 +742,123 @@ enum HeaderCoding {
         output += "\""
     }
 
+    /// The pairs `encode(_: [(String, String)])` wrote; empty if `text` is not such an array.
     static func decodePairs(_ text: String) -> [(String, String)] {
-        guard text != "[]", let array = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String]] else {
-            return []
-        }
-        return array.compactMap { $0.count == 2 ? ($0[0], $0[1]) : nil }
+        guard text != "[]" else { return [] }
+        var scanner = StringsScanner(text)
+        var pairs: [(String, String)] = []
+        guard scanner.take("[") else { return [] }
+        repeat {
+            guard scanner.take("["), let name = scanner.string(), scanner.take(","), let value = scanner.string(),
+                scanner.take("]")
+            else { return [] }
+            pairs.append((name, value))
+        } while scanner.take(",")
+        return scanner.take("]") && scanner.atEnd ? pairs : []
     }
 
+    /// The object `encode(_: [String: String])` wrote; empty if `text` is not such an object.
     static func decodeObject(_ text: String) -> [String: String] {
-        (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: String]) ?? [:]
+        var scanner = StringsScanner(text)
+        var object: [String: String] = [:]
+        guard scanner.take("{") else { return [:] }
+        if scanner.take("}") { return scanner.atEnd ? object : [:] }
+        repeat {
+            guard let key = scanner.string(), scanner.take(":"), let value = scanner.string() else { return [:] }
+            object[key] = value
+        } while scanner.take(",")
+        return scanner.take("}") && scanner.atEnd ? object : [:]
+    }
+}
+
+/// Reads the JSON that `HeaderCoding` writes: punctuation and strings, no white space. Strings
+/// without escapes are copied whole; escapes are decoded, including `\u` surrogate pairs.
+private struct StringsScanner {
+    private let bytes: [UInt8]
+    private var index = 0
+
+    init(_ text: String) { bytes = Array(text.utf8) }
+
+    var atEnd: Bool { index == bytes.count }
+
+    mutating func take(_ mark: Unicode.Scalar) -> Bool {
+        guard index < bytes.count, bytes[index] == UInt8(mark.value) else { return false }
+        index += 1
+        return true
+    }
+
+    mutating func string() -> String? {
+        guard take("\"") else { return nil }
+        let start = index
+        while index < bytes.count, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\") {
+            index += 1
+        }
+        guard index < bytes.count else { return nil }
+        if bytes[index] == UInt8(ascii: "\"") {
+            defer { index += 1 }
+            return String(decoding: bytes[start..<index], as: UTF8.self)
+        }
+        var scalars = String.UnicodeScalarView()
+        scalars.append(contentsOf: String(decoding: bytes[start..<index], as: UTF8.self).unicodeScalars)
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                index += 1
+                return String(scalars)
+            }
+            if byte != UInt8(ascii: "\\") {
+                let runStart = index
+                while index < bytes.count, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\") {
+                    index += 1
+                }
+                scalars.append(contentsOf: String(decoding: bytes[runStart..<index], as: UTF8.self).unicodeScalars)
+                continue
+            }
+            index += 1
+            guard index < bytes.count else { return nil }
+            let escape = bytes[index]
+            index += 1
+            switch escape {
+            case UInt8(ascii: "\""): scalars.append("\"")
+            case UInt8(ascii: "\\"): scalars.append("\\")
+            case UInt8(ascii: "/"): scalars.append("/")
+            case UInt8(ascii: "b"): scalars.append("\u{08}")
+            case UInt8(ascii: "f"): scalars.append("\u{0C}")
+            case UInt8(ascii: "n"): scalars.append("\n")
+            case UInt8(ascii: "r"): scalars.append("\r")
+            case UInt8(ascii: "t"): scalars.append("\t")
+            case UInt8(ascii: "u"):
+                guard var value = hex4() else { return nil }
+                if (0xD800..<0xDC00).contains(value) {
+                    guard take("\\"), take("u"), let low = hex4(), (0xDC00..<0xE000).contains(low) else { return nil }
+                    value = 0x10000 + ((value - 0xD800) << 10) + (low - 0xDC00)
+                }
+                guard let scalar = Unicode.Scalar(value) else { return nil }
+                scalars.append(scalar)
+            default: return nil
+            }
+        }
+        return nil
+    }
+
+    private mutating func hex4() -> UInt32? {
+        guard bytes.count - index >= 4 else { return nil }
+        var value: UInt32 = 0
+        for byte in bytes[index..<(index + 4)] {
+            guard let digit = Self.hexValue(byte) else { return nil }
+            value = value << 4 | digit
+        }
+        index += 4
+        return value
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt32? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(byte - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt32(byte - UInt8(ascii: "a") + 10)
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): UInt32(byte - UInt8(ascii: "A") + 10)
+        default: nil
+        }
     }
 }
 

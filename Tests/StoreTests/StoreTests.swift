@@ -129,6 +129,30 @@ import Testing
         }
     }
 
+    @Test func headersComeBackExactlyAsTheyWentIn() async throws {
+        let awkward = [
+            "plain", "with \"quotes\"", #"back\slash"#, "tab\there", "\u{01}control", "é accents",
+            "emoji 😀", #"looks escaped \u0041"#, "", "slash/ok",
+        ]
+        let pairs =
+            awkward.enumerated().map { ("x-h\($0.offset)", $0.element) } + [("X-Repeat", "1"), ("X-Repeat", "2")]
+        try await withTestStore { store, _ in
+            var task = sampleTask("http://a.test/")
+            task.request.headers = pairs
+            _ = try await store.submit(NewJob(tasks: [task], timeoutMillis: 1_000), now: 1)
+            let claimed = try await store.claim(limit: 1, now: 2, leaseMarginMillis: 0)
+            #expect(claimed[0].request.headers.map(\.0) == pairs.map(\.0))
+            #expect(claimed[0].request.headers.map(\.1) == pairs.map(\.1))
+            let response = Dictionary(uniqueKeysWithValues: awkward.enumerated().map { ("h\($0.offset)", $0.element) })
+            let finished = AttemptResult(
+                seq: claimed[0].seq, attempt: claimed[0].attempt,
+                outcome: Outcome(statusCode: 200, headers: response, bodyBytes: 0), disposition: .succeeded,
+                body: StoredBody(contentType: nil, bytes: []), finishedAt: 3)
+            _ = try await store.record([finished])
+            #expect(try store.task(claimed[0].id)?.outcome?.headers == response)
+        }
+    }
+
     @Test func onePassRecordsResultsThenClaimsTheNextTasks() async throws {
         try await withTestStore { store, _ in
             let submitted = try await store.submit(

@@ -60,9 +60,12 @@ struct ULID {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// Which bytes are letters of the alphabet, by byte value: one lookup per character.
+    private static let inAlphabet: [Bool] = (0...255).map { alphabet.contains(UInt8($0)) }
+
     static func isWellFormed(_ text: some StringProtocol) -> Bool {
         let utf8 = text.utf8
         guard utf8.count == 26, let first = utf8.first, first <= UInt8(ascii: "7") else { return false }
-        return utf8.allSatisfy { alphabet.contains($0) }
+        return utf8.allSatisfy { inAlphabet[Int($0)] }
     }
 }
