@@ -568,7 +568,7 @@ end
 """
 
 
-def status_reads(server, task_ids, workdir):
+def status_reads(server, task_ids, workdir, connections=64):
     ids_path = os.path.join(workdir, "task_ids.txt")
     with open(ids_path, "w") as f:
         f.write("\n".join(task_ids) + "\n")
@@ -578,7 +578,9 @@ def status_reads(server, task_ids, workdir):
     status, answer = server.request("GET", f"/v1/tasks/{task_ids[0]}")
     if status != 200:
         raise BenchError(f"GET /v1/tasks/{task_ids[0]} answered {status}: {answer[:300]!r}")
-    result = run_wrk(f"http://127.0.0.1:{server.port}", WRK_SECONDS, script=script, script_args=[ids_path])
+    result = run_wrk(
+        f"http://127.0.0.1:{server.port}", WRK_SECONDS, script=script, script_args=[ids_path], connections=connections
+    )
     if result["non2xx"]:
         log(f"WARNING status reads: {result['non2xx']} non-2xx answers")
     return result
@@ -755,7 +757,7 @@ def phases(nginx, workdir, results):
     log(f"fetchq flags found: {flags}")
 
     if not {"fetchq", "status"} <= SKIP:
-        main_runs, status_runs = [], []
+        main_runs, status_runs, light_runs = [], [], []
         for r in range(RUNS):
             def one_run(r=r):
                 server = Fetchq(workdir, f"fetchq-main-{r}", flags, per_host=PER_HOST)
@@ -773,6 +775,13 @@ def phases(nginx, workdir, results):
                         if st:
                             log(f"status reads run {r + 1}: {st['rps']:,.0f} req/s, p50 {st['p50_ms']} ms, p99 {st['p99_ms']} ms")
                             status_runs.append(st)
+                        light = attempt(
+                            results, f"status reads (8 connections) run {r + 1}",
+                            lambda: status_reads(server, res["task_ids"], server.dir, connections=8),
+                        )
+                        if light:
+                            log(f"status reads, 8 connections, run {r + 1}: {light['rps']:,.0f} req/s, p50 {light['p50_ms']} ms, p99 {light['p99_ms']} ms")
+                            light_runs.append(light)
                     # VmHWM again just before stopping: the peak over the service's whole life.
                     res["rss_peak_mb"] = max(res["rss_peak_mb"], (read_status_kb(server.proc.pid, "VmHWM") or 0) / 1024)
                     res.pop("task_ids")
@@ -802,6 +811,15 @@ def phases(nginx, workdir, results):
             }
             if results["status"]["non2xx"]:
                 results["errors"].append(f"status reads: {results['status']['non2xx']} non-2xx answers")
+        if light_runs:
+            results["status_light"] = {
+                "rps": stats([s["rps"] for s in light_runs]),
+                "p50_ms": stats([s["p50_ms"] for s in light_runs]),
+                "p99_ms": stats([s["p99_ms"] for s in light_runs]),
+                "non2xx": sum(s["non2xx"] for s in light_runs),
+            }
+            if results["status_light"]["non2xx"]:
+                results["errors"].append(f"status reads (8 connections): {results['status_light']['non2xx']} non-2xx answers")
 
     if "million" not in SKIP:
         runs = []
@@ -952,12 +970,16 @@ def render(results):
         row("Held: one status read at a time (1,000 reads), p99 latency, ms", fmt(mi.get("read_p99_ms"), digits=2))
     st = results.get("status") or {}
     row(
-        "Status reads `GET /v1/tasks/{id}` while idle, requests/s"
+        "Status reads `GET /v1/tasks/{id}` while idle, 64 connections, requests/s"
         + (f" ({st['non2xx']} non-2xx)" if st.get("non2xx") else ""),
         fmt(st.get("rps")),
     )
-    row("Status reads, p50 latency, ms", fmt(st.get("p50_ms"), digits=2))
-    row("Status reads, p99 latency, ms", fmt(st.get("p99_ms"), digits=2))
+    row("Status reads, 64 connections, p50 latency, ms", fmt(st.get("p50_ms"), digits=2))
+    row("Status reads, 64 connections, p99 latency, ms", fmt(st.get("p99_ms"), digits=2))
+    sl = results.get("status_light") or {}
+    row("Status reads with 8 connections (wrk, 2 threads), requests/s", fmt(sl.get("rps")))
+    row("Status reads with 8 connections, p50 latency, ms", fmt(sl.get("p50_ms"), digits=2))
+    row("Status reads with 8 connections, p99 latency, ms", fmt(sl.get("p99_ms"), digits=2))
 
     scaling = results.get("scaling")
     if scaling:
