@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Dispatch
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -42,67 +43,135 @@ public enum WorkerRuntime {
         clientConfiguration.http2ConnectionDebugInitializer = configuration.destinations.check
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: clientConfiguration)
         let fetcher = Fetcher(client: client, userAgent: configuration.userAgent)
-        let writer = FrameWriter(descriptor: output)
+        let outbox = ResultOutbox(writer: FrameWriter(descriptor: output), logger: logger)
         let inFlight = InFlightFetches()
 
-        let (orders, continuation) = AsyncStream.makeStream(of: Order.self)
-        FrameReader.start(
-            descriptor: input, name: "fetchq-worker-stdin",
-            onPayload: { payload in continuation.yield(try WireCodec.decodeOrder(payload)) },
-            onEnd: { error in
-                if let error { logger.error("reading orders failed", metadata: ["error": "\(error)"]) }
-                continuation.finish()
-            })
-
-        for await order in orders {
-            switch order {
-            case .fetch(let fetch):
-                inFlight.start(fetch.lease) {
-                    let result = await fetcher.fetch(fetch)
-                    var frame: [UInt8] = []
-                    WireCodec.encode(.result(result), into: &frame)
-                    do {
-                        try writer.write(frame)
-                    } catch {
-                        logger.error("writing a result failed", metadata: ["error": "\(error)"])
+        // Orders are acted on by the thread that reads them: a fetch starts on an event loop at
+        // once and reports from there; nothing waits in between.
+        await withCheckedContinuation { (closed: CheckedContinuation<Void, Never>) in
+            FrameReader.start(
+                descriptor: input, name: "fetchq-worker-stdin",
+                onPayload: { payload in
+                    switch try WireCodec.decodeOrder(payload) {
+                    case .fetch(let order):
+                        inFlight.start(order.lease) { finished in
+                            fetcher.start(order) { result in
+                                outbox.post(result)
+                                finished()
+                            }
+                        }
+                    case .cancel(let lease):
+                        inFlight.cancel(lease)
                     }
-                }
-            case .cancel(let lease):
-                inFlight.cancel(lease)
-            }
+                },
+                onEnd: { error in
+                    if let error { logger.error("reading orders failed", metadata: ["error": "\(error)"]) }
+                    closed.resume()
+                })
         }
         logger.debug("orders closed; stopping", metadata: ["worker.in_flight": "\(inFlight.count)"])
         await inFlight.cancelAll()
+        await outbox.flushed()
         try await client.shutdown()
     }
 }
 
-/// The fetches a worker is running, by lease, so that one can be canceled by its lease.
-///
-/// Unstructured tasks because an order to cancel names one fetch, and a task group cannot cancel
-/// one child; `cancelAll` awaits every one of them before the worker exits.
+/// The fetches a worker is running, by lease, so that one can be canceled by its lease, and so
+/// that the worker can wait for all of them before it exits.
 final class InFlightFetches: Sendable {
-    private let tasks = NIOLockedValueBox<[LeaseKey: Task<Void, Never>]>([:])
+    private struct State {
+        var running: [LeaseKey: RunningFetch] = [:]
+        /// Fetches that finished before `start` had registered them (they failed at once).
+        var finishedEarly: Set<LeaseKey> = []
+        var idle: [CheckedContinuation<Void, Never>] = []
+    }
 
-    var count: Int { tasks.withLockedValue { $0.count } }
+    private let state = NIOLockedValueBox(State())
 
-    func start(_ lease: LeaseKey, _ work: @escaping @Sendable () async -> Void) {
-        // Created under the lock, so the task's own removal cannot run before it is registered.
-        tasks.withLockedValue { tasks in
-            tasks[lease] = Task {
-                await work()
-                self.tasks.withLockedValue { _ = $0.removeValue(forKey: lease) }
-            }
+    var count: Int { state.withLockedValue { $0.running.count } }
+
+    /// Starts a fetch with `start`, which is handed the call to make when the fetch is over.
+    func start(_ lease: LeaseKey, _ start: (_ finished: @escaping @Sendable () -> Void) -> RunningFetch) {
+        let fetch = start { self.finished(lease) }
+        state.withLockedValue { state in
+            if state.finishedEarly.remove(lease) == nil { state.running[lease] = fetch }
         }
     }
 
-    func cancel(_ lease: LeaseKey) {
-        tasks.withLockedValue { $0[lease] }?.cancel()
+    private func finished(_ lease: LeaseKey) {
+        let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
+            if state.running.removeValue(forKey: lease) == nil { state.finishedEarly.insert(lease) }
+            guard state.running.isEmpty else { return [] }
+            defer { state.idle = [] }
+            return state.idle
+        }
+        for waiter in waiters { waiter.resume() }
     }
 
+    func cancel(_ lease: LeaseKey) {
+        state.withLockedValue { $0.running[lease] }?.cancel()
+    }
+
+    /// Cancels every fetch and returns once each has reported.
     func cancelAll() async {
-        let running = tasks.withLockedValue { Array($0.values) }
-        for task in running { task.cancel() }
-        for task in running { await task.value }
+        await withCheckedContinuation { continuation in
+            let fetches = state.withLockedValue { state -> [RunningFetch]? in
+                guard !state.running.isEmpty else { return nil }
+                state.idle.append(continuation)
+                return Array(state.running.values)
+            }
+            guard let fetches else { return continuation.resume() }
+            for fetch in fetches { fetch.cancel() }
+        }
+    }
+}
+
+/// Results on their way to the supervisor. Frames are queued from event-loop threads, which must
+/// not block on a full pipe, and written by one serial queue: all that is queued in one `write`.
+final class ResultOutbox: Sendable {
+    private struct Pending {
+        var bytes: [UInt8] = []
+        var scheduled = false
+    }
+
+    private let writer: FrameWriter
+    private let logger: Logger
+    private let queue = DispatchQueue(label: "fetchq-worker-results")
+    private let pending = NIOLockedValueBox(Pending())
+
+    init(writer: FrameWriter, logger: Logger) {
+        self.writer = writer
+        self.logger = logger
+    }
+
+    func post(_ result: FetchResult) {
+        var frame: [UInt8] = []
+        WireCodec.encode(.result(result), into: &frame)
+        let schedule = pending.withLockedValue { pending in
+            pending.bytes.append(contentsOf: frame)
+            defer { pending.scheduled = true }
+            return !pending.scheduled
+        }
+        if schedule { queue.async { self.flush() } }
+    }
+
+    private func flush() {
+        let bytes = pending.withLockedValue { pending in
+            defer {
+                pending.bytes = []
+                pending.scheduled = false
+            }
+            return pending.bytes
+        }
+        do {
+            try writer.write(bytes)
+        } catch {
+            logger.error("writing results failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Returns once everything posted so far is written.
+    func flushed() async {
+        await withCheckedContinuation { continuation in queue.async { continuation.resume() } }
     }
 }
