@@ -269,6 +269,15 @@ public final class Store: Sendable {
                         "SELECT state FROM tasks WHERE id = ?", [.text(id.rawValue)], { $0.string(0) })
                 else { return nil }
                 guard state == TaskState.failed.rawValue || state == TaskState.canceled.rawValue else { return false }
+                // The failed run's last attempt lives on the row that is about to be reset: log it.
+                try writer.db.run(
+                    """
+                    INSERT OR IGNORE INTO task_attempts
+                        (task_seq, attempt, started_at, finished_at, status_code, duration_ms, error, error_message)
+                    SELECT seq, attempts, started_at, finished_at, status_code, duration_ms, error, error_message
+                    FROM tasks WHERE id = ? AND state = 'failed' AND attempts > 0 AND finished_at IS NOT NULL
+                    """,
+                    [.text(id.rawValue)])
                 try writer.db.run(
                     """
                     UPDATE tasks SET state = 'queued', attempts = 0, next_attempt_at = ?2, updated_at = ?2,
@@ -301,25 +310,30 @@ public final class Store: Sendable {
             case .failed(let reason): (.failed, result.finishedAt, result.finishedAt, reason)
             case .retry(let at): (.queued, at, nil, nil)
             }
-        let logged = try db.run(
-            """
-            INSERT OR REPLACE INTO task_attempts
-                (task_seq, attempt, started_at, finished_at, status_code, duration_ms, error, error_message)
-            SELECT seq, attempts, started_at, ?3, ?4, ?5, ?6, ?7 FROM tasks
-            WHERE seq = ?1 AND state = 'running' AND attempts = ?2
-            """,
-            [
-                .integer(result.seq), .int(result.attempt), .integer(result.finishedAt),
-                .optional(outcome.statusCode), .optional(outcome.durationMillis), .optional(outcome.error),
-                .optional(outcome.errorMessage),
-            ])
-        guard logged == 1 else { return false }
-        try db.run(
+        // The task's own row holds its last attempt. An attempt that is not the last (a retry
+        // follows) is kept in `task_attempts` too, before the next one overwrites the row; the
+        // last one is shown from the row itself (see `withAttempts`): one insert fewer per task.
+        if state == .queued {
+            let logged = try db.run(
+                """
+                INSERT OR REPLACE INTO task_attempts
+                    (task_seq, attempt, started_at, finished_at, status_code, duration_ms, error, error_message)
+                SELECT seq, attempts, started_at, ?3, ?4, ?5, ?6, ?7 FROM tasks
+                WHERE seq = ?1 AND state = 'running' AND attempts = ?2
+                """,
+                [
+                    .integer(result.seq), .int(result.attempt), .integer(result.finishedAt),
+                    .optional(outcome.statusCode), .optional(outcome.durationMillis), .optional(outcome.error),
+                    .optional(outcome.errorMessage),
+                ])
+            guard logged == 1 else { return false }
+        }
+        let updated = try db.run(
             """
             UPDATE tasks SET state = ?, next_attempt_at = ?, finished_at = ?, updated_at = ?,
                 lease_expires_at = NULL, status_code = ?, response_headers = ?, body_bytes = ?,
                 body_truncated = ?, duration_ms = ?, error = ?, error_message = ?, failure_reason = ?
-            WHERE seq = ?
+            WHERE seq = ? AND state = 'running' AND attempts = ?
             """,
             [
                 .text(state.rawValue), .integer(nextAttempt), finished.map { .integer($0) } ?? .null,
@@ -327,9 +341,10 @@ public final class Store: Sendable {
                 .optional(outcome.headers.map(HeaderCoding.encode)), .optional(outcome.bodyBytes),
                 .int(outcome.bodyTruncated ? 1 : 0), .optional(outcome.durationMillis),
                 .optional(outcome.error), .optional(outcome.errorMessage), .optional(reason?.rawValue),
-                .integer(result.seq),
+                .integer(result.seq), .int(result.attempt),
             ]
         )
+        guard updated == 1 else { return false }
         if let body = result.body {
             try db.run(
                 "INSERT OR REPLACE INTO task_bodies (task_seq, content_type, body) VALUES (?, ?, ?)",
@@ -544,6 +559,17 @@ public final class Store: Sendable {
     /// How many of a task's most recent attempts a read shows.
     public static let attemptsShown = 20
 
+    /// The last attempt of a finished task, from the task's own row (`record` does not copy it
+    /// into `task_attempts`).
+    private static func lastAttempt(of task: TaskRecord) -> AttemptRecord? {
+        guard task.state == .succeeded || task.state == .failed, task.attempts > 0,
+            let outcome = task.outcome, let finishedAt = task.finishedAt
+        else { return nil }
+        return AttemptRecord(
+            attempt: task.attempts, startedAt: task.startedAt, finishedAt: finishedAt, statusCode: outcome.statusCode,
+            durationMillis: outcome.durationMillis, error: outcome.error, errorMessage: outcome.errorMessage)
+    }
+
     /// Fills in the attempts log of each task, in one query.
     private static func withAttempts(_ tasks: [(seq: Int64, record: TaskRecord)], _ db: Database) throws -> [TaskRecord]
     {
@@ -570,7 +596,15 @@ public final class Store: Sendable {
         }
         return tasks.map { task in
             var record = task.record
-            record.attemptsLog = Array((log[task.seq] ?? []).suffix(attemptsShown))
+            var attempts = log[task.seq] ?? []
+            if let last = lastAttempt(of: record) {
+                // The row is the latest word on its attempt (a row logged by a retry's cleanup or an
+                // earlier run of the task has the same number).
+                attempts.removeAll { $0.attempt == last.attempt }
+                attempts.append(last)
+                attempts.sort { $0.attempt < $1.attempt }
+            }
+            record.attemptsLog = Array(attempts.suffix(attemptsShown))
             return record
         }
     }

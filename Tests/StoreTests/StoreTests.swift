@@ -153,6 +153,28 @@ import Testing
         }
     }
 
+    @Test func theAttemptsLogShowsEveryAttemptIncludingTheLast() async throws {
+        try await withTestStore { store, _ in
+            _ = try await store.submit(
+                NewJob(tasks: [sampleTask("http://a.test/", attempts: 3)], timeoutMillis: 1_000), now: 1)
+            let first = try await store.claim(limit: 1, now: 2, leaseMarginMillis: 0)
+            _ = try await store.record([result(first[0], status: 503, .retry(at: 3), body: "busy")])
+            let second = try await store.claim(limit: 1, now: 3, leaseMarginMillis: 0)
+            _ = try await store.record([result(second[0], status: 404, .failed(.notRetryable), body: "gone")])
+            let failed = try #require(try store.task(first[0].id))
+            #expect(failed.attemptsLog.map(\.attempt) == [1, 2])
+            #expect(failed.attemptsLog.map(\.statusCode) == [503, 404])
+            // Retried by hand: the failed run's attempts stay in the log until new ones replace them.
+            #expect(try await store.retry(task: first[0].id, now: 4) == true)
+            #expect(try store.task(first[0].id)?.attemptsLog.map(\.statusCode) == [503, 404])
+            let third = try await store.claim(limit: 1, now: 5, leaseMarginMillis: 0)
+            _ = try await store.record([result(third[0], status: 200, .succeeded, body: "ok")])
+            let succeeded = try #require(try store.task(first[0].id))
+            #expect(succeeded.attemptsLog.map(\.attempt) == [1, 2])
+            #expect(succeeded.attemptsLog.map(\.statusCode) == [200, 404])
+        }
+    }
+
     @Test func onePassRecordsResultsThenClaimsTheNextTasks() async throws {
         try await withTestStore { store, _ in
             let submitted = try await store.submit(
