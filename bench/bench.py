@@ -723,28 +723,41 @@ def phases(nginx, workdir, results):
                 runs.append(res["rps"])
         results["limit"] = stats(runs)
 
-    for name, script in (("tuned", "peer_tuned.py"), ("naive", "peer_naive.py")):
-        if name in SKIP:
-            continue
-        runs, failed = [], 0
-        for r in range(RUNS):
+    # The peers' runs are interleaved with fetchq's (peer run 1, fetchq run 1, peer run 2, ...), so
+    # that a change in the machine's speed during the run (seen here: ±40 % within an hour) falls on
+    # both sides of the ratio alike.
+    peers = [(name, script) for name, script in (("tuned", "peer_tuned.py"), ("naive", "peer_naive.py")) if name not in SKIP]
+    peer_runs = {name: {"runs": [], "failed": 0} for name, _ in peers}
+    peers_done = [0]
+
+    def run_peers(r):
+        for name, script in peers:
             res = attempt(results, f"{name} peer run {r + 1}", lambda: run_peer(script, url, N))
             if res:
                 log(f"{name} peer run {r + 1}: {res['rate']:,.0f} tasks/s ({res['tasks']} in {res['seconds']:.2f} s, {res['failed']} failed)")
-                runs.append(res["rate"])
-                failed += res["failed"]
-        results[name] = stats(runs)
-        if results[name] is not None:
-            results[name]["failed"] = failed
-        if failed:
-            results["errors"].append(f"{name} peer: {failed} fetches failed")
+                peer_runs[name]["runs"].append(res["rate"])
+                peer_runs[name]["failed"] += res["failed"]
+        peers_done[0] = r + 1
+
+    def finish_peers():
+        for r in range(peers_done[0], RUNS):
+            run_peers(r)
+        for name, _ in peers:
+            results[name] = stats(peer_runs[name]["runs"])
+            failed = peer_runs[name]["failed"]
+            if results[name] is not None:
+                results[name]["failed"] = failed
+            if failed:
+                results["errors"].append(f"{name} peer: {failed} fetches failed")
 
     need_fetchq = not {"fetchq", "status", "scaling", "million"} <= SKIP
     if not need_fetchq:
+        finish_peers()
         return
     if not os.access(FETCHQ, os.X_OK):
         results["errors"].append(f"no fetchq binary at {FETCHQ}")
         log(f"ERROR: no fetchq binary at {FETCHQ}; fetchq phases skipped")
+        finish_peers()
         return
     flags = fetchq_flags()
     results["fetchq_flags"] = flags
@@ -759,6 +772,8 @@ def phases(nginx, workdir, results):
     if not {"fetchq", "status"} <= SKIP:
         main_runs, status_runs, light_runs = [], [], []
         for r in range(RUNS):
+            run_peers(r)
+
             def one_run(r=r):
                 server = Fetchq(workdir, f"fetchq-main-{r}", flags, per_host=PER_HOST)
                 try:
@@ -820,6 +835,8 @@ def phases(nginx, workdir, results):
             }
             if results["status_light"]["non2xx"]:
                 results["errors"].append(f"status reads (8 connections): {results['status_light']['non2xx']} non-2xx answers")
+
+    finish_peers()
 
     if "million" not in SKIP:
         runs = []
@@ -1002,7 +1019,8 @@ def render(results):
         "(a warm-up map first); fetchq: from the first POST to the last task's `finished_at`, the service "
         "already running with its workers. fetchq's CPU is counted from the first POST to the last final "
         "task (workers: live ones plus any reaped); the status reads run afterwards, on the idle service; "
-        "peak RSS is VmHWM just before SIGTERM."
+        "peak RSS is VmHWM just before SIGTERM. The peers' runs and fetchq's alternate (peer, peer, fetchq, "
+        "then again), so that drift in the machine's speed during the run weighs on both sides of the ratio."
     )
     lines += ["", "Notes:", ""] + [f"- {n}" for n in notes]
     if results.get("errors"):
