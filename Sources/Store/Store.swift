@@ -146,8 +146,8 @@ public final class Store: Sendable {
                 """
                 INSERT INTO tasks (id, job_seq, position, url, host, method, headers, body, timeout_ms,
                                    priority, max_attempts, retry_base_ms, retry_max_ms, next_attempt_at,
-                                   created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                   created_at, updated_at, waiting)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 [
                     .text(taskID), .integer(jobSeq), .int(position), .text(task.request.url), .text(task.host),
@@ -155,6 +155,7 @@ public final class Store: Sendable {
                     task.request.body.map { .blob($0) } ?? .null, .int(task.timeoutMillis), .int(task.priority),
                     .int(task.maxAttempts), .optional(task.retryBaseMillis), .optional(task.retryMaxMillis),
                     .integer(task.notBefore ?? now), .integer(now), .integer(now),
+                    .int((task.notBefore ?? now) > now ? 1 : 0),
                 ]
             )
             taskIDs.append(TaskID(trusted: taskID))
@@ -215,10 +216,14 @@ public final class Store: Sendable {
         let blocked = hosts.remaining.filter { $0.value <= 0 }.map(\.key)
         let blockedJSON = HeaderCoding.encodeStrings(blocked)
         let window = hosts.remaining.isEmpty && hosts.defaultLimit >= limit ? limit : max(limit * 4, 256)
+        // Tasks whose time has come stop waiting (see migrations/0003_waiting_tasks.sql).
+        try db.run(
+            "UPDATE tasks SET waiting = 0 WHERE state = 'queued' AND waiting = 1 AND next_attempt_at <= ?",
+            [.integer(now)])
         let candidates = try db.query(
             """
             SELECT seq, host FROM tasks
-            WHERE state = 'queued' AND next_attempt_at <= ?1
+            WHERE state = 'queued' AND waiting = 0 AND next_attempt_at <= ?1
               AND host NOT IN (SELECT value FROM json_each(?2))
             ORDER BY priority DESC, seq LIMIT ?3
             """,
@@ -280,7 +285,7 @@ public final class Store: Sendable {
                     [.text(id.rawValue)])
                 try writer.db.run(
                     """
-                    UPDATE tasks SET state = 'queued', attempts = 0, next_attempt_at = ?2, updated_at = ?2,
+                    UPDATE tasks SET state = 'queued', attempts = 0, next_attempt_at = ?2, waiting = 0, updated_at = ?2,
                         finished_at = NULL, failure_reason = NULL
                     WHERE id = ?1
                     """,
@@ -330,13 +335,15 @@ public final class Store: Sendable {
         }
         let updated = try db.run(
             """
-            UPDATE tasks SET state = ?, next_attempt_at = ?, finished_at = ?, updated_at = ?,
+            UPDATE tasks SET state = ?, next_attempt_at = ?, waiting = ?, finished_at = ?, updated_at = ?,
                 lease_expires_at = NULL, status_code = ?, response_headers = ?, body_bytes = ?,
                 body_truncated = ?, duration_ms = ?, error = ?, error_message = ?, failure_reason = ?
             WHERE seq = ? AND state = 'running' AND attempts = ?
             """,
             [
-                .text(state.rawValue), .integer(nextAttempt), finished.map { .integer($0) } ?? .null,
+                .text(state.rawValue), .integer(nextAttempt),
+                .int(state == .queued && nextAttempt > result.finishedAt ? 1 : 0),
+                finished.map { .integer($0) } ?? .null,
                 .integer(result.finishedAt), .optional(outcome.statusCode),
                 .optional(outcome.headers.map(HeaderCoding.encode)), .optional(outcome.bodyBytes),
                 .int(outcome.bodyTruncated ? 1 : 0), .optional(outcome.durationMillis),

@@ -105,10 +105,9 @@ func waitUntilCompleted(_ store: Store, _ job: SubmittedJob, timeout: Duration =
     }
 
     @Test func aRefusedConnectionIsAConnectionFailure() async throws {
-        // A port that was just free: nothing listens there.
-        let target = try TargetServer()
-        let closedURL = "\(target.baseURL)/ok/x"
-        await target.stop()
+        // A port held by a socket that never listens: connections there are refused.
+        let closed = try ClosedPort()
+        let closedURL = "http://127.0.0.1:\(closed.port)/ok/x"
         try await withEngine { store, engine in
             let job = try await submit(store, engine, [task(closedURL, attempts: 1)])
             #expect(try await waitUntilCompleted(store, job))
@@ -116,6 +115,7 @@ func waitUntilCompleted(_ store: Store, _ job: SubmittedJob, timeout: Duration =
             #expect(record.state == .failed)
             #expect(record.outcome?.error == "connection_failed")
         }
+        withExtendedLifetime(closed) {}
     }
 
     @Test func theRequestIsSentAsSubmitted() async throws {

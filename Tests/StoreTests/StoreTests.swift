@@ -175,6 +175,28 @@ import Testing
         }
     }
 
+    @Test func tasksNotYetDueDoNotHideOrReorderTheDueOnes() async throws {
+        try await withTestStore { store, _ in
+            // 300 tasks for tomorrow, submitted first, so they sit in front in submit order.
+            var later = (0..<300).map { sampleTask("http://later.test/\($0)") }
+            for index in later.indices { later[index].notBefore = 86_400_000 }
+            _ = try await store.submit(NewJob(tasks: later, timeoutMillis: 1_000), now: 1)
+            #expect(try await store.claim(limit: 10, now: 2, leaseMarginMillis: 0).isEmpty)
+            var due = (0..<4).map { sampleTask("http://due.test/\($0)") }
+            due[2].priority = 5
+            _ = try await store.submit(NewJob(tasks: due, timeoutMillis: 1_000), now: 3)
+            // The highest priority first, then submit order.
+            let first = try await store.claim(limit: 1, now: 4, leaseMarginMillis: 0)
+            #expect(first.map(\.request.url) == ["http://due.test/2"])
+            let rest = try await store.claim(limit: 10, now: 4, leaseMarginMillis: 0)
+            #expect(rest.map(\.request.url) == ["http://due.test/0", "http://due.test/1", "http://due.test/3"])
+            // Tomorrow, they are due too, behind nothing.
+            let tomorrow = try await store.claim(limit: 500, now: 86_400_000, leaseMarginMillis: 0)
+            #expect(tomorrow.count == 300)
+            #expect(tomorrow.first?.request.url == "http://later.test/0")
+        }
+    }
+
     @Test func onePassRecordsResultsThenClaimsTheNextTasks() async throws {
         try await withTestStore { store, _ in
             let submitted = try await store.submit(
