@@ -450,25 +450,29 @@ class Fetchq:
                 if attempt == 1 or method == "POST":
                     raise BenchError(f"{method} {path}: {error}")
 
+    def submit(self, body):
+        """POST one job; answers the created job's document and the seconds the POST took."""
+        t0 = time.perf_counter()
+        status, answer = self.request("POST", "/v1/jobs", body, {"Content-Type": "application/json"})
+        seconds = time.perf_counter() - t0
+        if status != 201:
+            raise BenchError(f"POST /v1/jobs answered {status}: {answer[:500]!r}")
+        return json.loads(answer), seconds
+
     def run(self, url, n):
         """Submit n URLs in batches, wait until all are final; returns the figures of the run."""
         bodies = []
         for start in range(0, n, BATCH):
             tasks = [{"url": f"{url}?i={i}"} for i in range(start, min(n, start + BATCH))]
             bodies.append(json.dumps({"tasks": tasks}).encode())
-        headers = {"Content-Type": "application/json"}
         jobs, task_ids = [], []
         cpu_before = cpu_snapshot(self.proc.pid)
         post_seconds = 0.0
         first_post_wall = time.time()
         first_post = time.perf_counter()
         for body in bodies:
-            t0 = time.perf_counter()
-            status, answer = self.request("POST", "/v1/jobs", body, headers)
-            post_seconds += time.perf_counter() - t0
-            if status != 201:
-                raise BenchError(f"POST /v1/jobs answered {status}: {answer[:500]!r}")
-            doc = json.loads(answer)
+            doc, seconds = self.submit(body)
+            post_seconds += seconds
             jobs.append(doc["id"])
             task_ids.extend(doc["task_ids"])
         submitted = time.perf_counter()
@@ -589,17 +593,11 @@ def status_reads(server, task_ids, workdir, connections=64):
 def hold_many(server, url, n):
     """Store n tasks (due in a day, so they stay queued) in jobs of 10,000, read 1,000 of them
     back one by one, and report the supervisor's peak RSS and the database's size."""
-    headers = {"Content-Type": "application/json"}
     ids, post_seconds = [], 0.0
     for start in range(0, n, MILLION_BATCH):
         tasks = [{"url": f"{url}?m={i}"} for i in range(start, min(n, start + MILLION_BATCH))]
-        body = json.dumps({"tasks": tasks, "delay_ms": 86_400_000}).encode()
-        t0 = time.perf_counter()
-        status, answer = server.request("POST", "/v1/jobs", body, headers)
-        post_seconds += time.perf_counter() - t0
-        if status != 201:
-            raise BenchError(f"POST /v1/jobs answered {status}: {answer[:500]!r}")
-        doc = json.loads(answer)
+        doc, seconds = server.submit(json.dumps({"tasks": tasks, "delay_ms": 86_400_000}).encode())
+        post_seconds += seconds
         ids.extend(doc["task_ids"][:: max(1, MILLION_BATCH // 100)])
     latencies = []
     for task_id in ids[:1000]:
@@ -613,10 +611,7 @@ def hold_many(server, url, n):
     # has to walk past what is not yet due.
     tasks = [{"url": f"{url}?due={i}"} for i in range(1000)]
     t0 = time.perf_counter()
-    status, answer = server.request("POST", "/v1/jobs", json.dumps({"tasks": tasks}).encode(), headers)
-    if status != 201:
-        raise BenchError(f"POST /v1/jobs answered {status}: {answer[:500]!r}")
-    job_id = json.loads(answer)["id"]
+    job_id = server.submit(json.dumps({"tasks": tasks}).encode())[0]["id"]
     deadline = t0 + 600
     while True:
         status, answer = server.request("GET", f"/v1/jobs/{job_id}")
@@ -835,24 +830,19 @@ def phases(nginx, workdir, results):
             results["fetchq"]["succeeded_all"] = all(run["counts"].get("succeeded", 0) == N for run in main_runs)
             if not results["fetchq"]["succeeded_all"]:
                 results["errors"].append("fetchq: not every task succeeded (see the counts above)")
-        if status_runs:
-            results["status"] = {
-                "rps": stats([s["rps"] for s in status_runs]),
-                "p50_ms": stats([s["p50_ms"] for s in status_runs]),
-                "p99_ms": stats([s["p99_ms"] for s in status_runs]),
-                "non2xx": sum(s["non2xx"] for s in status_runs),
-            }
-            if results["status"]["non2xx"]:
-                results["errors"].append(f"status reads: {results['status']['non2xx']} non-2xx answers")
-        if light_runs:
-            results["status_light"] = {
-                "rps": stats([s["rps"] for s in light_runs]),
-                "p50_ms": stats([s["p50_ms"] for s in light_runs]),
-                "p99_ms": stats([s["p99_ms"] for s in light_runs]),
-                "non2xx": sum(s["non2xx"] for s in light_runs),
-            }
-            if results["status_light"]["non2xx"]:
-                results["errors"].append(f"status reads (8 connections): {results['status_light']['non2xx']} non-2xx answers")
+        for key, label, runs in (
+            ("status", "status reads", status_runs),
+            ("status_light", "status reads (8 connections)", light_runs),
+        ):
+            if runs:
+                results[key] = {
+                    "rps": stats([s["rps"] for s in runs]),
+                    "p50_ms": stats([s["p50_ms"] for s in runs]),
+                    "p99_ms": stats([s["p99_ms"] for s in runs]),
+                    "non2xx": sum(s["non2xx"] for s in runs),
+                }
+                if results[key]["non2xx"]:
+                    results["errors"].append(f"{label}: {results[key]['non2xx']} non-2xx answers")
 
     finish_peers()
 
