@@ -27,59 +27,21 @@ func systemCall(_ name: String, _ call: () -> Int) throws(SystemCallError) -> In
     }
 }
 
-/// Writes whole frames to a pipe; frames never interleave. A caller that finds a write under way
-/// leaves its frame to that writer, which sends everything queued before it returns: results that
-/// finish together leave in one `write`, not one each.
-///
-/// If the pipe breaks, the frames queued with the failing write are lost with it; the other end is
-/// gone, and the process is about to be told so by its input closing or its child exiting.
+/// Writes whole frames to a pipe; concurrent writers are serialised so frames never interleave.
 final class FrameWriter: Sendable {
-    private struct Queue {
-        var pending: [UInt8] = []
-        var writing = false
-    }
-
     private let descriptor: Int32
-    private let queue = NIOLockedValueBox(Queue())
+    private let lock = NIOLock()
 
     init(descriptor: Int32) { self.descriptor = descriptor }
 
     func write(_ bytes: [UInt8]) throws {
-        let leads = queue.withLockedValue { queue in
-            queue.pending.append(contentsOf: bytes)
-            guard !queue.writing else { return false }
-            queue.writing = true
-            return true
-        }
-        guard leads else { return }
-        while true {
-            let batch = queue.withLockedValue { queue -> [UInt8]? in
-                guard !queue.pending.isEmpty else {
-                    queue.writing = false
-                    return nil
-                }
-                defer { queue.pending = [] }
-                return queue.pending
-            }
-            guard let batch else { return }
-            do {
-                try writeAll(batch)
-            } catch {
-                queue.withLockedValue { queue in
-                    queue.pending.removeAll()
-                    queue.writing = false
-                }
-                throw error
-            }
-        }
-    }
-
-    private func writeAll(_ bytes: [UInt8]) throws {
-        try bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                offset += try systemCall("write") {
-                    Glibc.write(descriptor, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
+        try lock.withLock {
+            try bytes.withUnsafeBytes { buffer in
+                var offset = 0
+                while offset < buffer.count {
+                    offset += try systemCall("write") {
+                        Glibc.write(descriptor, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
+                    }
                 }
             }
         }

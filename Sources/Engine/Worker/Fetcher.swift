@@ -27,19 +27,10 @@ public struct Fetcher: Sendable {
         self.userAgent = userAgent
     }
 
-    /// Starts `order`; `completion` runs once with its result, on an event loop.
-    @discardableResult
-    public func start(_ order: FetchOrder, completion: @escaping @Sendable (FetchResult) -> Void) -> RunningFetch {
-        let fetch = RunningFetch(order: order, fetcher: self, completion: completion)
-        fetch.send(Hop(url: order.url, method: order.method, headers: order.headers, body: order.body, number: 0))
-        return fetch
-    }
-
-    /// Performs `order` and answers its result.
-    public func fetch(_ order: FetchOrder) async -> FetchResult {
-        await withCheckedContinuation { continuation in
-            start(order) { continuation.resume(returning: $0) }
-        }
+    /// A fetch of `order`, not yet started; `completion` will run once with its result, on an
+    /// event loop (or at once, from `start`, if the request cannot even be made).
+    public func prepare(_ order: FetchOrder, completion: @escaping @Sendable (FetchResult) -> Void) -> RunningFetch {
+        RunningFetch(order: order, fetcher: self, completion: completion)
     }
 
     /// One request of a fetch: the first, or one that follows a redirect.
@@ -130,6 +121,11 @@ public final class RunningFetch: Sendable {
         self.deadline = .now() + .milliseconds(Int64(order.timeoutMillis))
     }
 
+    /// Sends the first request.
+    public func start() {
+        send(Fetcher.Hop(url: order.url, method: order.method, headers: order.headers, body: order.body, number: 0))
+    }
+
     /// Aborts the fetch; it then completes as `canceled`.
     public func cancel() {
         let task = state.withLockedValue { state in
@@ -144,7 +140,7 @@ public final class RunningFetch: Sendable {
         return Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
     }
 
-    fileprivate func send(_ hop: Fetcher.Hop) {
+    private func send(_ hop: Fetcher.Hop) {
         guard state.withLockedValue({ $0.visited.insert(hop.url).inserted }) else {
             return fail(FetchFailure(.tooManyRedirects, "redirect loop back to \(hop.url)"))
         }

@@ -54,12 +54,13 @@ public enum WorkerRuntime {
                 onPayload: { payload in
                     switch try WireCodec.decodeOrder(payload) {
                     case .fetch(let order):
-                        inFlight.start(order.lease) { finished in
-                            fetcher.start(order) { result in
-                                outbox.post(result)
-                                finished()
-                            }
+                        let fetch = fetcher.prepare(order) { result in
+                            outbox.post(result)
+                            inFlight.finished(order.lease)
                         }
+                        // Registered before it starts, so even a fetch that fails at once finds itself.
+                        inFlight.add(fetch, for: order.lease)
+                        fetch.start()
                     case .cancel(let lease):
                         inFlight.cancel(lease)
                     }
@@ -81,8 +82,6 @@ public enum WorkerRuntime {
 final class InFlightFetches: Sendable {
     private struct State {
         var running: [LeaseKey: RunningFetch] = [:]
-        /// Fetches that finished before `start` had registered them (they failed at once).
-        var finishedEarly: Set<LeaseKey> = []
         var idle: [CheckedContinuation<Void, Never>] = []
     }
 
@@ -90,17 +89,13 @@ final class InFlightFetches: Sendable {
 
     var count: Int { state.withLockedValue { $0.running.count } }
 
-    /// Starts a fetch with `start`, which is handed the call to make when the fetch is over.
-    func start(_ lease: LeaseKey, _ start: (_ finished: @escaping @Sendable () -> Void) -> RunningFetch) {
-        let fetch = start { self.finished(lease) }
-        state.withLockedValue { state in
-            if state.finishedEarly.remove(lease) == nil { state.running[lease] = fetch }
-        }
+    func add(_ fetch: RunningFetch, for lease: LeaseKey) {
+        state.withLockedValue { $0.running[lease] = fetch }
     }
 
-    private func finished(_ lease: LeaseKey) {
+    func finished(_ lease: LeaseKey) {
         let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
-            if state.running.removeValue(forKey: lease) == nil { state.finishedEarly.insert(lease) }
+            state.running[lease] = nil
             guard state.running.isEmpty else { return [] }
             defer { state.idle = [] }
             return state.idle
