@@ -830,56 +830,51 @@ private struct StringsScanner {
 
     mutating func string() -> String? {
         guard take("\"") else { return nil }
+        let first = plainRun()
+        // Most strings hold no escape: the first run ends at the closing quote.
+        if take("\"") { return String(decoding: first, as: UTF8.self) }
+        var scalars = String.UnicodeScalarView()
+        scalars.append(contentsOf: String(decoding: first, as: UTF8.self).unicodeScalars)
+        while take("\\") {
+            guard let scalar = escaped() else { return nil }
+            scalars.append(scalar)
+            scalars.append(contentsOf: String(decoding: plainRun(), as: UTF8.self).unicodeScalars)
+        }
+        return take("\"") ? String(scalars) : nil
+    }
+
+    /// The bytes up to the next quote or back slash.
+    private mutating func plainRun() -> ArraySlice<UInt8> {
         let start = index
         while index < bytes.count, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\") {
             index += 1
         }
+        return bytes[start..<index]
+    }
+
+    /// The character an escape stands for, the back slash already taken.
+    private mutating func escaped() -> Unicode.Scalar? {
         guard index < bytes.count else { return nil }
-        if bytes[index] == UInt8(ascii: "\"") {
-            defer { index += 1 }
-            return String(decoding: bytes[start..<index], as: UTF8.self)
+        let escape = bytes[index]
+        index += 1
+        switch escape {
+        case UInt8(ascii: "\""): return "\""
+        case UInt8(ascii: "\\"): return "\\"
+        case UInt8(ascii: "/"): return "/"
+        case UInt8(ascii: "b"): return "\u{08}"
+        case UInt8(ascii: "f"): return "\u{0C}"
+        case UInt8(ascii: "n"): return "\n"
+        case UInt8(ascii: "r"): return "\r"
+        case UInt8(ascii: "t"): return "\t"
+        case UInt8(ascii: "u"):
+            guard var value = hex4() else { return nil }
+            if (0xD800..<0xDC00).contains(value) {
+                guard take("\\"), take("u"), let low = hex4(), (0xDC00..<0xE000).contains(low) else { return nil }
+                value = 0x10000 + ((value - 0xD800) << 10) + (low - 0xDC00)
+            }
+            return Unicode.Scalar(value)
+        default: return nil
         }
-        var scalars = String.UnicodeScalarView()
-        scalars.append(contentsOf: String(decoding: bytes[start..<index], as: UTF8.self).unicodeScalars)
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "\"") {
-                index += 1
-                return String(scalars)
-            }
-            if byte != UInt8(ascii: "\\") {
-                let runStart = index
-                while index < bytes.count, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\") {
-                    index += 1
-                }
-                scalars.append(contentsOf: String(decoding: bytes[runStart..<index], as: UTF8.self).unicodeScalars)
-                continue
-            }
-            index += 1
-            guard index < bytes.count else { return nil }
-            let escape = bytes[index]
-            index += 1
-            switch escape {
-            case UInt8(ascii: "\""): scalars.append("\"")
-            case UInt8(ascii: "\\"): scalars.append("\\")
-            case UInt8(ascii: "/"): scalars.append("/")
-            case UInt8(ascii: "b"): scalars.append("\u{08}")
-            case UInt8(ascii: "f"): scalars.append("\u{0C}")
-            case UInt8(ascii: "n"): scalars.append("\n")
-            case UInt8(ascii: "r"): scalars.append("\r")
-            case UInt8(ascii: "t"): scalars.append("\t")
-            case UInt8(ascii: "u"):
-                guard var value = hex4() else { return nil }
-                if (0xD800..<0xDC00).contains(value) {
-                    guard take("\\"), take("u"), let low = hex4(), (0xDC00..<0xE000).contains(low) else { return nil }
-                    value = 0x10000 + ((value - 0xD800) << 10) + (low - 0xDC00)
-                }
-                guard let scalar = Unicode.Scalar(value) else { return nil }
-                scalars.append(scalar)
-            default: return nil
-            }
-        }
-        return nil
     }
 
     private mutating func hex4() -> UInt32? {
