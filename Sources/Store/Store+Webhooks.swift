@@ -151,11 +151,19 @@ extension Store {
                             .optional(result.error),
                         ])
                     if changed == 1, result.next == .gone {
+                        // Fails what is pending now; the mark on the job fails what is created later
+                        // (trigger `deliveries_to_a_gone_receiver`).
                         try writer.db.run(
                             """
                             UPDATE deliveries SET state = 'failed', updated_at = ?2,
                                 last_error = 'the receiver answered 410 Gone to an earlier delivery'
                             WHERE state = 'pending' AND (job_seq, url) = (SELECT job_seq, url FROM deliveries WHERE seq = ?1)
+                            """,
+                            [.integer(result.seq), .integer(result.at)])
+                        try writer.db.run(
+                            """
+                            UPDATE jobs SET callback_gone_at = ?2
+                            WHERE seq = (SELECT job_seq FROM deliveries WHERE seq = ?1)
                             """,
                             [.integer(result.seq), .integer(result.at)])
                     }
@@ -194,6 +202,10 @@ extension Store {
                     """,
                     [.text(id), .integer(now)])
                 guard changed == 1 else { return nil }
+                // Sending by hand says the receiver is back: the job's later events are sent again.
+                try writer.db.run(
+                    "UPDATE jobs SET callback_gone_at = NULL WHERE seq = (SELECT job_seq FROM deliveries WHERE id = ?)",
+                    [.text(id)])
                 return try writer.db.queryOne("\(DeliveryRow.select) WHERE d.id = ?", [.text(id)], DeliveryRow.read)?
                     .record
             }

@@ -126,8 +126,10 @@ func withTargetAndReceiver(
     @Test func goneStopsEveryDeliveryOfTheJobToThatURL() async throws {
         try await withTargetAndReceiver { target, receiver in
             try await withRunningService(arguments: quickWebhooks + ["--webhook-concurrency", "1"]) { service, _ in
+                // One quick task, whose event meets the 410, and four that finish a second later: their
+                // events and the job's are created after the 410 and must not be sent either.
                 let (jobID, _) = try await submitJob(
-                    service, tasks: (0..<5).map { "\(target.baseURL)/ok/\($0)" },
+                    service, tasks: ["\(target.baseURL)/ok/0"] + (1..<5).map { "\(target.baseURL)/work/\($0)/1000" },
                     extra: #","callback_url":"\#(receiver.baseURL)/gone""#)
                 let url = "\(service.baseURL)/v1/jobs/\(jobID)/deliveries"
                 let settled = try await eventually(timeout: .seconds(20)) {
