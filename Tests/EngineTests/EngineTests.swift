@@ -194,10 +194,10 @@ func waitUntilCompleted(_ store: Store, _ job: SubmittedJob, timeout: Duration =
         let fast = try TargetServer()
         try await withEngine(processes: 1, concurrency: 8, perHost: 4) { store, engine in
             // The slow host's tasks come first in the queue.
-            let slowJob = try await submit(store, engine, (0..<24).map { task("\(slow.baseURL)/work/\($0)/1000") })
+            let slowJob = try await submit(store, engine, (0..<24).map { task("\(slow.baseURL)/work/\($0)/2000") })
             let fastJob = try await submit(store, engine, (0..<24).map { task("\(fast.baseURL)/ok/\($0)") })
             #expect(try await waitUntilCompleted(store, fastJob, timeout: .seconds(10)))
-            // Four slow requests at a time, a second each: most of the slow job is still to come.
+            // Four slow requests at a time, 2 s each (12 s in all): most of the slow job is still to come.
             let slowJobNow = try #require(try store.job(slowJob.id))
             #expect(slowJobNow.state == .pending)
             #expect(slowJobNow.counts.queued > 0)
