@@ -33,6 +33,9 @@ struct Scheduler {
     private var drainDeadline: ContinuousClock.Instant?
     private var random = SystemRandomNumberGenerator()
     private var hosts: HostLimits
+    /// Scheduler passes that wrote, and the results they recorded (logged when the engine stops).
+    private var passes = 0
+    private var resultsRecorded = 0
 
     init(store: Store, configuration: EngineConfiguration, inbox: EventInbox<EngineEvent>, logger: Logger) {
         self.store = store
@@ -120,6 +123,8 @@ struct Scheduler {
                 unrecorded, limit: wanted, now: wallNow, leaseMarginMillis: configuration.leaseMarginMillis,
                 hosts: hosts.allowance(now: wallNow)
             ).claimed
+            passes += 1
+            resultsRecorded += unrecorded.count
             unrecorded.removeAll(keepingCapacity: true)
         } catch {
             logger.error(
@@ -316,6 +321,11 @@ struct Scheduler {
                 for slot in slots.indices { slots[slot].process?.kill() }
             }
         }
-        logger.info("engine stopped")
+        logger.info(
+            "engine stopped",
+            metadata: [
+                "engine.passes": "\(passes)", "tasks.recorded": "\(resultsRecorded)",
+                "engine.results_per_pass": "\(passes == 0 ? 0 : resultsRecorded / passes)",
+            ])
     }
 }
