@@ -26,6 +26,11 @@ final class WriteConnection: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` on the writer's queue, not waiting for it.
+    func enqueue(_ body: @escaping @Sendable (WriterState) -> Void) {
+        queue.async { body(self.state) }
+    }
+
     func performNow<T>(_ body: (WriterState) throws -> T) rethrows -> T {
         try queue.sync { try body(state) }
     }

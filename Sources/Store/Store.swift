@@ -8,6 +8,7 @@ import Logging
 public final class Store: Sendable {
     let writer: WriteConnection
     let readers: ReaderPool
+    let submissions = SubmissionQueue()
     private let checkpointer: Checkpointer
     public let path: String
 
@@ -48,120 +49,6 @@ public final class Store: Sendable {
     public static var knownMigrations: [Int] { Migration.embedded.map(\.version) }
 
     // MARK: - Writes
-
-    /// What `submit` did.
-    public enum SubmitOutcome: Sendable {
-        /// Stored; `response` is the answer recorded for its idempotency key, if any.
-        case created(SubmittedJob)
-        /// The idempotency key was seen before with the same request: the original answer.
-        case replayed(status: Int, body: [UInt8])
-        /// The idempotency key was seen before with a different request.
-        case keyReused
-    }
-
-    /// An `Idempotency-Key` with the hash of the request it came with, and how to render the
-    /// answer that a replay returns.
-    public struct Idempotency: Sendable {
-        public let key: String
-        public let requestHash: String
-        public let status: Int
-        public let render: @Sendable (SubmittedJob) -> [UInt8]
-
-        public init(
-            key: String, requestHash: String, status: Int, render: @escaping @Sendable (SubmittedJob) -> [UInt8]
-        ) {
-            self.key = key
-            self.requestHash = requestHash
-            self.status = status
-            self.render = render
-        }
-    }
-
-    /// How long idempotency keys are kept.
-    public static let idempotencyWindowMillis: Int64 = 24 * 60 * 60 * 1000
-
-    /// Stores a job and all its tasks in one durable transaction: all of them, or none.
-    public func submit(_ job: NewJob, now: Int64) async throws -> SubmittedJob {
-        guard case .created(let submitted) = try await submit(job, idempotency: nil, now: now) else {
-            throw StoreError(.conflict, "submit without a key cannot be a replay")
-        }
-        return submitted
-    }
-
-    /// Stores a job unless its idempotency key was already used: then answers the original
-    /// response (same request) or `keyReused` (a different one), storing nothing.
-    public func submit(_ job: NewJob, idempotency: Idempotency?, now: Int64) async throws -> SubmitOutcome {
-        try await writer.perform { writer in
-            try writer.db.transaction {
-                if let idempotency {
-                    try writer.db.run(
-                        "DELETE FROM idempotency_keys WHERE created_at < ?",
-                        [.integer(now - Self.idempotencyWindowMillis)])
-                    let earlier = try writer.db.queryOne(
-                        "SELECT request_hash, status, response FROM idempotency_keys WHERE key = ?",
-                        [.text(idempotency.key)]
-                    ) { (hash: $0.string(0), status: $0.int(1), body: $0.bytes(2) ?? []) }
-                    if let earlier {
-                        return earlier.hash == idempotency.requestHash
-                            ? .replayed(status: earlier.status, body: earlier.body) : .keyReused
-                    }
-                }
-                let submitted = try Self.insert(job, now: now, writer: writer)
-                if let idempotency {
-                    try writer.db.run(
-                        """
-                        INSERT INTO idempotency_keys (key, request_hash, status, response, created_at)
-                        VALUES (?, ?, ?, ?, ?)
-                        """,
-                        [
-                            .text(idempotency.key), .text(idempotency.requestHash), .int(idempotency.status),
-                            .blob(idempotency.render(submitted)), .integer(now),
-                        ])
-                }
-                return .created(submitted)
-            }
-        }
-    }
-
-    private static func insert(_ job: NewJob, now: Int64, writer: WriterState) throws -> SubmittedJob {
-        let jobID = writer.ids.next(millis: now)
-        let jobSeq = try writer.db.queryOne(
-            """
-            INSERT INTO jobs (id, task_count, timeout_ms, created_at, n_queued, callback_url, callback_events,
-                              callback_secret)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq
-            """,
-            [
-                .text(jobID), .int(job.tasks.count), .int(job.timeoutMillis), .integer(now), .int(job.tasks.count),
-                .optional(job.callback?.url), .int(job.callback?.events.reduce(0) { $0 | $1.bit } ?? 0),
-                .optional(job.callback?.secret),
-            ]
-        ) { $0.int64(0) }
-        guard let jobSeq else { throw StoreError(.sqlite, "job insert returned no row") }
-        var taskIDs: [TaskID] = []
-        taskIDs.reserveCapacity(job.tasks.count)
-        for (position, task) in job.tasks.enumerated() {
-            let taskID = writer.ids.next(millis: now)
-            try writer.db.run(
-                """
-                INSERT INTO tasks (id, job_seq, position, url, host, method, headers, body, timeout_ms,
-                                   priority, max_attempts, retry_base_ms, retry_max_ms, next_attempt_at,
-                                   created_at, updated_at, waiting)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-                [
-                    .text(taskID), .integer(jobSeq), .int(position), .text(task.request.url), .text(task.host),
-                    .text(task.request.method), .text(HeaderCoding.encode(task.request.headers)),
-                    task.request.body.map { .blob($0) } ?? .null, .int(task.timeoutMillis), .int(task.priority),
-                    .int(task.maxAttempts), .optional(task.retryBaseMillis), .optional(task.retryMaxMillis),
-                    .integer(task.notBefore ?? now), .integer(now), .integer(now),
-                    .int((task.notBefore ?? now) > now ? 1 : 0),
-                ]
-            )
-            taskIDs.append(TaskID(trusted: taskID))
-        }
-        return SubmittedJob(id: JobID(trusted: jobID), taskIDs: taskIDs, createdAt: now)
-    }
 
     /// How many more tasks each host may have in flight. Hosts not listed may have `defaultLimit`.
     public struct HostAllowance: Sendable {

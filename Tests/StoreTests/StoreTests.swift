@@ -55,6 +55,60 @@ import Testing
         }
     }
 
+    @Test func concurrentSubmissionsAreEachStoredWholeOrNotAtAll() async throws {
+        try await withTestStore { store, _ in
+            // Forty jobs at once (committed together while the writer is busy); every seventh has a
+            // task the schema refuses deep inside it.
+            let outcomes = await withTaskGroup(of: (Int, SubmittedJob?).self) { group in
+                for index in 0..<40 {
+                    group.addTask {
+                        var tasks = (0..<25).map { sampleTask("http://example.test/\(index)/\($0)") }
+                        if index % 7 == 3 { tasks[17].timeoutMillis = 0 }
+                        let job = try? await store.submit(NewJob(tasks: tasks, timeoutMillis: 1_000), now: 1_000)
+                        return (index, job)
+                    }
+                }
+                return await group.reduce(into: [Int: SubmittedJob?]()) { $0[$1.0] = $1.1 }
+            }
+            let refused = outcomes.filter { $0.value == nil }.map(\.key).sorted()
+            #expect(refused == [3, 10, 17, 24, 31, 38])
+            #expect(try store.totals().queued == 34 * 25)
+            for case (let index, let job?) in outcomes {
+                let page = try #require(try store.tasks(of: job.id, state: nil, cursor: nil, limit: 100))
+                #expect(page.tasks.map(\.request.url) == (0..<25).map { "http://example.test/\(index)/\($0)" })
+            }
+        }
+    }
+
+    @Test func concurrentSubmissionsWithOneIdempotencyKeyStoreOneJob() async throws {
+        try await withTestStore { (store: Store, _: URL) async throws in
+            let key = Store.Idempotency(key: "same", requestHash: "h", status: 201) { Array($0.id.rawValue.utf8) }
+            let outcomes = await withTaskGroup(of: Store.SubmitOutcome?.self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        try? await store.submit(
+                            NewJob(tasks: [sampleTask("http://example.test/")], timeoutMillis: 1_000),
+                            idempotency: key, now: 1_000)
+                    }
+                }
+                return await group.reduce(into: [Store.SubmitOutcome?]()) { $0.append($1) }
+            }
+            var created: [SubmittedJob] = []
+            var replayed: [[UInt8]] = []
+            for outcome in outcomes {
+                switch outcome {
+                case .created(let job): created.append(job)
+                case .replayed(_, let body): replayed.append(body)
+                default: Issue.record("unexpected outcome \(String(describing: outcome))")
+                }
+            }
+            #expect(created.count == 1)
+            #expect(replayed.count == 7)
+            #expect(replayed.allSatisfy { $0 == Array((created.first?.id.rawValue ?? "").utf8) })
+            #expect(try store.totals().queued == 1)
+        }
+    }
+
     @Test func pagesWalkEveryTaskOnceWithCursors() async throws {
         try await withTestStore { store, _ in
             let submitted = try await store.submit(

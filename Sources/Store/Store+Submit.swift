@@ -1,0 +1,202 @@
+import NIOConcurrencyHelpers
+
+// Submissions: a job and all its tasks stored durably, or nothing.
+
+extension Store {
+    /// What `submit` did.
+    public enum SubmitOutcome: Sendable {
+        /// Stored; `response` is the answer recorded for its idempotency key, if any.
+        case created(SubmittedJob)
+        /// The idempotency key was seen before with the same request: the original answer.
+        case replayed(status: Int, body: [UInt8])
+        /// The idempotency key was seen before with a different request.
+        case keyReused
+    }
+
+    /// An `Idempotency-Key` with the hash of the request it came with, and how to render the
+    /// answer that a replay returns.
+    public struct Idempotency: Sendable {
+        public let key: String
+        public let requestHash: String
+        public let status: Int
+        public let render: @Sendable (SubmittedJob) -> [UInt8]
+
+        public init(
+            key: String, requestHash: String, status: Int, render: @escaping @Sendable (SubmittedJob) -> [UInt8]
+        ) {
+            self.key = key
+            self.requestHash = requestHash
+            self.status = status
+            self.render = render
+        }
+    }
+
+    /// How long idempotency keys are kept.
+    public static let idempotencyWindowMillis: Int64 = 24 * 60 * 60 * 1000
+
+    /// Stores a job and all its tasks in one durable transaction: all of them, or none.
+    public func submit(_ job: NewJob, now: Int64) async throws -> SubmittedJob {
+        guard case .created(let submitted) = try await submit(job, idempotency: nil, now: now) else {
+            throw StoreError(.conflict, "submit without a key cannot be a replay")
+        }
+        return submitted
+    }
+
+    /// Stores a job unless its idempotency key was already used: then answers the original
+    /// response (same request) or `keyReused` (a different one), storing nothing.
+    ///
+    /// Submissions that arrive while the writer is busy are committed together, each inside its own
+    /// savepoint: one durable commit (one fsync) for all of them, and a submission that fails rolls
+    /// back alone. Each caller is answered only after that commit.
+    public func submit(_ job: NewJob, idempotency: Idempotency?, now: Int64) async throws -> SubmitOutcome {
+        try await withCheckedThrowingContinuation { continuation in
+            let submission = PendingSubmission(
+                job: job, idempotency: idempotency, now: now, continuation: continuation)
+            if submissions.add(submission) {
+                writer.enqueue { writer in Self.commit(self.submissions.takeAll(), writer: writer) }
+            }
+        }
+    }
+
+    /// Stores the waiting submissions in one transaction, each in a savepoint, and answers each.
+    private static func commit(_ batch: [PendingSubmission], writer: WriterState) {
+        var outcomes: [Result<SubmitOutcome, any Error>] = []
+        outcomes.reserveCapacity(batch.count)
+        do {
+            try writer.db.transaction {
+                for submission in batch {
+                    try writer.db.execute("SAVEPOINT submission")
+                    do {
+                        outcomes.append(
+                            .success(
+                                try submit(
+                                    submission.job, idempotency: submission.idempotency, now: submission.now,
+                                    writer: writer)))
+                        try writer.db.execute("RELEASE submission")
+                    } catch {
+                        try writer.db.execute("ROLLBACK TO submission")
+                        try writer.db.execute("RELEASE submission")
+                        outcomes.append(.failure(error))
+                    }
+                }
+            }
+        } catch {
+            // The transaction itself failed (its commit, or a rollback to a savepoint): nothing of
+            // the batch is stored, and every caller hears so.
+            for submission in batch { submission.continuation.resume(throwing: error) }
+            return
+        }
+        for (submission, outcome) in zip(batch, outcomes) { submission.continuation.resume(with: outcome) }
+    }
+
+    private static func submit(
+        _ job: NewJob, idempotency: Idempotency?, now: Int64, writer: WriterState
+    ) throws -> SubmitOutcome {
+        if let idempotency {
+            try writer.db.run(
+                "DELETE FROM idempotency_keys WHERE created_at < ?",
+                [.integer(now - Self.idempotencyWindowMillis)])
+            let earlier = try writer.db.queryOne(
+                "SELECT request_hash, status, response FROM idempotency_keys WHERE key = ?",
+                [.text(idempotency.key)]
+            ) { (hash: $0.string(0), status: $0.int(1), body: $0.bytes(2) ?? []) }
+            if let earlier {
+                return earlier.hash == idempotency.requestHash
+                    ? .replayed(status: earlier.status, body: earlier.body) : .keyReused
+            }
+        }
+        let submitted = try Self.insert(job, now: now, writer: writer)
+        if let idempotency {
+            try writer.db.run(
+                """
+                INSERT INTO idempotency_keys (key, request_hash, status, response, created_at)
+                VALUES (?, ?, ?, ?, ?)
+                """,
+                [
+                    .text(idempotency.key), .text(idempotency.requestHash), .int(idempotency.status),
+                    .blob(idempotency.render(submitted)), .integer(now),
+                ])
+        }
+        return .created(submitted)
+    }
+
+    private static func insert(_ job: NewJob, now: Int64, writer: WriterState) throws -> SubmittedJob {
+        let jobID = writer.ids.next(millis: now)
+        let jobSeq = try writer.db.queryOne(
+            """
+            INSERT INTO jobs (id, task_count, timeout_ms, created_at, n_queued, callback_url, callback_events,
+                              callback_secret)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq
+            """,
+            [
+                .text(jobID), .int(job.tasks.count), .int(job.timeoutMillis), .integer(now), .int(job.tasks.count),
+                .optional(job.callback?.url), .int(job.callback?.events.reduce(0) { $0 | $1.bit } ?? 0),
+                .optional(job.callback?.secret),
+            ]
+        ) { $0.int64(0) }
+        guard let jobSeq else { throw StoreError(.sqlite, "job insert returned no row") }
+        var taskIDs: [TaskID] = []
+        taskIDs.reserveCapacity(job.tasks.count)
+        for (position, task) in job.tasks.enumerated() {
+            let taskID = writer.ids.next(millis: now)
+            try writer.db.run(
+                """
+                INSERT INTO tasks (id, job_seq, position, url, host, method, headers, body, timeout_ms,
+                                   priority, max_attempts, retry_base_ms, retry_max_ms, next_attempt_at,
+                                   created_at, updated_at, waiting)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [
+                    .text(taskID), .integer(jobSeq), .int(position), .text(task.request.url), .text(task.host),
+                    .text(task.request.method), .text(HeaderCoding.encode(task.request.headers)),
+                    task.request.body.map { .blob($0) } ?? .null, .int(task.timeoutMillis), .int(task.priority),
+                    .int(task.maxAttempts), .optional(task.retryBaseMillis), .optional(task.retryMaxMillis),
+                    .integer(task.notBefore ?? now), .integer(now), .integer(now),
+                    .int((task.notBefore ?? now) > now ? 1 : 0),
+                ]
+            )
+            taskIDs.append(TaskID(trusted: taskID))
+        }
+        return SubmittedJob(id: JobID(trusted: jobID), taskIDs: taskIDs, createdAt: now)
+    }
+
+}
+
+/// A submission waiting for the writer, with the caller to answer once it is committed.
+struct PendingSubmission: Sendable {
+    let job: NewJob
+    let idempotency: Store.Idempotency?
+    let now: Int64
+    let continuation: CheckedContinuation<Store.SubmitOutcome, any Error>
+}
+
+/// The submissions waiting for the writer. The first to arrive while none wait schedules a commit on
+/// the writer's queue; those arriving before that commit starts join it.
+final class SubmissionQueue: Sendable {
+    private struct State {
+        var waiting: [PendingSubmission] = []
+        var commitScheduled = false
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    /// Adds `submission`; answers whether the caller must schedule a commit.
+    func add(_ submission: PendingSubmission) -> Bool {
+        state.withLockedValue { state in
+            state.waiting.append(submission)
+            defer { state.commitScheduled = true }
+            return !state.commitScheduled
+        }
+    }
+
+    /// Every waiting submission; the next one to arrive schedules a new commit.
+    func takeAll() -> [PendingSubmission] {
+        state.withLockedValue { state in
+            defer {
+                state.waiting = []
+                state.commitScheduled = false
+            }
+            return state.waiting
+        }
+    }
+}
