@@ -13,7 +13,8 @@ Environment:
                     bench/out/BENCHMARKS-quick.md instead of BENCHMARKS.md
   BENCH_WRK_SECONDS wrk duration                              (default 10; 2 when quick)
   BENCH_PER_HOST    --per-host-concurrency, when fetchq has it (default 128)
-  BENCH_SKIP        comma list of phases to leave out: limit,tuned,naive,fetchq,status,scaling,million
+  BENCH_SKIP        comma list of phases to leave out:
+                    limit,tuned,naive,fetchq,status,scaling,million,concurrent
   BENCH_MILLION_N   tasks held in the database for the memory phase (default 1000000; 20000 quick)
   BENCH_FETCHQ      the fetchq binary                         (default .build/release/fetchq)
   BENCH_OUTPUT      the Markdown file to write                (default BENCHMARKS.md)
@@ -632,6 +633,41 @@ def hold_many(server, url, n):
     }
 
 
+CONCURRENT_CONNECTIONS = 16
+CONCURRENT_SIZES = (1, 100)
+
+SUBMIT_LUA = r"""-- wrk script: POST /v1/jobs with the job in the file given after `--`.
+function init(args)
+  local f = assert(io.open(args[1], "rb"))
+  wrk.body = f:read("*a")
+  f:close()
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/json"
+end
+"""
+
+
+def concurrent_submits(server, url, workdir):
+    """Many clients at once (wrk, 16 connections), each POSTing jobs of 1 and then of 100 tasks,
+    due in a day so the engine stays idle: how many jobs and tasks the API accepts durably."""
+    script = os.path.join(workdir, "submit.lua")
+    with open(script, "w") as f:
+        f.write(SUBMIT_LUA)
+    result = {}
+    for size in CONCURRENT_SIZES:
+        body_path = os.path.join(workdir, f"job-{size}.json")
+        with open(body_path, "w") as f:
+            json.dump({"tasks": [{"url": f"{url}?c={i}"} for i in range(size)], "delay_ms": 86_400_000}, f)
+        res = run_wrk(
+            f"http://127.0.0.1:{server.port}/v1/jobs", WRK_SECONDS, script=script, script_args=[body_path],
+            connections=CONCURRENT_CONNECTIONS,
+        )
+        if res["non2xx"] or res["socket_errors"]:
+            raise BenchError(f"concurrent submits of {size}-task jobs: {res['non2xx']} non-2xx, {res['socket_errors']}")
+        result[size] = {"jobs": res["rps"], "tasks": res["rps"] * size, "p50_ms": res["p50_ms"], "p99_ms": res["p99_ms"]}
+    return result
+
+
 # --------------------------------------------------------------------------------------------
 # The run
 
@@ -763,7 +799,7 @@ def phases(nginx, workdir, results):
             if failed:
                 results["errors"].append(f"{name} peer: {failed} fetches failed")
 
-    need_fetchq = not {"fetchq", "status", "scaling", "million"} <= SKIP
+    need_fetchq = not {"fetchq", "status", "scaling", "million", "concurrent"} <= SKIP
     if not need_fetchq:
         finish_peers()
         return
@@ -872,6 +908,34 @@ def phases(nginx, workdir, results):
                 for key in ("submit_rate", "rss_peak_mb", "db_mb", "read_p99_ms", "due_rate")
             }
             results["million"]["tasks"] = MILLION_N
+
+    if "concurrent" not in SKIP:
+        runs = []
+        for r in range(RUNS):
+            def one_run(r=r):
+                server = Fetchq(workdir, f"fetchq-concurrent-{r}", flags, per_host=PER_HOST)
+                try:
+                    server.start()
+                    return concurrent_submits(server, url, server.dir)
+                finally:
+                    server.stop()
+                    remove(server.dir)
+
+            res = attempt(results, f"concurrent submit run {r + 1}", one_run)
+            if res:
+                log(
+                    f"concurrent submit run {r + 1}: "
+                    + ", ".join(
+                        f"{size}-task jobs {v['jobs']:,.0f}/s ({v['tasks']:,.0f} tasks/s, p50 {v['p50_ms']} ms, p99 {v['p99_ms']} ms)"
+                        for size, v in res.items()
+                    )
+                )
+                runs.append(res)
+        if runs:
+            results["concurrent"] = {
+                size: {key: stats([run[size][key] for run in runs]) for key in ("jobs", "tasks", "p50_ms", "p99_ms")}
+                for size in CONCURRENT_SIZES
+            }
 
     if "scaling" not in SKIP:
         points = [("processes", p, {"processes": p}) for p in SCALE_PROCESSES]
@@ -995,6 +1059,14 @@ def render(results):
         row(f"Held: database size with {mi['tasks']:,} tasks, MB", fmt(mi.get("db_mb")))
         row("Held: one status read at a time (1,000 reads), p99 latency, ms", fmt(mi.get("read_p99_ms"), digits=2))
         row(f"Held: 1,000 tasks due at once behind the {mi['tasks']:,} delayed ones, end to end, tasks/s", fmt(mi.get("due_rate")))
+    cc = results.get("concurrent")
+    if cc:
+        for size in CONCURRENT_SIZES:
+            label = f"Concurrent submits, {CONCURRENT_CONNECTIONS} connections, jobs of {size} task{'s' if size != 1 else ''}"
+            row(f"{label}, jobs/s", fmt(cc[size]["jobs"]))
+            if size != 1:
+                row(f"{label}, tasks/s", fmt(cc[size]["tasks"]))
+            row(f"{label}, p99 latency, ms", fmt(cc[size]["p99_ms"], digits=2))
     st = results.get("status") or {}
     row(
         "Status reads `GET /v1/tasks/{id}` while idle, 64 connections, requests/s"
