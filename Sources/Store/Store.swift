@@ -86,7 +86,7 @@ public final class Store: Sendable {
         guard !results.isEmpty || limit > 0 else { return ([], []) }
         return try await writer.perform { writer in
             try writer.db.transaction(.written) {
-                let recorded = try results.map { try Self.record($0, in: writer.db) }
+                let recorded = try Self.record(results, in: writer.db)
                 let claimed =
                     limit > 0
                     ? try Self.claim(
@@ -188,12 +188,38 @@ public final class Store: Sendable {
     public func record(_ results: [AttemptResult]) async throws -> [Bool] {
         guard !results.isEmpty else { return [] }
         return try await writer.perform { writer in
-            try writer.db.transaction(.written) {
-                try results.map { try Self.record($0, in: writer.db) }
-            }
+            try writer.db.transaction(.written) { try Self.record(results, in: writer.db) }
         }
     }
 
+    /// Records results (see `record(_:in:)` for one) and stores the bodies of those recorded, many
+    /// rows per statement. Answers, per result, whether it was recorded.
+    private static func record(_ results: [AttemptResult], in db: Database) throws -> [Bool] {
+        let recorded = try results.map { try record($0, in: db) }
+        var bodies: [SQLValue] = []
+        var bodiless: [Int64] = []
+        for (result, stored) in zip(results, recorded) where stored {
+            if let body = result.body {
+                bodies += [.integer(result.seq), .optional(body.contentType), .blob(body.bytes)]
+            } else {
+                bodiless.append(result.seq)
+            }
+        }
+        let perStatement = BodyInsert.rowsPerStatement * BodyInsert.columns
+        for start in stride(from: 0, to: bodies.count, by: perStatement) {
+            let chunk = Array(bodies[start..<min(start + perStatement, bodies.count)])
+            try db.run(BodyInsert.sql(rows: chunk.count / BodyInsert.columns), chunk)
+        }
+        if !bodiless.isEmpty {
+            // An attempt without a response leaves no body, not the body of an earlier attempt.
+            try db.run(
+                "DELETE FROM task_bodies WHERE task_seq IN (SELECT value FROM json_each(?))",
+                [.text("[\(bodiless.map(String.init).joined(separator: ","))]")])
+        }
+        return recorded
+    }
+
+    /// Records one finished attempt on its task's row (its body is stored by the caller).
     private static func record(_ result: AttemptResult, in db: Database) throws -> Bool {
         let outcome = result.outcome
         let (state, nextAttempt, finished, reason): (TaskState, Int64, Int64?, FailureReason?) =
@@ -238,16 +264,7 @@ public final class Store: Sendable {
                 .integer(result.seq), .int(result.attempt),
             ]
         )
-        guard updated == 1 else { return false }
-        if let body = result.body {
-            try db.run(
-                "INSERT OR REPLACE INTO task_bodies (task_seq, content_type, body) VALUES (?, ?, ?)",
-                [.integer(result.seq), .optional(body.contentType), .blob(body.bytes)]
-            )
-        } else {
-            try db.run("DELETE FROM task_bodies WHERE task_seq = ?", [.integer(result.seq)])
-        }
-        return true
+        return updated == 1
     }
 
     /// Returns interrupted attempts to the queue at once: their worker died, or the service
@@ -816,4 +833,18 @@ private struct StringsScanner {
 /// Wall-clock time in milliseconds since the Unix epoch, the unit of every stored time.
 public enum WallClock {
     public static func nowMillis() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+}
+
+/// The statement that stores response bodies, many rows per statement (as `TaskInsert`).
+private enum BodyInsert {
+    static let columns = 3
+    static let rowsPerStatement = 64
+    private static let fullChunk = build(rows: rowsPerStatement)
+
+    static func sql(rows: Int) -> String { rows == rowsPerStatement ? fullChunk : build(rows: rows) }
+
+    private static func build(rows: Int) -> String {
+        "INSERT OR REPLACE INTO task_bodies (task_seq, content_type, body) VALUES "
+            + Array(repeating: "(?, ?, ?)", count: rows).joined(separator: ", ")
+    }
 }
