@@ -137,50 +137,30 @@ extension Store {
         guard let jobSeq else { throw StoreError(.sqlite, "job insert returned no row") }
         var taskIDs: [TaskID] = []
         taskIDs.reserveCapacity(job.tasks.count)
-        var values: [SQLValue] = []
-        values.reserveCapacity(TaskInsert.columns * TaskInsert.rowsPerStatement)
-        for chunkStart in stride(from: 0, to: job.tasks.count, by: TaskInsert.rowsPerStatement) {
-            let chunk = job.tasks[chunkStart..<min(chunkStart + TaskInsert.rowsPerStatement, job.tasks.count)]
-            values.removeAll(keepingCapacity: true)
-            for (position, task) in zip(chunk.indices, chunk) {
-                let taskID = writer.ids.next(millis: now)
-                values += [
-                    .text(taskID), .integer(jobSeq), .int(position), .text(task.request.url), .text(task.host),
-                    .text(task.request.method), .text(HeaderCoding.encode(task.request.headers)),
-                    task.request.body.map { .blob($0) } ?? .null, .int(task.timeoutMillis), .int(task.priority),
-                    .int(task.maxAttempts), .optional(task.retryBaseMillis), .optional(task.retryMaxMillis),
-                    .integer(task.notBefore ?? now), .integer(now), .integer(now),
-                    .int((task.notBefore ?? now) > now ? 1 : 0),
-                ]
-                taskIDs.append(TaskID(trusted: taskID))
-            }
-            try writer.db.run(TaskInsert.sql(rows: chunk.count), values)
+        try taskInsert.run(rows: job.tasks.count, in: writer.db) { position, values in
+            let task = job.tasks[position]
+            let taskID = writer.ids.next(millis: now)
+            values += [
+                .text(taskID), .integer(jobSeq), .int(position), .text(task.request.url), .text(task.host),
+                .text(task.request.method), .text(HeaderCoding.encode(task.request.headers)),
+                task.request.body.map { .blob($0) } ?? .null, .int(task.timeoutMillis), .int(task.priority),
+                .int(task.maxAttempts), .optional(task.retryBaseMillis), .optional(task.retryMaxMillis),
+                .integer(task.notBefore ?? now), .integer(now), .integer(now),
+                .int((task.notBefore ?? now) > now ? 1 : 0),
+            ]
+            taskIDs.append(TaskID(trusted: taskID))
         }
         return SubmittedJob(id: JobID(trusted: jobID), taskIDs: taskIDs, createdAt: now)
     }
 
 }
 
-/// The statement that stores tasks: many rows per statement, because per-row statements spent much
-/// of a submission in running and resetting the statement rather than in storing.
-private enum TaskInsert {
-    static let columns = 17
-    static let rowsPerStatement = 64
-    private static let fullChunk = build(rows: rowsPerStatement)
-
-    /// The statement for `rows` rows (at most 64 distinct ones, each prepared once and cached).
-    static func sql(rows: Int) -> String { rows == rowsPerStatement ? fullChunk : build(rows: rows) }
-
-    private static func build(rows: Int) -> String {
-        let row = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
-        return """
-            INSERT INTO tasks (id, job_seq, position, url, host, method, headers, body, timeout_ms,
-                               priority, max_attempts, retry_base_ms, retry_max_ms, next_attempt_at,
-                               created_at, updated_at, waiting)
-            VALUES \(Array(repeating: row, count: rows).joined(separator: ", "))
-            """
-    }
-}
+private let taskInsert = MultiRowInsert(
+    """
+    INSERT INTO tasks (id, job_seq, position, url, host, method, headers, body, timeout_ms, priority, max_attempts,
+                       retry_base_ms, retry_max_ms, next_attempt_at, created_at, updated_at, waiting)
+    """,
+    columns: 17)
 
 /// A submission waiting for the writer, with the caller to answer once it is committed.
 struct PendingSubmission: Sendable {

@@ -196,19 +196,16 @@ public final class Store: Sendable {
     /// rows per statement. Answers, per result, whether it was recorded.
     private static func record(_ results: [AttemptResult], in db: Database) throws -> [Bool] {
         let recorded = try results.map { try record($0, in: db) }
-        var bodies: [SQLValue] = []
+        var withBody: [AttemptResult] = []
         var bodiless: [Int64] = []
         for (result, stored) in zip(results, recorded) where stored {
-            if let body = result.body {
-                bodies += [.integer(result.seq), .optional(body.contentType), .blob(body.bytes)]
-            } else {
-                bodiless.append(result.seq)
-            }
+            if result.body != nil { withBody.append(result) } else { bodiless.append(result.seq) }
         }
-        let perStatement = BodyInsert.rowsPerStatement * BodyInsert.columns
-        for start in stride(from: 0, to: bodies.count, by: perStatement) {
-            let chunk = Array(bodies[start..<min(start + perStatement, bodies.count)])
-            try db.run(BodyInsert.sql(rows: chunk.count / BodyInsert.columns), chunk)
+        try bodyInsert.run(rows: withBody.count, in: db) { index, values in
+            let result = withBody[index]
+            values += [
+                .integer(result.seq), .optional(result.body?.contentType), .blob(result.body?.bytes ?? []),
+            ]
         }
         if !bodiless.isEmpty {
             // An attempt without a response leaves no body, not the body of an earlier attempt.
@@ -835,16 +832,5 @@ public enum WallClock {
     public static func nowMillis() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
 }
 
-/// The statement that stores response bodies, many rows per statement (as `TaskInsert`).
-private enum BodyInsert {
-    static let columns = 3
-    static let rowsPerStatement = 64
-    private static let fullChunk = build(rows: rowsPerStatement)
-
-    static func sql(rows: Int) -> String { rows == rowsPerStatement ? fullChunk : build(rows: rows) }
-
-    private static func build(rows: Int) -> String {
-        "INSERT OR REPLACE INTO task_bodies (task_seq, content_type, body) VALUES "
-            + Array(repeating: "(?, ?, ?)", count: rows).joined(separator: ", ")
-    }
-}
+private let bodyInsert = MultiRowInsert(
+    "INSERT OR REPLACE INTO task_bodies (task_seq, content_type, body)", columns: 3)

@@ -42,6 +42,18 @@ import Testing
         }
     }
 
+    @Test(arguments: [1, 3, 4, 17, 64, 65, 129])
+    func everyTaskIsStoredInOrderWhateverTheJobSize(size: Int) async throws {
+        try await withTestStore { store, _ in
+            let urls = (0..<size).map { "http://example.test/\($0)" }
+            let submitted = try await store.submit(
+                NewJob(tasks: urls.map { sampleTask($0) }, timeoutMillis: 1_000), now: 1)
+            let page = try #require(try store.tasks(of: submitted.id, state: nil, cursor: nil, limit: 1_000))
+            #expect(page.tasks.map(\.request.url) == urls)
+            #expect(page.tasks.map(\.id) == submitted.taskIDs)
+        }
+    }
+
     @Test func aBatchWithOneInvalidTaskStoresNothing() async throws {
         try await withTestStore { store, _ in
             var tasks = (0..<100).map { sampleTask("http://example.test/\($0)") }
