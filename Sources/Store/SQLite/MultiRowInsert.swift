@@ -2,10 +2,10 @@
 /// running and resetting statements rather than storing rows (seen in profiles of submissions and
 /// of recording results).
 ///
-/// Rows go in chunks of 64, 16, 4 or 1, so at most four statements per table are ever prepared and
-/// cached, whatever the row counts.
+/// Rows go in chunks of 64, 32, 16, 8, 4, 2 or 1, so at most seven statements per table are ever
+/// prepared and cached, whatever the row counts, and any count up to 127 takes at most seven.
 struct MultiRowInsert: Sendable {
-    static let chunkSizes = [64, 16, 4, 1]
+    static let chunkSizes = [64, 32, 16, 8, 4, 2, 1]
 
     let columns: Int
     private let statements: [Int: String]
