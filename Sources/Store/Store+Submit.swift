@@ -52,9 +52,21 @@ extension Store {
         try await withCheckedThrowingContinuation { continuation in
             let submission = PendingSubmission(
                 job: job, idempotency: idempotency, now: now, continuation: continuation)
-            if submissions.add(submission) {
-                writer.enqueue { writer in Self.commit(self.submissions.takeAll(), writer: writer) }
-            }
+            if submissions.add(submission) { scheduleCommit() }
+        }
+    }
+
+    /// Most tasks one group commit takes: a burst of big jobs is committed in several groups, so the
+    /// engine's own writes (queued on the same writer) wait for one group at most, not the burst.
+    static let groupCommitTasks = 10_000
+
+    /// Queues a commit of the waiting submissions on the writer; a commit that leaves some waiting
+    /// (over `groupCommitTasks`) queues the next one behind whatever else the writer has to do.
+    private func scheduleCommit() {
+        writer.enqueue { writer in
+            let (batch, more) = self.submissions.take(maxTasks: Self.groupCommitTasks)
+            Self.commit(batch, writer: writer)
+            if more { self.scheduleCommit() }
         }
     }
 
@@ -170,8 +182,8 @@ struct PendingSubmission: Sendable {
     let continuation: CheckedContinuation<Store.SubmitOutcome, any Error>
 }
 
-/// The submissions waiting for the writer. The first to arrive while none wait schedules a commit on
-/// the writer's queue; those arriving before that commit starts join it.
+/// The submissions waiting for the writer. The first to arrive while no commit is scheduled schedules
+/// one on the writer's queue; those arriving before that commit starts join it.
 final class SubmissionQueue: Sendable {
     private struct State {
         var waiting: [PendingSubmission] = []
@@ -189,14 +201,23 @@ final class SubmissionQueue: Sendable {
         }
     }
 
-    /// Every waiting submission; the next one to arrive schedules a new commit.
-    func takeAll() -> [PendingSubmission] {
+    /// The oldest waiting submissions, up to `maxTasks` tasks (at least one submission), and whether
+    /// others still wait (the caller then schedules the next commit; until all are taken, arrivals do
+    /// not schedule one of their own).
+    func take(maxTasks: Int) -> (batch: [PendingSubmission], more: Bool) {
         state.withLockedValue { state in
-            defer {
-                state.waiting = []
-                state.commitScheduled = false
+            var tasks = 0
+            var count = 0
+            for submission in state.waiting {
+                if count > 0 && tasks + submission.job.tasks.count > maxTasks { break }
+                tasks += submission.job.tasks.count
+                count += 1
             }
-            return state.waiting
+            let batch = Array(state.waiting.prefix(count))
+            state.waiting.removeFirst(count)
+            let more = !state.waiting.isEmpty
+            state.commitScheduled = more
+            return (batch, more)
         }
     }
 }

@@ -92,6 +92,29 @@ import Testing
         }
     }
 
+    @Test func aBurstOfBigJobsIsStoredWholeAcrossSeveralGroupCommits() async throws {
+        try await withTestStore { store, _ in
+            // 6 × 3,000 tasks at once: more than one group commit takes (10,000 tasks).
+            let jobs = try await withThrowingTaskGroup(of: (Int, SubmittedJob).self) { group in
+                for index in 0..<6 {
+                    group.addTask {
+                        let tasks = (0..<3_000).map { sampleTask("http://example.test/\(index)/\($0)") }
+                        return (index, try await store.submit(NewJob(tasks: tasks, timeoutMillis: 1_000), now: 1))
+                    }
+                }
+                return try await group.reduce(into: [Int: SubmittedJob]()) { $0[$1.0] = $1.1 }
+            }
+            #expect(jobs.count == 6)
+            #expect(try store.totals().queued == 18_000)
+            for (index, job) in jobs {
+                let record = try #require(try store.job(job.id))
+                #expect(record.counts.queued == 3_000)
+                let last = try #require(try store.task(job.taskIDs[2_999]))
+                #expect(last.request.url == "http://example.test/\(index)/2999")
+            }
+        }
+    }
+
     @Test func concurrentSubmissionsWithOneIdempotencyKeyStoreOneJob() async throws {
         try await withTestStore { (store: Store, _: URL) async throws in
             let key = Store.Idempotency(key: "same", requestHash: "h", status: 201) { Array($0.id.rawValue.utf8) }
