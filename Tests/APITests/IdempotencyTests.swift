@@ -69,6 +69,7 @@ import Testing
         try await withAPI { base, _ in
             let later = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 2 * 86_400).rounded())
             let laterText = later.formatted(Date.ISO8601FormatStyle())
+            let sent = Date()
             let response = try await TestClient.post(
                 "\(base)/v1/jobs",
                 json: #"""
@@ -76,6 +77,7 @@ import Testing
                      "tasks": [{"url": "http://example.test/a"},
                                {"url": "http://example.test/b", "priority": 9, "not_before": "\#(laterText)"}]}
                     """#)
+            let answered = Date()
             #expect(response.status == 201)
             let ids = (response.json?["task_ids"]?.arrayValue ?? []).compactMap(\.stringValue)
             let first = try await TestClient.get("\(base)/v1/tasks/\(ids[0])").json
@@ -83,7 +85,10 @@ import Testing
             #expect(first?["priority"] == 5)
             let due = try #require(first?["next_attempt_at"]?.stringValue)
             let dueDate = try Date(due, strategy: .iso8601)
-            #expect(dueDate.timeIntervalSinceNow > 50)
+            // 60 s after the server accepted the job, which it did between `sent` and `answered`
+            // (timestamps are whole milliseconds).
+            #expect(dueDate >= sent.addingTimeInterval(60 - 0.001))
+            #expect(dueDate <= answered.addingTimeInterval(60 + 0.001))
             #expect(second?["priority"] == 9)
             let secondDue = try #require(second?["next_attempt_at"]?.stringValue)
             #expect(try Date(secondDue, strategy: .iso8601) == later)
