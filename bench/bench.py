@@ -818,6 +818,16 @@ def phases(nginx, workdir, results):
         results["notes"].append(f"`--per-host-concurrency {PER_HOST}` (the tuned peer's 2 × 64 requests in flight).")
     log(f"fetchq flags found: {flags}")
 
+    def on_fresh_fetchq(name, work, per_host=PER_HOST, **kwargs):
+        """Starts a fetchq of its own, answers work(server), then stops it and removes its files."""
+        server = Fetchq(workdir, name, flags, per_host=per_host, **kwargs)
+        try:
+            server.start()
+            return work(server)
+        finally:
+            server.stop()
+            remove(server.dir)
+
     if not {"fetchq", "status"} <= SKIP:
         main_runs, status_runs, light_runs = [], [], []
         for r in range(RUNS):
@@ -885,16 +895,10 @@ def phases(nginx, workdir, results):
     if "million" not in SKIP:
         runs = []
         for r in range(RUNS):
-            def one_run(r=r):
-                server = Fetchq(workdir, f"fetchq-million-{r}", flags, per_host=PER_HOST)
-                try:
-                    server.start()
-                    return hold_many(server, url, MILLION_N)
-                finally:
-                    server.stop()
-                    remove(server.dir)
-
-            res = attempt(results, f"million run {r + 1}", one_run)
+            res = attempt(
+                results, f"million run {r + 1}",
+                lambda r=r: on_fresh_fetchq(f"fetchq-million-{r}", lambda server: hold_many(server, url, MILLION_N)),
+            )
             if res:
                 log(
                     f"million run {r + 1}: {res['tasks']:,} tasks stored at {res['submit_rate']:,.0f} tasks/s, "
@@ -912,16 +916,12 @@ def phases(nginx, workdir, results):
     if "concurrent" not in SKIP:
         runs = []
         for r in range(RUNS):
-            def one_run(r=r):
-                server = Fetchq(workdir, f"fetchq-concurrent-{r}", flags, per_host=PER_HOST)
-                try:
-                    server.start()
-                    return concurrent_submits(server, url, server.dir)
-                finally:
-                    server.stop()
-                    remove(server.dir)
-
-            res = attempt(results, f"concurrent submit run {r + 1}", one_run)
+            res = attempt(
+                results, f"concurrent submit run {r + 1}",
+                lambda r=r: on_fresh_fetchq(
+                    f"fetchq-concurrent-{r}", lambda server: concurrent_submits(server, url, server.dir)
+                ),
+            )
             if res:
                 log(
                     f"concurrent submit run {r + 1}: "
@@ -949,18 +949,17 @@ def phases(nginx, workdir, results):
             # Lift the per-host cap to what the point puts in flight, so the cap does not hide it.
             per_host = max(PER_HOST, processes * concurrency)
             for r in range(RUNS):
-                def one_run(r=r):
-                    server = Fetchq(workdir, f"fetchq-{kind}-{value}-{r}", flags, per_host=per_host, **kwargs)
-                    try:
-                        server.start()
-                        res = server.run(url, SCALE_N)
-                        res.pop("task_ids")
-                        return res
-                    finally:
-                        server.stop()
-                        remove(server.dir)
+                def one_run(server):
+                    res = server.run(url, SCALE_N)
+                    res.pop("task_ids")
+                    return res
 
-                res = attempt(results, f"scaling --{kind} {value} run {r + 1}", one_run)
+                res = attempt(
+                    results, f"scaling --{kind} {value} run {r + 1}",
+                    lambda r=r, kwargs=kwargs, per_host=per_host, kind=kind, value=value: on_fresh_fetchq(
+                        f"fetchq-{kind}-{value}-{r}", one_run, per_host=per_host, **kwargs
+                    ),
+                )
                 if res:
                     log(f"scaling --{kind} {value} run {r + 1}: {res['e2e_rate']:,.0f} tasks/s, counts {res['counts']}")
                     runs.append(res["e2e_rate"])
