@@ -196,16 +196,14 @@ public final class Store: Sendable {
     /// rows per statement. Answers, per result, whether it was recorded.
     private static func record(_ results: [AttemptResult], in db: Database) throws -> [Bool] {
         let recorded = try results.map { try record($0, in: db) }
-        var withBody: [AttemptResult] = []
+        var bodies: [(seq: Int64, body: StoredBody)] = []
         var bodiless: [Int64] = []
         for (result, stored) in zip(results, recorded) where stored {
-            if result.body != nil { withBody.append(result) } else { bodiless.append(result.seq) }
+            if let body = result.body { bodies.append((result.seq, body)) } else { bodiless.append(result.seq) }
         }
-        try bodyInsert.run(rows: withBody.count, in: db) { index, values in
-            let result = withBody[index]
-            values += [
-                .integer(result.seq), .optional(result.body?.contentType), .blob(result.body?.bytes ?? []),
-            ]
+        try bodyInsert.run(rows: bodies.count, in: db) { index, values in
+            let (seq, body) = bodies[index]
+            values += [.integer(seq), .optional(body.contentType), .blob(body.bytes)]
         }
         if !bodiless.isEmpty {
             // An attempt without a response leaves no body, not the body of an earlier attempt.
