@@ -36,6 +36,10 @@ let package = Package(
             providers: [.apt(["libmicrohttpd-dev"])]
         ),
 
+        // Child processes on posix_spawn: the only C-facing code outside the two wrappers above.
+        .target(name: "CSpawn"),
+        .target(name: "Spawn", dependencies: ["CSpawn"], swiftSettings: instrumented),
+
         // Embeds migrations/*.sql into Store and openapi.yaml into API at build time.
         .executableTarget(name: "EmbedMigrationsTool"),
         .plugin(
@@ -58,6 +62,7 @@ let package = Package(
             name: "Engine",
             dependencies: [
                 "Store",
+                "Spawn",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -88,6 +93,7 @@ let package = Package(
                 "API",
                 "Engine",
                 "Store",
+                "Spawn",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -100,7 +106,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "API", "Store",
+                "API", "Store", "Spawn",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -108,6 +114,9 @@ let package = Package(
             path: "Tests/TestSupport",
             swiftSettings: instrumented
         ),
+        .testTarget(
+            name: "SpawnTests", dependencies: ["Spawn", "TestSupport"], swiftSettings: instrumented,
+            linkerSettings: sanitizerRuntime),
         .testTarget(
             name: "StoreTests", dependencies: ["Store", "TestSupport"], swiftSettings: instrumented,
             linkerSettings: sanitizerRuntime),
@@ -124,7 +133,7 @@ let package = Package(
             name: "APITests", dependencies: ["API", "Engine", "Store", "TestSupport"], swiftSettings: instrumented,
             linkerSettings: sanitizerRuntime),
         .testTarget(
-            name: "EndToEndTests", dependencies: ["fetchq", "API", "Store", "TestSupport"],
+            name: "EndToEndTests", dependencies: ["fetchq", "API", "Store", "Spawn", "TestSupport"],
             swiftSettings: instrumented, linkerSettings: sanitizerRuntime),
     ]
 )

@@ -18,7 +18,7 @@ for sanitizer in address thread; do
     echo "== sanitizer: $sanitizer"
     FETCHQ_SANITIZE=$sanitizer $SWIFT build --build-tests
     FETCHQ_SANITIZE=$sanitizer \
-        ASAN_OPTIONS="log_path=$reports/report:suppressions=$PWD/scripts/asan.supp" \
+        ASAN_OPTIONS="log_path=$reports/report" \
         LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp" \
         TSAN_OPTIONS="log_path=$reports/report" \
         $SWIFT test --skip-build

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Spawn
 
 /// The `fetchq` command: one binary for the service, its workers and its maintenance.
 @main
@@ -12,4 +13,23 @@ struct Fetchq: AsyncParsableCommand {
         subcommands: [Serve.self, Migrate.self, WebhookSecret.self, Worker.self],
         defaultSubcommand: nil
     )
+
+    /// Started by a process that asked for it (a supervisor starting a worker, a test starting a
+    /// service), fetchq dies with that process instead of living on as an orphan.
+    static func main() async {
+        if ParentDeath.arm() == .parentGone {
+            FileHandle.standardError.write(Data("fetchq: the process that started this one has ended; exiting\n".utf8))
+            Foundation.exit(1)
+        }
+        do {
+            var command = try parseAsRoot()
+            if var asynchronous = command as? AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -1,5 +1,6 @@
 import API
 import Foundation
+import Spawn
 import Store
 import TestSupport
 import Testing
@@ -173,8 +174,8 @@ import Testing
             }
             #expect(refused)
             #expect(refusal?.headers["retry-after"] != nil)
-            let code = await service.waitForExit(timeout: .seconds(10))
-            #expect(code == 0, "log:\n\(service.log)")
+            let termination = await service.waitForExit(timeout: .seconds(10))
+            #expect(termination == .exited(0), "log:\n\(service.log)")
             let store = try Store(path: database.path, logger: .quiet)
             let id = try #require(JobID(jobID))
             let job = try #require(try store.job(id))
@@ -227,19 +228,55 @@ import Testing
         }
     }
 
+    @Test func workersKilledAgainAndAgainLeaveTheSupervisorRunningAndEveryTaskFinal() async throws {
+        let target = try TargetServer()
+        defer { Task { await target.stop() } }
+        let arguments = ["--processes", "2", "--concurrency", "16", "--per-host-concurrency", "64"]
+        try await withRunningService(arguments: arguments) { service, _ in
+            let tasks = (0..<400).map { #"{"url":"\#(target.baseURL)/work/\#($0)/100"}"# }
+            let submitted = try await TestClient.post(
+                "\(service.baseURL)/v1/jobs",
+                json: #"{"tasks":[\#(tasks.joined(separator: ","))],"max_attempts":10,"retry_base_ms":10}"#)
+            #expect(submitted.status == 201)
+            let jobID = try #require(submitted.json?["id"]?.stringValue)
+            // Six times: once the job has made some progress, kill the newest worker.
+            var kills = 0
+            var progress = 0
+            while kills < 6 {
+                let before = progress
+                let advanced = try await eventually(timeout: .seconds(60)) {
+                    progress = try await jobCount(service, jobID, "counts.succeeded")
+                    return progress >= before + 20 || progress == tasks.count
+                }
+                #expect(advanced, "log:\n\(service.log)")
+                guard advanced, progress < tasks.count, let victim = service.workerPIDs.last else { break }
+                kill(victim, SIGKILL)
+                kills += 1
+            }
+            #expect(kills >= 3, "the job ended before most kills: make it longer")
+            let completed = try await eventually(timeout: .seconds(120)) {
+                try await TestClient.get("\(service.baseURL)/v1/jobs/\(jobID)").json?["state"] == "completed"
+            }
+            #expect(completed, "log:\n\(service.log)")
+            #expect(service.isRunning, "the supervisor outlived its workers")
+            let job = try await TestClient.get("\(service.baseURL)/v1/jobs/\(jobID)").json
+            #expect(job?.at("counts.succeeded")?.intValue == tasks.count, "10 attempts outlast 6 kills")
+            #expect(job?.at("counts.running")?.intValue == 0)
+            #expect(
+                service.log.components(separatedBy: "worker died; restarting it").count - 1 == kills,
+                "each kill was seen and the worker restarted")
+        }
+    }
+
     @Test func migrateAppliesOnceThenReportsUpToDate() async throws {
         try await withTemporaryDirectory { directory in
             let database = directory.appending(path: "fetchq.db").path
             func migrate() throws -> String {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: try FetchqBinary.path)
-                process.arguments = ["migrate", "--db", database]
-                let pipe = Pipe()
-                process.standardOutput = pipe
-                process.standardError = FileHandle.nullDevice
-                try process.run()
-                process.waitUntilExit()
-                return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                try ChildProcess.run(
+                    .init(
+                        executable: try FetchqBinary.path, arguments: ["migrate", "--db", database],
+                        standardOutput: .pipe, standardError: .null)
+                ).outputText
             }
             let first = try migrate()
             let second = try migrate()
@@ -276,15 +313,12 @@ func jobCount(_ service: ServiceProcess, _ jobID: String, _ path: String) async 
     }
 
     @Test func serveRefusesAPublicAddressWithoutAToken() async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try FetchqBinary.path)
-        process.arguments = ["serve", "--host", "0.0.0.0", "--port", "0", "--db", "/nonexistent/never.db"]
-        let pipe = Pipe()
-        process.standardError = pipe
-        try process.run()
-        process.waitUntilExit()
-        let message = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus != 0)
-        #expect(message.contains("--api-token"))
+        let run = try ChildProcess.run(
+            .init(
+                executable: try FetchqBinary.path,
+                arguments: ["serve", "--host", "0.0.0.0", "--port", "0", "--db", "/nonexistent/never.db"],
+                standardError: .pipe))
+        #expect(run.termination != .exited(0))
+        #expect(run.errorText.contains("--api-token"))
     }
 }

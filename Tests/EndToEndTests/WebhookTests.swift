@@ -1,5 +1,6 @@
 import API
 import Foundation
+import Spawn
 import Store
 import TestSupport
 import Testing
@@ -172,15 +173,11 @@ func withTargetAndReceiver(
         let target = try TargetServer()
         defer { Task { await target.stop() } }
         try await withRunningService(arguments: ["--per-host-concurrency", "64"]) { service, database in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: try FetchqBinary.path)
-            process.arguments = ["webhook-secret", "--db", database.path]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            try process.run()
-            process.waitUntilExit()
-            let secret = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                .trimmingCharacters(in: .whitespacesAndNewlines)
+            let secret = try ChildProcess.run(
+                .init(
+                    executable: try FetchqBinary.path, arguments: ["webhook-secret", "--db", database.path],
+                    standardOutput: .pipe)
+            ).outputText.trimmingCharacters(in: .whitespacesAndNewlines)
             #expect(secret.hasPrefix("whsec_"))
             let receiver = try await WebhookReceiver(secret: secret)
             defer { receiver.stop() }

@@ -12,13 +12,30 @@ Behaviour by path (counts are per webhook-id):
 GET /events answers JSON: [{"id", "type", "path", "valid", "status", "at", "task_id", "job_id"}] for
 every call received, in order.
 """
+import ctypes
 import json
+import os
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+
+def die_with_parent():
+    """The test that started this receiver asked (FETCHQ_PARENT_PID) that it end with the test:
+    PR_SET_PDEATHSIG with SIGKILL, then a check that the parent did not die before it was armed."""
+    parent = os.environ.pop("FETCHQ_PARENT_PID", None)
+    if parent is None:
+        return
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)
+    if os.getppid() != int(parent):
+        os._exit(1)
+
+
+die_with_parent()
 
 SECRET = sys.argv[1]
 verifier = Webhook(SECRET)

@@ -1,5 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
+import Spawn
 
 /// The `fetchq` binary built next to the tests.
 public enum FetchqBinary {
@@ -28,13 +29,11 @@ final class LogBuffer: Sendable {
 
     func append(_ more: String) { text.withLockedValue { $0 += more } }
 
-    /// Reads `handle` on a thread of its own until end of file.
-    func collect(from handle: FileHandle) {
+    /// Reads `pipe` on a thread of its own until end of file.
+    func collect(from pipe: PipeEnd) {
         Thread {
-            while true {
-                let data = handle.availableData
-                if data.isEmpty { break }
-                self.append(String(decoding: data, as: UTF8.self))
+            while let bytes = try? pipe.read(), !bytes.isEmpty {
+                self.append(String(decoding: bytes, as: UTF8.self))
             }
         }.start()
     }
@@ -42,18 +41,17 @@ final class LogBuffer: Sendable {
 
 /// A real `fetchq serve` child process on an ephemeral port, with its log captured.
 public final class ServiceProcess: Sendable {
-    /// `@unchecked Sendable` box: after launch, `Process` is only asked for its state.
-    private struct Handle: @unchecked Sendable { let process: Process }
-    private let handle: Handle
+    private let process: ChildProcess
     private let output: LogBuffer
     public let port: Int
 
     public var baseURL: String { "http://127.0.0.1:\(port)" }
-    public var pid: Int32 { handle.process.processIdentifier }
+    public var pid: Int32 { process.pid }
     public var log: String { output.contents }
+    public var isRunning: Bool { process.isRunning }
 
-    private init(handle: Handle, output: LogBuffer, port: Int) {
-        self.handle = handle
+    private init(process: ChildProcess, output: LogBuffer, port: Int) {
+        self.process = process
         self.output = output
         self.port = port
     }
@@ -63,26 +61,25 @@ public final class ServiceProcess: Sendable {
     public static func start(database: URL, arguments: [String] = [], guarded: Bool = false) async throws
         -> ServiceProcess
     {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try FetchqBinary.path)
-        process.arguments =
-            ["serve", "--port", "0", "--db", database.path] + (guarded ? [] : ["--allow-private-targets"]) + arguments
-        let pipe = Pipe()
-        process.standardError = pipe
-        process.standardOutput = pipe
+        let process = try ChildProcess.spawn(
+            .init(
+                executable: try FetchqBinary.path,
+                arguments: ["serve", "--port", "0", "--db", database.path]
+                    + (guarded ? [] : ["--allow-private-targets"])
+                    + arguments,
+                standardOutput: .pipe, standardError: .standardOutput))
         let output = LogBuffer()
-        try process.run()
-        output.collect(from: pipe.fileHandleForReading)
+        if let pipe = process.standardOutput { output.collect(from: pipe) }
         var port: Int?
         _ = await eventually(timeout: .seconds(60)) {
             port = Self.port(in: output.contents)
             return port != nil || !process.isRunning
         }
         guard let port else {
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.signal(SIGKILL)
             throw ServiceProcessError("fetchq serve did not start listening; log:\n\(output.contents)")
         }
-        return ServiceProcess(handle: Handle(process: process), output: output, port: port)
+        return ServiceProcess(process: process, output: output, port: port)
     }
 
     private static func port(in log: String) -> Int? {
@@ -100,21 +97,19 @@ public final class ServiceProcess: Sendable {
         }
     }
 
-    public func signal(_ signal: Int32) { kill(pid, signal) }
+    public func signal(_ signal: Int32) { process.signal(signal) }
 
-    /// Waits for the process to end; answers its exit code, or nil if it still runs at the deadline.
-    public func waitForExit(timeout: Duration = .seconds(30)) async -> Int32? {
-        let ended = await eventually(timeout: timeout) { !handle.process.isRunning }
-        guard ended else { return nil }
-        handle.process.waitUntilExit()
-        return handle.process.terminationStatus
+    /// Waits for the process to end; answers how it ended, or nil if it still runs at the deadline.
+    public func waitForExit(timeout: Duration = .seconds(30)) async -> Termination? {
+        _ = await eventually(timeout: timeout) { !process.isRunning }
+        return process.termination
     }
 
     /// Ends the process for good (test clean-up).
     public func terminate() async {
-        if handle.process.isRunning {
-            kill(pid, SIGKILL)
-            _ = await waitForExit(timeout: .seconds(10))
+        if process.isRunning {
+            process.signal(SIGKILL)
+            _ = await process.exited()
         }
     }
 }

@@ -1,5 +1,6 @@
 import API
 import Foundation
+import Spawn
 
 /// The Python webhook receiver (`Tests/Receivers/webhook_receiver.py`), which verifies signatures
 /// with the independent `standardwebhooks` package. Started per test, stopped by `stop()`.
@@ -17,8 +18,7 @@ public final class WebhookReceiver: Sendable {
         public let problem: String?
     }
 
-    private struct Handle: @unchecked Sendable { let process: Process }
-    private let handle: Handle
+    private let process: ChildProcess
     public let port: Int
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
@@ -29,15 +29,13 @@ public final class WebhookReceiver: Sendable {
         guard FileManager.default.isExecutableFile(atPath: python) else {
             throw ServiceProcessError("no \(python): run scripts/test-venv.sh (make test does)")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [root.appending(path: "Tests/Receivers/webhook_receiver.py").path, secret]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        let process = try ChildProcess.spawn(
+            .init(
+                executable: python,
+                arguments: [root.appending(path: "Tests/Receivers/webhook_receiver.py").path, secret],
+                standardOutput: .pipe, standardError: .null))
         let log = LogBuffer()
-        try process.run()
-        log.collect(from: output.fileHandleForReading)
+        if let pipe = process.standardOutput { log.collect(from: pipe) }
         var port: Int?
         _ = await eventually(timeout: .seconds(20)) {
             port = log.contents.split(separator: "\n").first { $0.hasPrefix("listening ") }
@@ -45,17 +43,14 @@ public final class WebhookReceiver: Sendable {
             return port != nil || !process.isRunning
         }
         guard let port else {
-            process.terminate()
+            process.signal(SIGKILL)
             throw ServiceProcessError("the webhook receiver did not start: \(log.contents)")
         }
-        self.handle = Handle(process: process)
+        self.process = process
         self.port = port
     }
 
-    public func stop() {
-        // SIGKILL: a child of the test runner may inherit a blocked SIGTERM.
-        if handle.process.isRunning { kill(handle.process.processIdentifier, SIGKILL) }
-    }
+    public func stop() { process.signal(SIGKILL) }
 
     /// Every call received so far, in order.
     public func calls() async throws -> [Call] {

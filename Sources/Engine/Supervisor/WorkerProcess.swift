@@ -1,83 +1,67 @@
-import Foundation
 import Logging
+import Spawn
 
-/// How a worker process ended: data, not an error.
-public enum Termination: Sendable, Equatable, CustomStringConvertible {
-    case exited(Int32)
-    case signaled(Int32)
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
 
-    public var description: String {
-        switch self {
-        case .exited(let code): "exited with code \(code)"
-        case .signaled(let signal): "killed by signal \(signal)"
-        }
-    }
-}
+/// How a worker process ended.
+public typealias Termination = Spawn.Termination
 
 /// One running `fetchq worker` child: its pid and the pipe the supervisor writes orders to.
 /// Reports and the process's end arrive through the callbacks given to `launch`.
 final class WorkerProcess: Sendable {
-    let pid: Int32
-    private let orders: FrameWriter
-    /// `@unchecked Sendable` box: `Process` is only used here to launch and, on the reader thread,
-    /// to reap; its pipe's file handle is closed once, by `stop()` or the reader's end.
-    private struct Handles: @unchecked Sendable {
-        let process: Process
-        let input: FileHandle
-    }
-    private let handles: Handles
+    private let child: ChildProcess
+    private let orders: PipeEnd
+    private let writer: FrameWriter
 
-    private init(pid: Int32, orders: FrameWriter, handles: Handles) {
-        self.pid = pid
+    var pid: Int32 { child.pid }
+
+    private init(child: ChildProcess, orders: PipeEnd) {
+        self.child = child
         self.orders = orders
-        self.handles = handles
+        self.writer = FrameWriter(descriptor: orders.descriptor)
     }
 
-    /// Starts `executable worker …`. `onReport` runs on the worker's reader thread for each
-    /// message; `onExit` runs once, after the process has been reaped.
+    /// Starts `executable worker …` with pipes for its standard input (orders) and output
+    /// (reports). The worker dies with the supervisor: it is asked to (`PR_SET_PDEATHSIG`), and its
+    /// orders pipe ends when the supervisor does. `onReport` runs on the worker's reader thread for
+    /// each message; `onExit` runs once, after the process has been reaped.
     static func launch(
         executable: String, arguments: [String], name: String,
         onReport: @escaping @Sendable (Report) -> Void,
         onExit: @escaping @Sendable (Termination, (any Error)?) -> Void
     ) throws -> WorkerProcess {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle.standardError
-        try process.run()
-        let handles = Handles(process: process, input: input.fileHandleForWriting)
-        let worker = WorkerProcess(
-            pid: process.processIdentifier,
-            orders: FrameWriter(descriptor: input.fileHandleForWriting.fileDescriptor), handles: handles)
+        let child = try ChildProcess.spawn(
+            .init(executable: executable, arguments: arguments, standardInput: .pipe, standardOutput: .pipe))
+        guard let orders = child.standardInput, let reports = child.standardOutput else {
+            child.signal(SIGKILL)
+            throw WireError("the worker was started without its pipes")
+        }
         FrameReader.start(
-            descriptor: output.fileHandleForReading.fileDescriptor, name: name,
+            descriptor: reports.descriptor, name: name,
             onPayload: { payload in onReport(try WireCodec.decodeReport(payload)) },
             onEnd: { error in
-                if error != nil { Glibc.kill(handles.process.processIdentifier, SIGKILL) }
-                handles.process.waitUntilExit()
-                let termination: Termination =
-                    handles.process.terminationReason == .uncaughtSignal
-                    ? .signaled(handles.process.terminationStatus) : .exited(handles.process.terminationStatus)
-                try? output.fileHandleForReading.close()
+                if error != nil { child.signal(SIGKILL) }
+                let termination = child.waitUntilExit()
+                reports.close()
                 onExit(termination, error)
             })
-        return worker
+        return WorkerProcess(child: child, orders: orders)
     }
 
     /// Writes a batch of orders as one write.
     func send(_ batch: [Order]) throws {
         var bytes: [UInt8] = []
         for order in batch { WireCodec.encode(order, into: &bytes) }
-        try orders.write(bytes)
+        try writer.write(bytes)
     }
 
     /// Closes the order pipe: the worker aborts what it still runs and exits.
-    func stop() { try? handles.input.close() }
+    func stop() { orders.close() }
 
     /// Ends the process at once.
-    func kill() { _ = Foundation.kill(pid, SIGKILL) }
+    func kill() { child.signal(SIGKILL) }
 }

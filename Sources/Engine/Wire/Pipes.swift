@@ -1,5 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
+import Spawn
 
 #if canImport(Glibc)
     import Glibc
@@ -8,24 +9,6 @@ import NIOConcurrencyHelpers
 #elseif canImport(Darwin)
     import Darwin
 #endif
-
-/// A failed system call: the call's name and `errno`.
-public struct SystemCallError: Error, CustomStringConvertible, Sendable {
-    public let call: String
-    public let errno: Int32
-    public var description: String { "\(call) failed: \(String(cString: strerror(errno))) (errno \(errno))" }
-}
-
-/// Runs a system call, retrying on `EINTR` and turning `-1` into a `SystemCallError`.
-func systemCall(_ name: String, _ call: () -> Int) throws(SystemCallError) -> Int {
-    while true {
-        let result = call()
-        if result >= 0 { return result }
-        let code = errno
-        if code == EINTR { continue }
-        throw SystemCallError(call: name, errno: code)
-    }
-}
 
 /// Writes whole frames to a pipe; concurrent writers are serialised so frames never interleave.
 final class FrameWriter: Sendable {
