@@ -233,26 +233,30 @@ import Testing
         defer { Task { await target.stop() } }
         let arguments = ["--processes", "2", "--concurrency", "16", "--per-host-concurrency", "64"]
         try await withRunningService(arguments: arguments) { service, _ in
-            let tasks = (0..<400).map { #"{"url":"\#(target.baseURL)/work/\#($0)/100"}"# }
+            let tasks = (0..<800).map { #"{"url":"\#(target.baseURL)/work/\#($0)/200"}"# }
             let submitted = try await TestClient.post(
                 "\(service.baseURL)/v1/jobs",
                 json: #"{"tasks":[\#(tasks.joined(separator: ","))],"max_attempts":10,"retry_base_ms":10}"#)
             #expect(submitted.status == 201)
             let jobID = try #require(submitted.json?["id"]?.stringValue)
-            // Six times: once the job has made some progress, kill the newest worker.
-            var kills = 0
+            // Six times: once the job has made some progress, kill the oldest worker not killed yet
+            // (so both slots are hit, and a pid is never signalled twice).
+            var killed: Set<Int32> = []
             var progress = 0
-            while kills < 6 {
+            while killed.count < 6 {
                 let before = progress
                 let advanced = try await eventually(timeout: .seconds(60)) {
                     progress = try await jobCount(service, jobID, "counts.succeeded")
                     return progress >= before + 20 || progress == tasks.count
                 }
                 #expect(advanced, "log:\n\(service.log)")
-                guard advanced, progress < tasks.count, let victim = service.workerPIDs.last else { break }
+                guard advanced, progress < tasks.count else { break }
+                let replaced = await eventually { service.workerPIDs.contains { !killed.contains($0) } }
+                guard replaced, let victim = service.workerPIDs.first(where: { !killed.contains($0) }) else { break }
                 kill(victim, SIGKILL)
-                kills += 1
+                killed.insert(victim)
             }
+            let kills = killed.count
             #expect(kills >= 3, "the job ended before most kills: make it longer")
             let completed = try await eventually(timeout: .seconds(120)) {
                 try await TestClient.get("\(service.baseURL)/v1/jobs/\(jobID)").json?["state"] == "completed"
