@@ -48,10 +48,14 @@ let package = Package(
             dependencies: ["EmbedMigrationsTool"]
         ),
 
+        // fetchq's one JSON codec: the value type, the parser, the writer.
+        .target(name: "JSON", swiftSettings: instrumented),
+
         .target(
             name: "Store",
             dependencies: [
                 "CSQLite",
+                "JSON",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
@@ -77,6 +81,7 @@ let package = Package(
             name: "API",
             dependencies: [
                 "CMicroHTTPD",
+                "JSON",
                 "Store",
                 "Engine",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -106,7 +111,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "API", "Store", "Spawn",
+                "API", "JSON", "Store", "Spawn",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -118,7 +123,7 @@ let package = Package(
             name: "SpawnTests", dependencies: ["Spawn", "TestSupport"], swiftSettings: instrumented,
             linkerSettings: sanitizerRuntime),
         .testTarget(
-            name: "StoreTests", dependencies: ["Store", "TestSupport"], swiftSettings: instrumented,
+            name: "StoreTests", dependencies: ["JSON", "Store", "TestSupport"], swiftSettings: instrumented,
             linkerSettings: sanitizerRuntime),
         .testTarget(
             name: "EngineTests",
@@ -130,10 +135,11 @@ let package = Package(
             linkerSettings: sanitizerRuntime
         ),
         .testTarget(
-            name: "APITests", dependencies: ["API", "Engine", "Store", "TestSupport"], swiftSettings: instrumented,
+            name: "APITests", dependencies: ["API", "Engine", "JSON", "Store", "TestSupport"],
+            swiftSettings: instrumented,
             linkerSettings: sanitizerRuntime),
         .testTarget(
-            name: "EndToEndTests", dependencies: ["fetchq", "API", "Store", "Spawn", "TestSupport"],
+            name: "EndToEndTests", dependencies: ["fetchq", "API", "JSON", "Store", "Spawn", "TestSupport"],
             swiftSettings: instrumented, linkerSettings: sanitizerRuntime),
     ]
 )

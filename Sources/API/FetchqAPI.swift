@@ -1,6 +1,7 @@
 import Crypto
 import Engine
 import Foundation
+import JSON
 import Logging
 import NIOConcurrencyHelpers
 import Store
@@ -224,7 +225,7 @@ public struct FetchqAPI: Sendable {
         let (store, logger, wake) = (self.store, self.logger, self.wake)
         return .later {
             do {
-                switch try await store.retry(task: id, now: WallClock.nowMillis()) {
+                switch try await store.rerun(task: id, now: WallClock.nowMillis()) {
                 case nil:
                     return Problem.notFound("Task \(id)").response
                 case false?:
@@ -279,7 +280,9 @@ public struct FetchqAPI: Sendable {
         let (store, logger) = (self.store, self.logger)
         return .later {
             do {
-                guard let delivery = try await store.redeliver(id, now: WallClock.nowMillis()) else {
+                guard let deliveryID = DeliveryID(id),
+                    let delivery = try await store.redeliver(deliveryID, now: WallClock.nowMillis())
+                else {
                     return Problem.notFound("Delivery \(id)").response
                 }
                 return .json(200, Representation.delivery(delivery))

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import JSON
 import Store
 
 /// Limits on what one submission may contain; each protects the service from a client's mistake.
@@ -262,7 +263,7 @@ struct SubmissionParser {
         return !ascii && text.contains(where: \.isWhitespace)
     }
 
-    private func headers(_ value: JSONValue?, at field: String) throws(Problem) -> [(String, String)] {
+    private func headers(_ value: JSONValue?, at field: String) throws(Problem) -> [HeaderField] {
         guard let value, value != .null else { return [] }
         guard case .object(let members) = value else {
             throw Problem.invalidField(field, "`headers` must be an object of names to string values.")
@@ -270,7 +271,7 @@ struct SubmissionParser {
         guard members.count <= limits.maxHeadersPerTask else {
             throw Problem.invalidField(field, "A task sets at most \(limits.maxHeadersPerTask) headers.")
         }
-        var headers: [(String, String)] = []
+        var headers: [HeaderField] = []
         for (name, headerValue) in members {
             let path = "\(field).\(name)"
             guard Self.isToken(name) else {
@@ -288,7 +289,7 @@ struct SubmissionParser {
                 throw Problem.invalidField(
                     path, "Header values must be at most \(limits.maxHeaderBytes) bytes, without control characters.")
             }
-            headers.append((name, text))
+            headers.append(HeaderField(name, text))
         }
         return headers
     }

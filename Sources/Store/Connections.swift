@@ -8,6 +8,17 @@ final class WriterState {
     var ids = ULID()
 
     init(db: Database) { self.db = db }
+
+    /// A write transaction that may finish tasks or jobs: the webhook deliveries its triggers
+    /// create are rendered before it commits (see `Outbox`).
+    func transactionRenderingEvents<T>(_ durability: Database.Durability = .synced, _ body: () throws -> T) throws -> T
+    {
+        try db.transaction(durability) {
+            let result = try body()
+            try Outbox.renderNewDeliveries(in: db, ids: &ids)
+            return result
+        }
+    }
 }
 
 /// Serialises every write on one dispatch queue, so SQLite's blocking calls (and the fsync of a
@@ -29,10 +40,6 @@ final class WriteConnection: @unchecked Sendable {
     /// Runs `body` on the writer's queue, not waiting for it.
     func enqueue(_ body: @escaping @Sendable (WriterState) -> Void) {
         queue.async { body(self.state) }
-    }
-
-    func performNow<T>(_ body: (WriterState) throws -> T) rethrows -> T {
-        try queue.sync { try body(state) }
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// A delivery's state. The same strings appear in the SQL `CHECK` and openapi.yaml.
 public enum DeliveryState: String, Sendable, CaseIterable {
@@ -14,7 +15,7 @@ public enum DeliveryState: String, Sendable, CaseIterable {
 public struct DeliveryWork: Sendable {
     public let seq: Int64
     /// The `webhook-id`: stable across attempts.
-    public let id: String
+    public let id: DeliveryID
     public let url: String
     public let payload: String
     public let attempt: Int
@@ -52,7 +53,7 @@ public struct DeliveryResult: Sendable {
 
 /// A delivery as the API shows it.
 public struct DeliveryRecord: Sendable {
-    public let id: String
+    public let id: DeliveryID
     public let eventType: EventType
     public let taskID: TaskID?
     public let url: String
@@ -103,12 +104,13 @@ extension Store {
                     [.integer(now), .int(leaseMillis), .int(limit)]
                 ) { row in
                     (
-                        seq: row.int64(0), id: row.string(1), url: row.string(2), payload: row.string(3),
+                        seq: row.int64(0), id: DeliveryID(trusted: row.string(1)), url: row.string(2),
+                        payload: row.string(3),
                         attempt: row.int(4), jobSeq: row.int64(5)
                     )
                 }
                 guard !claimed.isEmpty else { return [] }
-                let jobs = "[\(Set(claimed.map(\.jobSeq)).map(String.init).joined(separator: ","))]"
+                let jobs = JSONWriter.text(ofIntegers: Set(claimed.map(\.jobSeq)))
                 let secrets = Dictionary(
                     uniqueKeysWithValues: try writer.db.query(
                         """
@@ -191,7 +193,7 @@ extension Store {
     }
 
     /// Sends a delivery again from scratch, whatever its state. Nil when there is none.
-    public func redeliver(_ id: String, now: Int64) async throws -> DeliveryRecord? {
+    public func redeliver(_ id: DeliveryID, now: Int64) async throws -> DeliveryRecord? {
         try await writer.perform { writer in
             try writer.db.transaction {
                 let changed = try writer.db.run(
@@ -200,13 +202,14 @@ extension Store {
                         delivered_at = NULL
                     WHERE id = ?1
                     """,
-                    [.text(id), .integer(now)])
+                    [.text(id.rawValue), .integer(now)])
                 guard changed == 1 else { return nil }
                 // Sending by hand says the receiver is back: the job's later events are sent again.
                 try writer.db.run(
                     "UPDATE jobs SET callback_gone_at = NULL WHERE seq = (SELECT job_seq FROM deliveries WHERE id = ?)",
-                    [.text(id)])
-                return try writer.db.queryOne("\(DeliveryRow.select) WHERE d.id = ?", [.text(id)], DeliveryRow.read)?
+                    [.text(id.rawValue)])
+                return try writer.db.queryOne(
+                    "\(DeliveryRow.select) WHERE d.id = ?", [.text(id.rawValue)], DeliveryRow.read)?
                     .record
             }
         }
@@ -227,22 +230,6 @@ extension Store {
             return DeliveryPage(deliveries: page.map(\.record), nextCursor: next)
         }
     }
-
-    /// Counts of a job's deliveries per state (for tests and progress).
-    public func deliveryCounts() throws -> [DeliveryState: Int] {
-        try readers.withReader { db in
-            var counts: [DeliveryState: Int] = [:]
-            for (state, count) in try db.query(
-                "SELECT state, count(*) FROM deliveries GROUP BY state", [],
-                {
-                    ($0.string(0), $0.int(1))
-                })
-            {
-                if let state = DeliveryState(rawValue: state) { counts[state] = count }
-            }
-            return counts
-        }
-    }
 }
 
 private enum DeliveryRow {
@@ -259,7 +246,8 @@ private enum DeliveryRow {
         return (
             row.int64(11),
             DeliveryRecord(
-                id: row.string(0), eventType: type, taskID: row.optionalString(2).map(TaskID.init(trusted:)),
+                id: DeliveryID(trusted: row.string(0)), eventType: type,
+                taskID: row.optionalString(2).map(TaskID.init(trusted:)),
                 url: row.string(3), state: state, attempts: row.int(5), lastStatus: row.optionalInt(6),
                 lastError: row.optionalString(7), nextAttemptAt: state == .pending ? row.int64(8) : nil,
                 createdAt: row.int64(9), deliveredAt: row.isNull(10) ? nil : row.int64(10))

@@ -1,5 +1,6 @@
 import API
 import Foundation
+import JSON
 import Spawn
 import Store
 import TestSupport
@@ -269,6 +270,25 @@ import Testing
             #expect(
                 service.log.components(separatedBy: "worker died; restarting it").count - 1 == kills,
                 "each kill was seen and the worker restarted")
+        }
+    }
+
+    @Test func repeatedResponseHeadersAreAllKept() async throws {
+        let target = try TargetServer()
+        defer { Task { await target.stop() } }
+        try await withRunningService { service, _ in
+            let submitted = try await TestClient.post(
+                "\(service.baseURL)/v1/jobs", json: #"{"tasks":[{"url":"\#(target.baseURL)/cookies"}]}"#)
+            let taskID = try #require(submitted.json?["task_ids"]?.arrayValue?.first?.stringValue)
+            let done = try await eventually {
+                try await TestClient.get("\(service.baseURL)/v1/tasks/\(taskID)").json?["state"] == "succeeded"
+            }
+            #expect(done)
+            let headers = try await TestClient.get("\(service.baseURL)/v1/tasks/\(taskID)").json?.at("outcome.headers")
+            #expect(
+                headers?["set-cookie"]
+                    == .array(["a=1; Path=/", "b=2; Expires=Wed, 09 Jun 2027 10:18:14 GMT"]))
+            #expect(headers?["content-type"] == "text/plain", "a header sent once stays a string")
         }
     }
 

@@ -1,5 +1,6 @@
 import API
 import Foundation
+import JSON
 import Spawn
 import Store
 import TestSupport
@@ -165,6 +166,45 @@ func withTargetAndReceiver(
                     Set(try await receiver.calls().filter { $0.status == 200 }.map(\.id)).count == taskIDs.count + 1
                 }
                 #expect(delivered)
+            }
+        }
+    }
+
+    @Test func aTaskFinishedPayloadIsTheTaskAsTheAPIShowsItWithoutRequestAndLog() async throws {
+        try await withTargetAndReceiver { target, receiver in
+            try await withRunningService(arguments: quickWebhooks) { service, _ in
+                _ = try await submitJob(
+                    service, tasks: ["\(target.baseURL)/cookies", "\(target.baseURL)/status/404"],
+                    extra: #","callback_url":"\#(receiver.baseURL)/ok","callback_events":["task.finished"]"#)
+                let arrived = try await eventually { try await receiver.calls().count == 2 }
+                #expect(arrived)
+                for call in try await receiver.calls() {
+                    let id = try #require(call.taskID)
+                    guard case .object(let shown)? = try await TestClient.get("\(service.baseURL)/v1/tasks/\(id)").json
+                    else {
+                        Issue.record("GET /v1/tasks/\(id) is not an object")
+                        continue
+                    }
+                    let expected = JSONValue.object(shown.filter { !["request", "attempts_log"].contains($0.0) })
+                    #expect(call.data == expected, "task \(id)")
+                }
+            }
+        }
+    }
+
+    @Test func deliveriesToOneSlowReceiverRunSideBySide() async throws {
+        try await withTargetAndReceiver { target, receiver in
+            try await withRunningService(arguments: quickWebhooks) { service, _ in
+                // 20 events to a receiver that takes 2 s over each: more than a client's default of
+                // 8 connections per host, fewer than the dispatcher's 32 deliveries in flight.
+                let (_, taskIDs) = try await submitJob(
+                    service, tasks: (0..<20).map { "\(target.baseURL)/ok/\($0)" },
+                    extra: #","callback_url":"\#(receiver.baseURL)/hang/2000","callback_events":["task.finished"]"#)
+                let delivered = try await eventually(timeout: .seconds(60)) {
+                    Set(try await receiver.calls().filter { $0.status == 200 }.compactMap(\.taskID)) == Set(taskIDs)
+                }
+                #expect(delivered)
+                #expect(try await receiver.maxInFlight() > 8)
             }
         }
     }

@@ -123,7 +123,8 @@ func waitUntilCompleted(_ store: Store, _ job: SubmittedJob, timeout: Duration =
         try await withEngine { store, engine in
             var echo = task("\(target.baseURL)/echo")
             echo.request = FetchRequest(
-                url: "\(target.baseURL)/echo", method: "PUT", headers: [("X-Trace", "abc")], body: Array("payload".utf8)
+                url: "\(target.baseURL)/echo", method: "PUT", headers: [HeaderField("X-Trace", "abc")],
+                body: Array("payload".utf8)
             )
             let job = try await submit(store, engine, [echo])
             #expect(try await waitUntilCompleted(store, job))

@@ -9,8 +9,9 @@ Behaviour by path (counts are per webhook-id):
   /ratelimit/K/SECONDS   429 with Retry-After: SECONDS for the first K attempts, then 200
   /hang/MS               waits MS milliseconds, then 200
   /gone                  410
-GET /events answers JSON: [{"id", "type", "path", "valid", "status", "at", "task_id", "job_id"}] for
-every call received, in order.
+GET /events answers JSON: [{"id", "type", "path", "valid", "status", "at", "task_id", "job_id", "data"}]
+for every call received, in order. GET /stats answers {"max_in_flight"}: the most calls it was
+answering at once.
 """
 import ctypes
 import json
@@ -42,6 +43,8 @@ verifier = Webhook(SECRET)
 lock = threading.Lock()
 calls = []
 attempts = {}
+in_flight = 0
+max_in_flight = 0
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -63,10 +66,25 @@ class Handler(BaseHTTPRequestHandler):
             with lock:
                 body = json.dumps(calls).encode()
             self.answer(200, body, [("Content-Type", "application/json")])
+        elif self.path == "/stats":
+            with lock:
+                body = json.dumps({"max_in_flight": max_in_flight}).encode()
+            self.answer(200, body, [("Content-Type", "application/json")])
         else:
             self.answer(404)
 
     def do_POST(self):
+        global in_flight, max_in_flight
+        with lock:
+            in_flight += 1
+            max_in_flight = max(max_in_flight, in_flight)
+        try:
+            self.receive()
+        finally:
+            with lock:
+                in_flight -= 1
+
+    def receive(self):
         length = int(self.headers.get("Content-Length", "0"))
         payload = self.rfile.read(length)
         if len(payload) < length:
@@ -101,7 +119,7 @@ class Handler(BaseHTTPRequestHandler):
                 "path": self.path, "valid": valid, "status": status, "at": time.time(),
                 "task_id": data.get("id") if event.get("type") == "task.finished" else None,
                 "job_id": data.get("job_id") if event.get("type") == "task.finished" else data.get("id"),
-                "user_agent": headers.get("user-agent"), "problem": problem,
+                "user_agent": headers.get("user-agent"), "problem": problem, "data": data,
             })
         try:
             self.answer(status, b"", extra)

@@ -1,7 +1,8 @@
 import Foundation
-import Store
 import TestSupport
 import Testing
+
+@testable import Store
 
 @Suite struct MigrationTests {
     @Test func migrationsApplyOnceAndAreRecorded() async throws {
@@ -254,7 +255,7 @@ import Testing
             #expect(failed.attemptsLog.map(\.attempt) == [1, 2])
             #expect(failed.attemptsLog.map(\.statusCode) == [503, 404])
             // Retried by hand: the failed run's attempts stay in the log until new ones replace them.
-            #expect(try await store.retry(task: first[0].id, now: 4) == true)
+            #expect(try await store.rerun(task: first[0].id, now: 4) == true)
             #expect(try store.task(first[0].id)?.attemptsLog.map(\.statusCode) == [503, 404])
             let third = try await store.claim(limit: 1, now: 5, leaseMarginMillis: 0)
             _ = try await store.record([result(third[0], status: 200, .succeeded, body: "ok")])
@@ -347,7 +348,7 @@ import Testing
         }
     }
 
-    @Test func requeueAfterAWorkerDiedCountsTheAttempt() async throws {
+    @Test func returningALostWorkersTasksCountsTheAttempt() async throws {
         try await withTestStore { store, _ in
             _ = try await store.submit(
                 NewJob(
@@ -355,7 +356,7 @@ import Testing
                     timeoutMillis: 1_000), now: 1)
             let claimed = try await store.claim(limit: 2, now: 2, leaseMarginMillis: 0)
             let leases = claimed.map { (seq: $0.seq, attempt: $0.attempt) }
-            try await store.requeue(leases, countAttempt: true, error: "worker_lost", message: "died", now: 3)
+            try await store.returnLost(leases, error: "worker_lost", message: "died", now: 3)
             #expect(try store.task(claimed[0].id)?.state == .queued)
             let lastChance = try #require(try store.task(claimed[1].id))
             #expect(lastChance.state == .failed)
@@ -363,14 +364,12 @@ import Testing
         }
     }
 
-    @Test func requeueOnShutdownGivesTheAttemptBack() async throws {
+    @Test func givingTasksBackAtShutdownDoesNotCountTheAttempt() async throws {
         try await withTestStore { store, _ in
             _ = try await store.submit(
                 NewJob(tasks: [sampleTask("http://a.test/", attempts: 1)], timeoutMillis: 1_000), now: 1)
             let claimed = try await store.claim(limit: 1, now: 2, leaseMarginMillis: 0)
-            try await store.requeue(
-                claimed.map { (seq: $0.seq, attempt: $0.attempt) }, countAttempt: false, error: "shutdown",
-                message: "stopping", now: 3)
+            try await store.giveBack(claimed.map { (seq: $0.seq, attempt: $0.attempt) }, now: 3)
             let task = try #require(try store.task(claimed[0].id))
             #expect(task.state == .queued)
             #expect(task.attempts == 0)
@@ -404,37 +403,62 @@ func sampleTask(_ url: String, attempts: Int = 1) -> NewTask {
 func result(_ task: ClaimedTask, status: Int, _ disposition: Disposition, body: String) -> AttemptResult {
     AttemptResult(
         seq: task.seq, attempt: task.attempt,
-        outcome: Outcome(statusCode: status, headers: ["content-type": "text/plain"], bodyBytes: body.utf8.count),
+        outcome: Outcome(
+            statusCode: status, headers: [HeaderField("content-type", "text/plain")], bodyBytes: body.utf8.count),
         disposition: disposition, body: StoredBody(contentType: "text/plain", bytes: Array(body.utf8)), finishedAt: 4)
 }
 
 @Suite struct HeaderStorageTests {
     @Test func requestHeadersSurviveStorageExactlyIncludingOddCharacters() async throws {
         try await withTestStore { store, _ in
-            let headers: [(String, String)] = [
-                ("X-Quote", #"say "hi" \ there"#), ("X-Unicode", "é😀"), ("X-Tab", "a\tb"), ("X-Repeat", "1"),
-                ("X-Repeat", "2"),
+            let headers = [
+                HeaderField("X-Quote", #"say "hi" \ there"#), HeaderField("X-Unicode", "é😀"),
+                HeaderField("X-Tab", "a\tb"),
+                HeaderField("X-Repeat", "1"), HeaderField("X-Repeat", "2"),
             ]
             var task = sampleTask("http://a.test/")
             task.request.headers = headers
             let submitted = try await store.submit(NewJob(tasks: [task], timeoutMillis: 1_000), now: 1)
             let stored = try #require(try store.task(submitted.taskIDs[0]))
-            #expect(stored.request.headers.elementsEqual(headers, by: { $0 == $1 }))
+            #expect(stored.request.headers == headers)
         }
     }
 
-    @Test func responseHeadersSurviveStorage() async throws {
+    @Test func responseHeadersSurviveStorageInOrderWithRepeatsKept() async throws {
         try await withTestStore { store, _ in
             let submitted = try await store.submit(
                 NewJob(tasks: [sampleTask("http://a.test/")], timeoutMillis: 1_000), now: 1)
             let claimed = try await store.claim(limit: 1, now: 2, leaseMarginMillis: 0)
-            let headers = ["content-type": "text/plain", "x-odd": "\"quoted\" \\ \u{1}"]
+            let headers = [
+                HeaderField("Content-Type", "text/plain"), HeaderField("Set-Cookie", "a=1; Path=/"),
+                HeaderField("x-odd", "\"quoted\" \\ \u{1}"), HeaderField("Set-Cookie", "b=2, c=3"),
+            ]
             _ = try await store.record([
                 AttemptResult(
                     seq: claimed[0].seq, attempt: 1, outcome: Outcome(statusCode: 200, headers: headers),
                     disposition: .succeeded, body: nil, finishedAt: 3)
             ])
             #expect(try store.task(submitted.taskIDs[0])?.outcome?.headers == headers)
+        }
+    }
+
+    @Test func responseHeadersStoredByAnEarlierVersionStillRead() async throws {
+        try await withTestStore { store, path in
+            let submitted = try await store.submit(
+                NewJob(tasks: [sampleTask("http://a.test/")], timeoutMillis: 1_000), now: 1)
+            let claimed = try await store.claim(limit: 1, now: 2, leaseMarginMillis: 0)
+            _ = try await store.record([
+                AttemptResult(
+                    seq: claimed[0].seq, attempt: 1, outcome: Outcome(statusCode: 200, headers: []),
+                    disposition: .succeeded, body: nil, finishedAt: 3)
+            ])
+            // Before lists, response headers were stored as one JSON object.
+            let database = try Database(path: path.path, mode: .readWrite)
+            try database.execute(#"UPDATE tasks SET response_headers = '{"content-type":"text/plain","x-a":"1, 2"}'"#)
+            #expect(
+                try store.task(submitted.taskIDs[0])?.outcome?.headers == [
+                    HeaderField("content-type", "text/plain"), HeaderField("x-a", "1, 2"),
+                ])
         }
     }
 }

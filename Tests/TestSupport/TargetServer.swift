@@ -1,5 +1,6 @@
 import API
 import Foundation
+import JSON
 import Logging
 import NIOConcurrencyHelpers
 
@@ -15,6 +16,7 @@ import NIOConcurrencyHelpers
 /// - `/ratelimit/KEY/K/SECONDS` → 429 with `Retry-After: SECONDS` for the first K requests of KEY, then 200
 /// - `/work/ID/MS` → 200 after MS milliseconds (a distinct path per task, to count them)
 /// - `/echo` → 200 with the request's method, headers and body as JSON
+/// - `/cookies` → 200 with two `Set-Cookie` lines
 ///
 /// It counts requests per path and the 2xx answers it gave per path.
 public final class TargetServer: Sendable {
@@ -108,6 +110,12 @@ public final class TargetServer: Sendable {
         case ("work", 3):
             try? await Task.sleep(for: .milliseconds(Int(parts[2]) ?? 0))
             return text(200, "done \(parts[1])")
+        case ("cookies", 1):
+            var response = text(200, "two cookies")
+            response.headers += [
+                ("Set-Cookie", "a=1; Path=/"), ("Set-Cookie", "b=2; Expires=Wed, 09 Jun 2027 10:18:14 GMT"),
+            ]
+            return response
         case ("echo", 1):
             let echo: JSONValue = .object([
                 ("method", .string(request.method)),

@@ -1,6 +1,7 @@
 import API
 import AsyncHTTPClient
 import Foundation
+import JSON
 import NIOCore
 
 /// A small HTTP client for tests, answering status, headers and the body parsed as JSON.

@@ -1,5 +1,6 @@
 import API
 import Foundation
+import JSON
 import Spawn
 
 /// The Python webhook receiver (`Tests/Receivers/webhook_receiver.py`), which verifies signatures
@@ -16,6 +17,8 @@ public final class WebhookReceiver: Sendable {
         public let jobID: String?
         /// Why verification failed, when it did.
         public let problem: String?
+        /// The event's `data`.
+        public let data: JSONValue?
     }
 
     private let process: ChildProcess
@@ -60,8 +63,15 @@ public final class WebhookReceiver: Sendable {
                 id: item["id"]?.stringValue ?? "", type: item["type"]?.stringValue, valid: item["valid"] == .bool(true),
                 status: item["status"]?.intValue ?? 0, at: item["at"].flatMap(\.doubleValue) ?? 0,
                 taskID: item["task_id"]?.stringValue, jobID: item["job_id"]?.stringValue,
-                problem: item["problem"]?.stringValue)
+                problem: item["problem"]?.stringValue, data: item["data"])
         }
+    }
+}
+
+extension WebhookReceiver {
+    /// The most calls the receiver was answering at once, so far.
+    public func maxInFlight() async throws -> Int {
+        try await TestClient.get("\(baseURL)/stats").json?["max_in_flight"]?.intValue ?? 0
     }
 }
 

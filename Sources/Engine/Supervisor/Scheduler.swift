@@ -144,7 +144,7 @@ struct Scheduler {
             inFlight[lease] = Assignment(worker: worker, task: task, dispatchedAt: now)
             let order = FetchOrder(
                 lease: lease, url: task.request.url, method: task.request.method,
-                headers: task.request.headers.map { HeaderField($0.0, $0.1) }, body: task.request.body,
+                headers: task.request.headers, body: task.request.body,
                 timeoutMillis: task.timeoutMillis, maxBodyBytes: configuration.maxBodyBytes)
             batches[slot, default: []].append(.fetch(order))
             logger.trace("task dispatched", metadata: ["task.id": "\(task.id)", "worker.slot": "\(slot)"])
@@ -169,21 +169,17 @@ struct Scheduler {
 
     private mutating func attemptResult(_ assignment: Assignment, _ result: FetchResult) -> AttemptResult {
         let now = WallClock.nowMillis()
-        var headers: [String: String] = [:]
-        for field in result.headers {
-            let name = field.name.lowercased()
-            headers[name] = headers[name].map { "\($0), \(field.value)" } ?? field.value
-        }
+        let retryAfter = result.headers.value(named: "retry-after")
         let responded = result.statusCode != nil
         let task = assignment.task
         let policy = configuration.retry.overridden(baseMillis: task.retryBaseMillis, maxMillis: task.retryMaxMillis)
         let disposition = policy.disposition(
-            statusCode: result.statusCode, failure: result.failure?.kind, retryAfter: headers["retry-after"],
+            statusCode: result.statusCode, failure: result.failure?.kind, retryAfter: retryAfter,
             attempt: task.attempt, maxAttempts: task.maxAttempts, now: now, using: &random)
         // A host that says "too many requests" gets a pause: its other tasks wait, other hosts go on.
         if result.statusCode == 429 || result.statusCode == 503 {
             let asked = policy.retryAfterMillis(
-                statusCode: result.statusCode, retryAfter: headers["retry-after"], now: now)
+                statusCode: result.statusCode, retryAfter: retryAfter, now: now)
             if let asked {
                 hosts.pause(task.host, until: now + Int64(asked))
             } else if case .retry(let at) = disposition, result.statusCode == 429 {
@@ -191,7 +187,7 @@ struct Scheduler {
             }
         }
         let outcome = Outcome(
-            statusCode: result.statusCode, headers: responded ? headers : nil,
+            statusCode: result.statusCode, headers: responded ? result.headers : nil,
             bodyBytes: responded ? result.body.count : nil, bodyTruncated: result.bodyTruncated,
             durationMillis: result.durationMillis, error: result.failure?.kind.rawValue,
             errorMessage: result.failure?.message)
@@ -204,15 +200,16 @@ struct Scheduler {
             ])
         return AttemptResult(
             seq: task.seq, attempt: task.attempt, outcome: outcome, disposition: disposition,
-            body: responded ? StoredBody(contentType: headers["content-type"], bytes: result.body) : nil,
+            body: responded
+                ? StoredBody(contentType: result.headers.value(named: "content-type"), bytes: result.body) : nil,
             finishedAt: now)
     }
 
     private mutating func returnLostTasks() async {
         guard !lost.isEmpty else { return }
         do {
-            try await store.requeue(
-                lost.map { ($0.seq, $0.attempt) }, countAttempt: true, error: "worker_lost",
+            try await store.returnLost(
+                lost.map { ($0.seq, $0.attempt) }, error: "worker_lost",
                 message: "the worker process running the task died", now: WallClock.nowMillis())
             lost.removeAll()
         } catch {
@@ -300,9 +297,7 @@ struct Scheduler {
         if !inFlight.isEmpty {
             let leases = inFlight.keys.map { ($0.seq, $0.attempt) }
             do {
-                let returned = try await store.requeue(
-                    leases, countAttempt: false, error: "shutdown", message: "the service stopped",
-                    now: WallClock.nowMillis())
+                let returned = try await store.giveBack(leases, now: WallClock.nowMillis())
                 logger.notice("returned in-flight tasks to the queue", metadata: ["tasks": "\(returned)"])
             } catch {
                 logger.error("returning in-flight tasks failed", metadata: ["error": "\(error)"])

@@ -58,6 +58,10 @@ public final class WebhookDispatcher: Service, Sendable {
         clientConfiguration.redirectConfiguration = .disallow
         clientConfiguration.timeout = .init(connect: .seconds(10), read: .seconds(60))
         clientConfiguration.connectionPool.retryConnectionEstablishment = false
+        // As many connections to one receiver as deliveries may be in flight: with the client's
+        // default of 8, deliveries queued behind one slow receiver failed with a pool timeout.
+        clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(
+            8, configuration.concurrency)
         // No distributed tracing is bootstrapped; without this each request still builds a span.
         clientConfiguration.tracing.tracer = nil
         clientConfiguration.http1_1ConnectionDebugInitializer = configuration.destinations.check
@@ -133,10 +137,11 @@ public final class WebhookDispatcher: Service, Sendable {
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/json")
         request.headers.add(name: "user-agent", value: configuration.userAgent)
-        request.headers.add(name: "webhook-id", value: delivery.id)
+        request.headers.add(name: "webhook-id", value: delivery.id.rawValue)
         request.headers.add(name: "webhook-timestamp", value: String(timestamp))
         request.headers.add(
-            name: "webhook-signature", value: signer.signature(id: delivery.id, timestamp: timestamp, body: body))
+            name: "webhook-signature",
+            value: signer.signature(id: delivery.id.rawValue, timestamp: timestamp, body: body))
         request.body = .bytes(ByteBuffer(bytes: body))
         let signed = request
         let timeout = configuration.timeoutMillis

@@ -48,17 +48,6 @@ public struct FetchOrder: Sendable, Equatable {
     }
 }
 
-/// One header line, name as sent.
-public struct HeaderField: Sendable, Equatable {
-    public var name: String
-    public var value: String
-
-    public init(_ name: String, _ value: String) {
-        self.name = name
-        self.value = value
-    }
-}
-
 /// What happened to one `FetchOrder`.
 public struct FetchResult: Sendable, Equatable {
     public var lease: LeaseKey

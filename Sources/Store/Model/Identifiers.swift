@@ -69,3 +69,27 @@ struct ULID {
         return utf8.allSatisfy { inAlphabet[Int($0)] }
     }
 }
+
+/// A webhook delivery's id, the `webhook-id` receivers deduplicate on: `msg_` then a ULID, so ids
+/// sort by the time the event was created. Ids made before schema version 5 (`msg_` then 24
+/// random hex digits) still read.
+public struct DeliveryID: Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: String
+    public var description: String { rawValue }
+
+    public init?(_ text: some StringProtocol) {
+        guard text.hasPrefix("msg_") else { return nil }
+        let rest = text.dropFirst(4)
+        let legacy = rest.utf8.count == 24 && rest.utf8.allSatisfy { Self.lowerHex.contains($0) }
+        guard ULID.isWellFormed(rest) || legacy else { return nil }
+        rawValue = String(text)
+    }
+
+    init(trusted rawValue: String) { self.rawValue = rawValue }
+
+    static func next(millis: Int64, using ids: inout ULID) -> DeliveryID {
+        DeliveryID(trusted: "msg_" + ids.next(millis: millis))
+    }
+
+    private static let lowerHex = Set("0123456789abcdef".utf8)
+}

@@ -64,6 +64,6 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
 }
 
 extension JSONValue {
-    static func optional(_ value: Int?) -> JSONValue { value.map { .integer($0) } ?? .null }
-    static func optional(_ value: String?) -> JSONValue { value.map { .string($0) } ?? .null }
+    public static func optional(_ value: Int?) -> JSONValue { value.map { .integer($0) } ?? .null }
+    public static func optional(_ value: String?) -> JSONValue { value.map { .string($0) } ?? .null }
 }

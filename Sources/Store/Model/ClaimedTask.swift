@@ -1,0 +1,16 @@
+import Foundation
+
+/// A task handed to a worker. `attempt` is the lease token: a result is accepted only while the task
+/// is still `running` with this attempt number.
+public struct ClaimedTask: Sendable {
+    public let seq: Int64
+    public let id: TaskID
+    public let jobSeq: Int64
+    public let host: String
+    public let request: FetchRequest
+    public let timeoutMillis: Int
+    public let attempt: Int
+    public let maxAttempts: Int
+    public let retryBaseMillis: Int?
+    public let retryMaxMillis: Int?
+}

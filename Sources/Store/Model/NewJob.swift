@@ -1,0 +1,43 @@
+import Foundation
+
+/// A task as submitted, validated by the API.
+public struct NewTask: Sendable {
+    public var request: FetchRequest
+    /// Lower-cased host of `request.url`, used for per-host limits.
+    public var host: String
+    public var timeoutMillis: Int
+    public var maxAttempts: Int
+    public var priority: Int
+    /// Not claimed before this time (ms since the epoch); nil means at once.
+    public var notBefore: Int64?
+    /// Backoff overrides; nil means the service's defaults.
+    public var retryBaseMillis: Int?
+    public var retryMaxMillis: Int?
+
+    public init(
+        request: FetchRequest, host: String, timeoutMillis: Int, maxAttempts: Int = 1, priority: Int = 0,
+        notBefore: Int64? = nil, retryBaseMillis: Int? = nil, retryMaxMillis: Int? = nil
+    ) {
+        self.request = request
+        self.host = host
+        self.timeoutMillis = timeoutMillis
+        self.maxAttempts = maxAttempts
+        self.priority = priority
+        self.notBefore = notBefore
+        self.retryBaseMillis = retryBaseMillis
+        self.retryMaxMillis = retryMaxMillis
+    }
+}
+
+/// A job as submitted: its tasks in order, and where to call back.
+public struct NewJob: Sendable {
+    public var tasks: [NewTask]
+    public var timeoutMillis: Int
+    public var callback: Callback?
+
+    public init(tasks: [NewTask], timeoutMillis: Int, callback: Callback? = nil) {
+        self.tasks = tasks
+        self.timeoutMillis = timeoutMillis
+        self.callback = callback
+    }
+}

@@ -1,0 +1,8 @@
+import Foundation
+
+/// What the store answers once a job is durably stored.
+public struct SubmittedJob: Sendable {
+    public let id: JobID
+    public let taskIDs: [TaskID]
+    public let createdAt: Int64
+}
