@@ -12,18 +12,18 @@ import Store
 /// writes are answered later, off that thread, once the store has committed them.
 public struct FetchqAPI: Sendable {
     public struct Configuration: Sendable {
-        public var limits = SubmissionLimits()
-        public var defaults = SubmissionDefaults()
+        public var limits: SubmissionLimits
+        public var defaults: SubmissionDefaults
         /// Largest `limit` for task listings.
         public var maxPageSize = 1_000
         /// Refuses task and callback URLs whose host is a private or reserved IP literal.
-        public var destinations = DestinationGuard()
+        public var destinations: DestinationGuard
         /// Bearer tokens that open `/v1`; empty means no authentication.
-        public var apiTokens: [String] = []
+        public var apiTokens: [String]
 
+        /// Every value an operator can set has no default here: `fetchq serve`'s settings table holds it.
         public init(
-            limits: SubmissionLimits = SubmissionLimits(), defaults: SubmissionDefaults = SubmissionDefaults(),
-            destinations: DestinationGuard = DestinationGuard(), apiTokens: [String] = []
+            limits: SubmissionLimits, defaults: SubmissionDefaults, destinations: DestinationGuard, apiTokens: [String]
         ) {
             self.limits = limits
             self.defaults = defaults

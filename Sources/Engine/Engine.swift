@@ -23,18 +23,20 @@ public struct EngineConfiguration: Sendable {
     public var workerExecutable: String
     public var userAgent: String
     /// Log level passed to worker processes.
-    public var workerLogLevel = "info"
+    public var workerLogLevel: String
     /// Requests in flight at once to one host (host[:port]), across all workers.
-    public var perHostConcurrency = 8
+    public var perHostConcurrency: Int
     /// Least time between the starts of two requests to one host; 0 for none.
-    public var perHostIntervalMillis = 0
+    public var perHostIntervalMillis: Int
     /// Which addresses workers may connect to.
-    public var destinations = DestinationGuard()
+    public var destinations: DestinationGuard
 
+    /// Every value an operator can set has no default here: `fetchq serve`'s settings table holds it.
     public init(
-        processes: Int, concurrency: Int, maxBodyBytes: Int = 1 << 20, leaseMarginMillis: Int = 30_000,
-        tickMillis: Int = 200, shutdownGraceMillis: Int = 10_000, retry: RetryPolicy = RetryPolicy(),
-        workerExecutable: String, userAgent: String
+        processes: Int, concurrency: Int, maxBodyBytes: Int, leaseMarginMillis: Int = 30_000,
+        tickMillis: Int = 200, shutdownGraceMillis: Int, retry: RetryPolicy, perHostConcurrency: Int,
+        perHostIntervalMillis: Int, destinations: DestinationGuard, workerExecutable: String, userAgent: String,
+        workerLogLevel: String
     ) {
         self.processes = processes
         self.concurrency = concurrency
@@ -43,8 +45,12 @@ public struct EngineConfiguration: Sendable {
         self.tickMillis = tickMillis
         self.shutdownGraceMillis = shutdownGraceMillis
         self.retry = retry
+        self.perHostConcurrency = perHostConcurrency
+        self.perHostIntervalMillis = perHostIntervalMillis
+        self.destinations = destinations
         self.workerExecutable = workerExecutable
         self.userAgent = userAgent
+        self.workerLogLevel = workerLogLevel
     }
 }
 

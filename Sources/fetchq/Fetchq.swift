@@ -6,6 +6,8 @@ import Spawn
 @main
 struct Fetchq: AsyncParsableCommand {
     static let version = "0.1.0"
+    /// Sent by workers when a task sets no User-Agent of its own.
+    static let userAgent = "fetchq/\(version)"
 
     static let configuration = CommandConfiguration(
         abstract: "A job queue that performs batches of HTTP requests and calls back when they finish.",

@@ -4,14 +4,18 @@ import Store
 
 /// `fetchq migrate`: applies pending migrations and exits.
 struct Migrate: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Apply pending database migrations and exit.")
+    static let configuration = CommandConfiguration(
+        abstract: "Apply pending database migrations and exit.",
+        usage: "fetchq migrate [--db <path>]",
+        discussion: SettingsHelp.text(for: [Settings.table.db]))
 
-    @Option(help: "SQLite database file. (env: FETCHQ_DB, default: ./fetchq.db)")
-    var db: String?
+    /// The settings as given on the command line; only `--db` is taken.
+    @Argument(parsing: .allUnrecognized, help: .private)
+    var settings: [String] = []
 
     func run() async throws {
+        let path = try SettingValues(arguments: settings, accepting: [Settings.table.db]).value(\.db)
         let logger = makeLogger(label: "fetchq", level: .info)
-        let path = db ?? Environment().string("FETCHQ_DB") ?? "./fetchq.db"
         let applied = try Store.migrate(path: path, logger: logger)
         print(
             applied.isEmpty

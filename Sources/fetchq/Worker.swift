@@ -3,34 +3,44 @@ import Engine
 import Logging
 
 /// `fetchq worker`: started by `fetchq serve` only. Reads orders on stdin, writes results on stdout.
+/// Its options are given by the supervisor, not read from the environment; their values are read
+/// (and refused) as `serve`'s settings of the same names are.
 struct Worker: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run one worker process (started by `fetchq serve`; not for direct use).")
 
-    @Option(help: "Requests in flight at once.")
-    var concurrency: Int = 64
+    @Option(help: "Requests in flight at once.", transform: { try Worker.read(\.concurrency, $0) })
+    var concurrency = Settings.table.concurrency.defaultValue
 
     @Option(help: "User-Agent sent when a task sets none.")
-    var userAgent: String = "fetchq/\(Fetchq.version)"
+    var userAgent = Fetchq.userAgent
 
     @Flag(help: "Connect to private and reserved addresses too.")
     var allowPrivateTargets = false
 
-    @Option(help: "An address range to allow despite the guard (repeatable).")
-    var allowCidr: [String] = []
+    @Option(
+        help: "An address range to allow despite the guard (repeatable).",
+        transform: { try Worker.read(\.allowCIDR, $0) })
+    var allowCidr: [[DestinationGuard.CIDR]] = []
 
-    @Option(help: "Log level.")
-    var logLevel: String = "info"
+    @Option(help: "Log level.", transform: { try Worker.read(\.logLevel, $0) })
+    var logLevel = Settings.table.logLevel.defaultValue
 
     func run() async throws {
-        let logger = makeLogger(label: "fetchq.worker", level: Logger.Level(rawValue: logLevel) ?? .info)
+        let logger = makeLogger(label: "fetchq.worker", level: logLevel)
         ignoreBrokenPipes()
         try await WorkerRuntime.run(
             configuration: WorkerConfiguration(
                 concurrency: concurrency, userAgent: userAgent,
                 destinations: DestinationGuard(
-                    allowPrivateTargets: allowPrivateTargets, allowed: allowCidr.compactMap(DestinationGuard.CIDR.init))
-            ),
+                    allowPrivateTargets: allowPrivateTargets, allowed: allowCidr.flatMap { $0 })),
             logger: logger)
+    }
+
+    /// One option's value, read as the table's setting of that name reads its flag.
+    private static func read<Value>(_ key: KeyPath<Settings, Setting<Value>>, _ text: String) throws(InvalidValue)
+        -> Value
+    {
+        try Settings.table[keyPath: key].read([text])
     }
 }

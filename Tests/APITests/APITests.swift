@@ -8,8 +8,8 @@ import Testing
 /// Runs the real HTTP API on an ephemeral port over a fresh store. No engine runs, so tasks stay
 /// queued: these tests are about what the API accepts, refuses and shows.
 func withAPI(
-    _ configuration: FetchqAPI.Configuration = .init(destinations: DestinationGuard(allowPrivateTargets: true)),
-    server serverConfiguration: HTTPServerConfiguration = HTTPServerConfiguration(host: "127.0.0.1", port: 0),
+    _ configuration: FetchqAPI.Configuration = .forTests(),
+    server serverConfiguration: HTTPServerConfiguration = .loopbackForTests,
     _ body: (String, Store) async throws -> Void
 ) async throws {
     try await withTestStore { store, _ in

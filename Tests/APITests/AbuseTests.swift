@@ -75,7 +75,8 @@ struct RawConnection {
 @Suite struct AbuseTests {
     @Test func idleSlowAndNonReadingClientsDoNotStopOthers() async throws {
         // No per-address limit here: the 1,000 idle connections all reach the server.
-        let server = HTTPServerConfiguration(host: "127.0.0.1", port: 0, perIPConnectionLimit: 0)
+        var server = HTTPServerConfiguration.loopbackForTests
+        server.perIPConnectionLimit = 0
         try await withAPI(server: server) { base, _ in
             let port = try #require(URLComponents(string: base)?.port)
             // 1,000 connections that never send a byte, from another client address.
@@ -99,7 +100,8 @@ struct RawConnection {
     }
 
     @Test func oneAddressCannotTakeMoreThanItsShareOfConnections() async throws {
-        let server = HTTPServerConfiguration(host: "127.0.0.1", port: 0, perIPConnectionLimit: 3)
+        var server = HTTPServerConfiguration.loopbackForTests
+        server.perIPConnectionLimit = 3
         try await withAPI(server: server) { base, _ in
             let port = try #require(URLComponents(string: base)?.port)
             let held = (0..<3).compactMap { _ in RawConnection(port: port, from: "127.0.0.3") }

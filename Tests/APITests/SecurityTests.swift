@@ -29,7 +29,7 @@ import Testing
     }
 
     @Test func aTaskOrCallbackToAPrivateLiteralIsRefusedAtSubmit() async throws {
-        try await withAPI(.init()) { base, store in
+        try await withAPI(.forTests(destinations: DestinationGuard())) { base, store in
             let task = try await TestClient.post(
                 "\(base)/v1/jobs",
                 json: #"{"tasks":[{"url":"http://example.test/"},{"url":"http://169.254.169.254/latest/meta-data"}]}"#)
@@ -47,8 +47,7 @@ import Testing
 }
 
 @Suite struct AuthenticationTests {
-    let configuration = FetchqAPI.Configuration(
-        destinations: DestinationGuard(allowPrivateTargets: true), apiTokens: ["old-token", "new-token"])
+    let configuration = FetchqAPI.Configuration.forTests(apiTokens: ["old-token", "new-token"])
 
     @Test func v1NeedsABearerTokenAndEitherRotatedTokenWorks() async throws {
         try await withAPI(configuration) { base, _ in

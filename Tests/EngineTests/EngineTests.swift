@@ -11,12 +11,12 @@ func withEngine(
     maxBodyBytes: Int = 1 << 20, perHost: Int = 1_000, _ body: (Store, Engine) async throws -> Void
 ) async throws {
     try await withTestStore { store, _ in
-        var configuration = EngineConfiguration(
+        let configuration = EngineConfiguration(
             processes: processes, concurrency: concurrency, maxBodyBytes: maxBodyBytes, tickMillis: 20,
             shutdownGraceMillis: 1_000, retry: RetryPolicy(baseMillis: retryBaseMillis, maxMillis: retryMaxMillis),
-            workerExecutable: try FetchqBinary.path, userAgent: "fetchq-test")
-        configuration.perHostConcurrency = perHost
-        configuration.destinations = DestinationGuard(allowPrivateTargets: true)
+            perHostConcurrency: perHost, perHostIntervalMillis: 0,
+            destinations: DestinationGuard(allowPrivateTargets: true),
+            workerExecutable: try FetchqBinary.path, userAgent: "fetchq-test", workerLogLevel: "info")
         let engine = Engine(store: store, configuration: configuration, logger: .quiet)
         let group = ServiceGroup(services: [engine], logger: .quiet)
         try await withThrowingTaskGroup(of: Void.self) { tasks in

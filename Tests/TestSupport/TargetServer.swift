@@ -39,8 +39,11 @@ public final class TargetServer: Sendable {
 
     public init() throws {
         let tally = self.tally
+        var configuration = HTTPServerConfiguration.loopbackForTests
+        configuration.threads = 2
+        configuration.connectionLimit = 4_096
         server = try HTTPServer(
-            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0, threads: 2, connectionLimit: 4_096),
+            configuration: configuration,
             logger: .quiet
         ) { request in
             .later {

@@ -16,9 +16,10 @@ public struct HTTPServerConfiguration: Sendable {
     public var connectionLimit: Int
     public var perIPConnectionLimit: Int
 
+    /// No defaults here: `fetchq serve`'s settings table holds them.
     public init(
-        host: String = "127.0.0.1", port: Int = 8080, threads: Int = 4, maxRequestBytes: Int = 16 << 20,
-        connectionTimeoutSeconds: Int = 30, connectionLimit: Int = 1_024, perIPConnectionLimit: Int = 256
+        host: String, port: Int, threads: Int, maxRequestBytes: Int, connectionTimeoutSeconds: Int,
+        connectionLimit: Int, perIPConnectionLimit: Int
     ) {
         self.host = host
         self.port = port

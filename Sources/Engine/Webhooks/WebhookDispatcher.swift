@@ -10,19 +10,28 @@ public struct WebhookConfiguration: Sendable {
     /// The service's signing secret (`whsec_…`); a job may set its own.
     public var secret: String
     /// Budget for one delivery attempt, response included.
-    public var timeoutMillis: Int = 15_000
+    public var timeoutMillis: Int
     /// Waits before the 2nd, 3rd, … attempts (±20 % jitter); after the last, the delivery fails.
-    public var retryScheduleMillis: [Int] = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000]
+    public var retryScheduleMillis: [Int]
     /// Deliveries in flight at once: a budget of its own, apart from the fetchers'.
-    public var concurrency: Int = 32
-    public var tickMillis: Int = 200
+    public var concurrency: Int
+    public var tickMillis: Int
     public var userAgent: String
     /// Which addresses receivers may have.
-    public var destinations = DestinationGuard()
+    public var destinations: DestinationGuard
 
-    public init(secret: String, userAgent: String) {
+    /// Every value an operator can set has no default here: `fetchq serve`'s settings table holds it.
+    public init(
+        secret: String, timeoutMillis: Int, retryScheduleMillis: [Int], concurrency: Int, tickMillis: Int = 200,
+        userAgent: String, destinations: DestinationGuard
+    ) {
         self.secret = secret
+        self.timeoutMillis = timeoutMillis
+        self.retryScheduleMillis = retryScheduleMillis
+        self.concurrency = concurrency
+        self.tickMillis = tickMillis
         self.userAgent = userAgent
+        self.destinations = destinations
     }
 }
 

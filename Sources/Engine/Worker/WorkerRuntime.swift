@@ -12,7 +12,7 @@ public struct WorkerConfiguration: Sendable {
     public var userAgent: String
     public var destinations: DestinationGuard
 
-    public init(concurrency: Int, userAgent: String, destinations: DestinationGuard = DestinationGuard()) {
+    public init(concurrency: Int, userAgent: String, destinations: DestinationGuard) {
         self.concurrency = concurrency
         self.userAgent = userAgent
         self.destinations = destinations

@@ -1,0 +1,67 @@
+import API
+import ArgumentParser
+import Engine
+import Foundation
+import Logging
+
+/// Everything `fetchq serve` needs, resolved once from its settings (flags, environment, defaults).
+struct ServiceConfiguration {
+    var http: HTTPServerConfiguration
+    var engine: EngineConfiguration
+    var webhooks: WebhookConfiguration
+    var api: FetchqAPI.Configuration
+    var databasePath: String
+    var logLevel: Logger.Level
+
+    init(_ settings: SettingValues) throws {
+        http = HTTPServerConfiguration(
+            host: try settings.value(\.host),
+            port: try settings.value(\.port),
+            threads: try settings.value(\.httpThreads),
+            maxRequestBytes: try settings.value(\.maxRequestBytes),
+            connectionTimeoutSeconds: try settings.value(\.connectionTimeoutS),
+            connectionLimit: try settings.value(\.maxConnections),
+            perIPConnectionLimit: try settings.value(\.maxConnectionsPerIp))
+        databasePath = try settings.value(\.db)
+        logLevel = try settings.value(\.logLevel)
+        let destinations = DestinationGuard(
+            allowPrivateTargets: try settings.value(\.allowPrivateTargets), allowed: try settings.value(\.allowCIDR))
+        engine = EngineConfiguration(
+            processes: try settings.value(\.processes),
+            concurrency: try settings.value(\.concurrency),
+            maxBodyBytes: try settings.value(\.maxBodyBytes),
+            shutdownGraceMillis: try settings.value(\.shutdownGraceMs),
+            retry: RetryPolicy(
+                baseMillis: try settings.value(\.retryBaseMs), maxMillis: try settings.value(\.retryMaxMs)),
+            perHostConcurrency: try settings.value(\.perHostConcurrency),
+            perHostIntervalMillis: try settings.value(\.perHostIntervalMs),
+            destinations: destinations,
+            workerExecutable: executablePath(),
+            userAgent: Fetchq.userAgent,
+            workerLogLevel: logLevel.rawValue)
+        webhooks = WebhookConfiguration(
+            secret: try settings.value(\.webhookSecret) ?? "",
+            timeoutMillis: try settings.value(\.webhookTimeoutMs),
+            retryScheduleMillis: try settings.value(\.webhookRetryScheduleMs),
+            concurrency: try settings.value(\.webhookConcurrency),
+            userAgent: "fetchq-webhooks/\(Fetchq.version)",
+            destinations: destinations)
+        var limits = SubmissionLimits()
+        limits.maxTasks = try settings.value(\.maxTasksPerJob)
+        limits.maxURLBytes = try settings.value(\.maxUrlBytes)
+        limits.maxHeadersPerTask = try settings.value(\.maxHeadersPerTask)
+        limits.maxHeaderBytes = try settings.value(\.maxHeaderBytes)
+        limits.maxTaskBodyBytes = try settings.value(\.maxTaskBodyBytes)
+        api = FetchqAPI.Configuration(
+            limits: limits,
+            defaults: SubmissionDefaults(
+                timeoutMillis: try settings.value(\.timeoutMs), maxAttempts: try settings.value(\.maxAttempts)),
+            destinations: destinations,
+            apiTokens: try settings.value(\.apiToken))
+        let loopback = ["127.0.0.1", "::1", "[::1]", "localhost"].contains(http.host) || http.host.hasPrefix("127.")
+        if !loopback, api.apiTokens.isEmpty, !(try settings.value(\.insecureNoAuth)) {
+            throw ValidationError(
+                "refusing to listen on \(http.host) without --api-token; pass --insecure-no-auth to do it anyway")
+        }
+    }
+}

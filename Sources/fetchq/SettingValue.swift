@@ -1,0 +1,63 @@
+import Engine
+import Foundation
+import Logging
+
+/// Readers of settings' texts, one per kind of value. Each accepts exactly its kind of value and
+/// throws for anything else: nothing is trimmed to fit, clamped or dropped.
+enum SettingValue {
+    static func integer(_ text: String, in range: ClosedRange<Int>) throws(InvalidValue) -> Int {
+        guard let value = Int(text), range.contains(value) else {
+            throw InvalidValue(
+                text: text, expected: "an integer from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    static func text(_ text: String) -> String { text }
+
+    /// A variable's yes or no: `1`, `true`, `yes`, or `0`, `false`, `no`.
+    static func yesOrNo(_ text: String) throws(InvalidValue) -> Bool {
+        switch text.lowercased() {
+        case "1", "true", "yes": return true
+        case "0", "false", "no": return false
+        default: throw InvalidValue(text: text, expected: "1, true or yes, or 0, false or no")
+        }
+    }
+
+    static func logLevel(_ text: String) throws(InvalidValue) -> Logger.Level {
+        guard let level = Logger.Level(rawValue: text) else {
+            throw InvalidValue(
+                text: text, expected: Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        return level
+    }
+
+    static func addressRange(_ text: String) throws(InvalidValue) -> DestinationGuard.CIDR {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty, let range = DestinationGuard.CIDR(trimmed) else {
+            throw InvalidValue(text: text, expected: "an address range like 10.1.0.0/16")
+        }
+        return range
+    }
+
+    /// Comma-separated waits in milliseconds, at least one.
+    static func waits(_ text: String) throws(InvalidValue) -> [Int] {
+        let waits = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !waits.isEmpty, waits.allSatisfy({ ($0 ?? -1) >= 0 }) else {
+            throw InvalidValue(text: text, expected: "comma-separated milliseconds, like 5000,60000")
+        }
+        return waits.compactMap { $0 }
+    }
+
+    /// Comma-separated tokens; blanks between commas are skipped.
+    static func tokens(_ text: String) -> [String] {
+        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    static func webhookSecret(_ text: String) throws(InvalidValue) -> String? {
+        guard WebhookSigner(secret: text) != nil else {
+            throw InvalidValue(text: "(a secret, not shown)", expected: "whsec_ followed by base64 of 24 to 64 bytes")
+        }
+        return text
+    }
+}

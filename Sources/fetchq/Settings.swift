@@ -1,0 +1,118 @@
+import Engine
+import Foundation
+import Logging
+
+/// Every setting of `fetchq`, each written once: flag, environment variable, default, the values
+/// it takes, and help. The parser, `--help`, `ServiceConfiguration` and the worker's defaults all
+/// read them from here. Every `Setting` stored here is in `all`, in this order; adding a setting is
+/// one entry here plus the line that uses it.
+struct Settings: Sendable {
+    static let table = Settings()
+
+    let host = Setting.option(
+        "--host", "FETCHQ_HOST", default: "127.0.0.1", valueName: "address",
+        help: "Address to listen on, an IP literal.", parse: SettingValue.text)
+    let port = Setting.integer(
+        "--port", "FETCHQ_PORT", default: 8080, in: 0...65_535, help: "Port to listen on; 0 picks a free one.")
+    let db = Setting.option(
+        "--db", "FETCHQ_DB", default: "./fetchq.db", valueName: "path",
+        help: "SQLite database file, created if missing.", parse: SettingValue.text)
+    let processes = Setting.integer(
+        "--processes", "FETCHQ_PROCESSES", default: ProcessInfo.processInfo.activeProcessorCount, in: 1...256,
+        shown: "number of cores", help: "Worker processes.")
+    let concurrency = Setting.integer(
+        "--concurrency", "FETCHQ_CONCURRENCY", default: 64, in: 1...4_096,
+        help: "Requests in flight per worker process.")
+    let maxBodyBytes = Setting.integer(
+        "--max-body-bytes", "FETCHQ_MAX_BODY_BYTES", default: 1 << 20, in: 0...(64 << 20) - 4_096,
+        help: "Response bytes kept per task; the rest is dropped and marked truncated.")
+    let timeoutMs = Setting.integer(
+        "--timeout-ms", "FETCHQ_TIMEOUT_MS", default: 30_000, in: 1...600_000,
+        help: "Per-task time limit when a job sets none, in ms.")
+    let maxAttempts = Setting.integer(
+        "--max-attempts", "FETCHQ_MAX_ATTEMPTS", default: 3, in: 1...100,
+        help: "Attempts per task when a job sets none.")
+    let retryBaseMs = Setting.integer(
+        "--retry-base-ms", "FETCHQ_RETRY_BASE_MS", default: 1_000, in: 1...3_600_000,
+        help: "First retry backoff ceiling in ms; doubles per attempt.")
+    let retryMaxMs = Setting.integer(
+        "--retry-max-ms", "FETCHQ_RETRY_MAX_MS", default: 300_000, in: 1...86_400_000,
+        help: "Longest wait between attempts in ms.")
+    let shutdownGraceMs = Setting.integer(
+        "--shutdown-grace-ms", "FETCHQ_SHUTDOWN_GRACE_MS", default: 10_000, in: 0...3_600_000,
+        help: "Time in-flight fetches get to finish on SIGTERM/SIGINT, in ms.")
+    let perHostConcurrency = Setting.integer(
+        "--per-host-concurrency", "FETCHQ_PER_HOST_CONCURRENCY", default: 8, in: 1...100_000,
+        help: "Requests in flight at once to one host[:port], across all workers.")
+    let perHostIntervalMs = Setting.integer(
+        "--per-host-interval-ms", "FETCHQ_PER_HOST_INTERVAL_MS", default: 0, in: 0...3_600_000,
+        help: "Least time between two requests to one host[:port], in ms.")
+    let apiToken = Setting.option(
+        "--api-token", "FETCHQ_API_TOKEN", default: [], shown: "none", valueName: "tokens",
+        help: "Bearer token that opens /v1; several, comma-separated, for rotation.", parse: SettingValue.tokens)
+    let insecureNoAuth = Setting.toggle(
+        "--insecure-no-auth", "FETCHQ_INSECURE_NO_AUTH",
+        help: "Listen on a non-loopback address without an API token (you accept that anyone who can reach it"
+            + " may use it).")
+    let allowPrivateTargets = Setting.toggle(
+        "--allow-private-targets", "FETCHQ_ALLOW_PRIVATE_TARGETS",
+        help: "Let tasks and callbacks reach loopback, private and reserved addresses (the SSRF guard is on"
+            + " by default).")
+    let allowCIDR = Setting.repeatable(
+        "--allow-cidr", "FETCHQ_ALLOW_CIDR", valueName: "range",
+        help: "An address range to allow despite the guard, like 10.1.0.0/16.", parse: SettingValue.addressRange)
+    let webhookSecret = Setting.option(
+        "--webhook-secret", "FETCHQ_WEBHOOK_SECRET", default: String?.none,
+        shown: "generated once and kept in the database", valueName: "secret",
+        help: "Webhook signing secret, whsec_<base64>; `fetchq webhook-secret` prints the one kept.",
+        parse: SettingValue.webhookSecret)
+    let webhookTimeoutMs = Setting.integer(
+        "--webhook-timeout-ms", "FETCHQ_WEBHOOK_TIMEOUT_MS", default: 15_000, in: 1...600_000,
+        help: "Time limit of one webhook delivery attempt, in ms.")
+    let webhookRetryScheduleMs = Setting.option(
+        "--webhook-retry-schedule-ms", "FETCHQ_WEBHOOK_RETRY_SCHEDULE_MS",
+        default: [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000],
+        shown: "5000,300000,1800000,7200000,18000000,36000000,36000000", valueName: "waits",
+        help: "Waits between webhook attempts in ms, comma-separated; after the last, a delivery fails.",
+        parse: SettingValue.waits)
+    let webhookConcurrency = Setting.integer(
+        "--webhook-concurrency", "FETCHQ_WEBHOOK_CONCURRENCY", default: 32, in: 1...4_096,
+        help: "Webhook deliveries in flight at once.")
+    let httpThreads = Setting.integer(
+        "--http-threads", "FETCHQ_HTTP_THREADS", default: 4, in: 1...256, help: "HTTP server threads.")
+    let maxConnections = Setting.integer(
+        "--max-connections", "FETCHQ_MAX_CONNECTIONS", default: 1_024, in: 1...65_536,
+        help: "Connections open at once, all clients together.")
+    let maxConnectionsPerIp = Setting.integer(
+        "--max-connections-per-ip", "FETCHQ_MAX_CONNECTIONS_PER_IP", default: 256, in: 0...65_536,
+        help: "Connections open at once from one client address; 0 means no limit.")
+    let connectionTimeoutS = Setting.integer(
+        "--connection-timeout-s", "FETCHQ_CONNECTION_TIMEOUT_S", default: 30, in: 1...3_600,
+        help: "Seconds an idle connection is kept open.")
+    let maxRequestBytes = Setting.integer(
+        "--max-request-bytes", "FETCHQ_MAX_REQUEST_BYTES", default: 16 << 20, in: 1_024...(1 << 30),
+        help: "Largest request body; larger ones get 413 unread.")
+    let maxTasksPerJob = Setting.integer(
+        "--max-tasks-per-job", "FETCHQ_MAX_TASKS_PER_JOB", default: 10_000, in: 1...1_000_000,
+        help: "Tasks in one job.")
+    let maxUrlBytes = Setting.integer(
+        "--max-url-bytes", "FETCHQ_MAX_URL_BYTES", default: 8_192, in: 64...(1 << 20),
+        help: "Length of a task's URL in bytes.")
+    let maxHeadersPerTask = Setting.integer(
+        "--max-headers-per-task", "FETCHQ_MAX_HEADERS_PER_TASK", default: 64, in: 0...1_000,
+        help: "Headers of one task.")
+    let maxHeaderBytes = Setting.integer(
+        "--max-header-bytes", "FETCHQ_MAX_HEADER_BYTES", default: 8_192, in: 64...(1 << 20),
+        help: "Bytes of one task header, name and value.")
+    let maxTaskBodyBytes = Setting.integer(
+        "--max-task-body-bytes", "FETCHQ_MAX_TASK_BODY_BYTES", default: 1 << 20, in: 0...(64 << 20),
+        help: "Bytes of one task's request body.")
+    let logLevel = Setting.option(
+        "--log-level", "FETCHQ_LOG_LEVEL", default: Logger.Level.info, valueName: "level",
+        help: "Log level: trace, debug, info, notice, warning, error, critical.", parse: SettingValue.logLevel)
+
+    /// Every setting above, in the order written.
+    var all: [any SettingDescription] {
+        Mirror(reflecting: self).children.compactMap { $0.value as? any SettingDescription }
+    }
+}
