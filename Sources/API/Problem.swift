@@ -1,3 +1,5 @@
+import JSON
+
 /// An RFC 9457 problem: what went wrong, as `application/problem+json`, with a stable `code` (also
 /// the last part of `type`) and, for bad input, the `field` that caused it.
 public struct Problem: Error, Sendable {

@@ -225,15 +225,16 @@ import Testing
             "emoji 😀", #"looks escaped \u0041"#, "", "slash/ok",
         ]
         let pairs =
-            awkward.enumerated().map { ("x-h\($0.offset)", $0.element) } + [("X-Repeat", "1"), ("X-Repeat", "2")]
+            awkward.enumerated().map { HeaderField("x-h\($0.offset)", $0.element) } + [
+                HeaderField("X-Repeat", "1"), HeaderField("X-Repeat", "2"),
+            ]
         try await withTestStore { store, _ in
             var task = sampleTask("http://a.test/")
             task.request.headers = pairs
             _ = try await store.submit(NewJob(tasks: [task], timeoutMillis: 1_000), now: 1)
             let claimed = try await store.claim(limit: 1, now: 2, leaseMarginMillis: 0)
-            #expect(claimed[0].request.headers.map(\.0) == pairs.map(\.0))
-            #expect(claimed[0].request.headers.map(\.1) == pairs.map(\.1))
-            let response = Dictionary(uniqueKeysWithValues: awkward.enumerated().map { ("h\($0.offset)", $0.element) })
+            #expect(claimed[0].request.headers == pairs)
+            let response = awkward.enumerated().map { HeaderField("h\($0.offset)", $0.element) }
             let finished = AttemptResult(
                 seq: claimed[0].seq, attempt: claimed[0].attempt,
                 outcome: Outcome(statusCode: 200, headers: response, bodyBytes: 0), disposition: .succeeded,

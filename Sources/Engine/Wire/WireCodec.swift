@@ -1,3 +1,5 @@
+import Store
+
 /// The framing between supervisor and workers: each message is a 4-byte big-endian payload length,
 /// then the payload: a version byte, a kind byte, and the fields in a fixed order (integers
 /// big-endian, strings and byte strings length-prefixed). Binary rather than JSON because this

@@ -1,3 +1,5 @@
+import Store
+
 /// What the supervisor asks a worker process to do.
 public enum Order: Sendable, Equatable {
     /// Perform this request and answer with a `Report.result` carrying the same lease.

@@ -3,6 +3,7 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
+import Store
 
 /// Performs `FetchOrder`s with AsyncHTTPClient's event-loop API: follows redirects itself (so every
 /// hop is seen), bounds the whole request (every hop and the body) by the order's budget, and keeps

@@ -1,7 +1,6 @@
 import Foundation
+import Store
 import Testing
-
-@testable import API
 
 @Suite struct TimestampTests {
     @Test func handWrittenTimestampsMatchFoundation() {
