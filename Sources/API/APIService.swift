@@ -2,22 +2,18 @@ import Logging
 import ServiceLifecycle
 
 /// Runs the HTTP server as a service: listens from `run()` until graceful shutdown, then stops
-/// taking connections and lets requests in progress finish.
+/// taking connections and lets requests in progress finish (see `HTTPServer`).
 public final class APIService: Service, Sendable {
     private let server: HTTPServer
-    private let logger: Logger
     public var port: Int { server.port }
 
     /// Binds the listener at once, so that a port that is in use fails start-up, not later.
     public init(configuration: HTTPServerConfiguration, api: FetchqAPI, logger: Logger) throws {
-        self.server = try HTTPServer(configuration: configuration, logger: logger, handler: api.handle)
-        self.logger = logger
+        self.server = try HTTPServer(configuration: configuration, logger: logger, responder: api)
         logger.info("listening", metadata: ["http.host": "\(configuration.host)", "http.port": "\(server.port)"])
     }
 
     public func run() async throws {
-        try? await gracefulShutdown()
-        logger.info("HTTP server stopping")
-        await server.stop()
+        try await server.run()
     }
 }

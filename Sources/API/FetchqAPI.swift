@@ -67,14 +67,19 @@ public struct FetchqAPI: Sendable {
         let segments = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         do {
             return try route(request, segments)
-        } catch let problem as Problem {
-            return .now(problem.response)
-        } catch let error as StoreError where error.code == .invalidCursor {
-            return .now(Problem.invalidField("cursor", error.message).response)
         } catch {
-            logger.error("request failed", metadata: ["http.path": "\(request.path)", "error": "\(error)"])
-            return .now(Problem.internalError.response)
+            return .now(errorResponse(error, for: request))
         }
+    }
+
+    /// A thrown `Problem` as itself; anything unexpected logged and answered as a bare 500.
+    func errorResponse(_ error: any Error, for request: HTTPRequest) -> HTTPResponse {
+        if let problem = error as? Problem { return problem.response }
+        if let error = error as? StoreError, error.code == .invalidCursor {
+            return Problem.invalidField("cursor", error.message).response
+        }
+        logger.error("request failed", metadata: ["http.path": "\(request.path)", "error": "\(error)"])
+        return Problem.internalError.response
     }
 
     private func route(_ request: HTTPRequest, _ segments: [String]) throws -> Reply {

@@ -14,14 +14,8 @@ func withAPI(
 ) async throws {
     try await withTestStore { store, _ in
         let api = FetchqAPI(store: store, configuration: configuration, logger: .quiet, wake: {}, abort: { _ in })
-        let server = try HTTPServer(configuration: serverConfiguration, logger: .quiet, handler: api.handle)
-        do {
-            try await body("http://127.0.0.1:\(server.port)", store)
-        } catch {
-            await server.stop()
-            throw error
-        }
-        await server.stop()
+        let server = try HTTPServer(configuration: serverConfiguration, logger: .quiet, responder: api)
+        try await withRunning(server) { try await body("http://127.0.0.1:\(server.port)", store) }
     }
 }
 

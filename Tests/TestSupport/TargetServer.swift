@@ -21,6 +21,7 @@ import NIOConcurrencyHelpers
 /// It counts requests per path and the 2xx answers it gave per path.
 public final class TargetServer: Sendable {
     private let server: HTTPServer
+    private let running: Task<Void, Never>
     private let tally = Tally()
 
     private struct Counters {
@@ -37,14 +38,15 @@ public final class TargetServer: Sendable {
     public var port: Int { server.port }
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
+    /// Starts serving at once. This API predates scoped servers, so the server runs in a task of
+    /// its own, which `stop()` ends and joins; call `stop()` on every path.
     public init() throws {
         let tally = self.tally
         var configuration = HTTPServerConfiguration.loopbackForTests
         configuration.threads = 2
         configuration.connectionLimit = 4_096
-        server = try HTTPServer(
-            configuration: configuration,
-            logger: .quiet
+        let server = try HTTPServer(
+            configuration: configuration, logger: .quiet, shutdownGrace: .seconds(1)
         ) { request in
             .later {
                 tally.counters.withLockedValue {
@@ -60,9 +62,16 @@ public final class TargetServer: Sendable {
                 return response
             }
         }
+        self.server = server
+        running = Task { _ = try? await server.run() }
     }
 
-    public func stop() async { await server.stop(grace: .seconds(1)) }
+    /// Stops accepting, lets requests in flight finish (up to a second), and returns once the
+    /// server's `run()` has.
+    public func stop() async {
+        server.shutdown()
+        await running.value
+    }
 
     /// Requests received for `path`.
     public func requests(_ path: String) -> Int { tally.counters.withLockedValue { $0.requests[path] ?? 0 } }

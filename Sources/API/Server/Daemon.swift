@@ -1,6 +1,5 @@
 import CMicroHTTPD
 import Foundation
-import Logging
 import NIOConcurrencyHelpers
 
 // The libmicrohttpd boundary: the only file in the API module that touches a C pointer.
@@ -91,11 +90,11 @@ private let accessHandler: MHD_AccessHandlerCallback = {
         upload: uploadData, uploadSize: uploadSize, state: requestContext)
 }
 
-/// libmicrohttpd's end-of-request callback: forget and release the request's state.
+/// libmicrohttpd's end-of-request callback: report the request completed and release its state.
 private let requestCompleted: MHD_RequestCompletedCallback = { context, _, requestContext, _ in
     guard let context, let requestContext, let raw = requestContext.pointee else { return }
     let state = Unmanaged<RequestState>.fromOpaque(raw)
-    Unmanaged<ConnectionRegistry>.fromOpaque(context).takeUnretainedValue().forget(state.takeUnretainedValue())
+    Unmanaged<ConnectionRegistry>.fromOpaque(context).takeUnretainedValue().completed(state.takeUnretainedValue())
     state.release()
     requestContext.pointee = nil
 }
@@ -103,8 +102,9 @@ private let requestCompleted: MHD_RequestCompletedCallback = { context, _, reque
 /// What one request has gathered across calls of the access handler.
 ///
 /// `@unchecked Sendable` is safe: libmicrohttpd calls the handler for one connection from one
-/// thread at a time, and the only value touched from elsewhere (`response`, written by the task
-/// that answers a suspended request) sits behind a mutex.
+/// thread at a time, so `body`, `tooLarge` and `dispatched` are only touched from there; the one
+/// value written from elsewhere (`response`, by the task that answers a suspended request) sits
+/// behind a lock.
 final class RequestState: @unchecked Sendable {
     var body: [UInt8] = []
     var tooLarge = false
@@ -112,36 +112,38 @@ final class RequestState: @unchecked Sendable {
     let response = NIOLockedValueBox<HTTPResponse?>(nil)
 }
 
-/// A suspended connection, handed to the task that will answer it. `@unchecked Sendable` is safe:
-/// libmicrohttpd keeps a suspended connection alive until it is resumed, and `MHD_resume_connection`
-/// may be called from any thread when the daemon has `MHD_ALLOW_SUSPEND_RESUME`.
-private struct SuspendedConnection: @unchecked Sendable {
-    let pointer: OpaquePointer
+/// A suspended connection, kept until its request is answered.
+///
+/// `@unchecked Sendable` is safe: the pointer is only passed to `MHD_resume_connection`, which
+/// may be called from any thread when the daemon has `MHD_ALLOW_SUSPEND_RESUME`, and
+/// libmicrohttpd keeps a suspended connection alive until it is resumed. `InFlightRequests`
+/// hands each one out for resuming once.
+struct SuspendedConnection: @unchecked Sendable {
+    fileprivate let pointer: OpaquePointer
+    let state: RequestState
 }
 
-/// Routes libmicrohttpd's calls to the handler and tracks suspended connections, so that every
-/// one is resumed exactly once, by its task or, at shutdown, by `resumeAll`.
+/// A request whose reply is `.later`: its connection is suspended until `work` has answered.
+struct AcceptedRequest: Sendable {
+    let key: ObjectIdentifier
+    let request: HTTPRequest
+    let work: @Sendable () async throws -> HTTPResponse
+}
+
+/// Routes libmicrohttpd's calls to the responder. A `.later` reply suspends the connection and goes
+/// to `accepted`, for `HTTPServer.run()` to answer; every suspended connection is resumed exactly
+/// once, by `resume` or, at shutdown, by `closeAndResumeAll`.
 final class ConnectionRegistry: Sendable {
-    private let handler: HTTPHandler
+    private let responder: any HTTPResponder
     private let maxRequestBytes: Int
-    private let logger: Logger
+    private let accepted: AsyncStream<AcceptedRequest>.Continuation
+    let inFlight = InFlightRequests<SuspendedConnection>()
 
-    /// A suspended request: its connection, and whether something has resumed it yet.
-    private struct Suspended {
-        let connection: SuspendedConnection
-        let state: RequestState
-        var resumed = false
-    }
-    private let suspended = NIOLockedValueBox<[ObjectIdentifier: Suspended]>([:])
-
-    init(handler: @escaping HTTPHandler, maxRequestBytes: Int, logger: Logger) {
-        self.handler = handler
+    init(responder: any HTTPResponder, maxRequestBytes: Int, accepted: AsyncStream<AcceptedRequest>.Continuation) {
+        self.responder = responder
         self.maxRequestBytes = maxRequestBytes
-        self.logger = logger
+        self.accepted = accepted
     }
-
-    /// Requests suspended and not yet answered.
-    var suspendedCount: Int { suspended.withLockedValue { $0.count } }
 
     fileprivate func access(
         connection: OpaquePointer, path: String, method: String, upload: UnsafePointer<CChar>?,
@@ -154,13 +156,13 @@ final class ConnectionRegistry: Sendable {
             if let length = Self.values(connection, MHD_ValueKind.HEADER_KIND)["content-length"].flatMap(Int.init),
                 length > maxRequestBytes
             {
-                return Self.queue(Self.tooLarge(maxRequestBytes), on: connection)
+                return Self.queue(responder.response(for: .requestTooLarge(limit: maxRequestBytes)), on: connection)
             }
             return MHD_Result.YES
         }
         let state = Unmanaged<RequestState>.fromOpaque(raw).takeUnretainedValue()
         if let response = state.response.withLockedValue({ $0.take() }) {
-            forget(state)
+            inFlight.queued(ObjectIdentifier(state))
             return Self.queue(response, on: connection)
         }
         if uploadSize.pointee > 0 {
@@ -177,68 +179,59 @@ final class ConnectionRegistry: Sendable {
             return MHD_Result.YES
         }
         if state.dispatched { return MHD_Result.YES }
-        if state.tooLarge { return Self.queue(Self.tooLarge(maxRequestBytes), on: connection) }
+        if state.tooLarge {
+            return Self.queue(responder.response(for: .requestTooLarge(limit: maxRequestBytes)), on: connection)
+        }
 
         let request = HTTPRequest(
             method: method, path: path,
             query: Self.values(connection, MHD_ValueKind.GET_ARGUMENT_KIND, lowercased: false),
             headers: Self.values(connection, MHD_ValueKind.HEADER_KIND), body: state.body)
         state.body = []
-        switch handler(request) {
+        let reply: Reply
+        do {
+            reply = try responder.reply(to: request)
+        } catch {
+            return Self.queue(responder.response(for: .handlerFailed(error, request)), on: connection)
+        }
+        switch reply {
         case .now(let response):
             return Self.queue(response, on: connection)
         case .later(let work):
-            state.dispatched = true
             let key = ObjectIdentifier(state)
-            suspended.withLockedValue {
-                $0[key] = Suspended(connection: SuspendedConnection(pointer: connection), state: state)
+            // Closed: the daemon is about to stop and must not find a connection suspended.
+            guard inFlight.admit(key, SuspendedConnection(pointer: connection, state: state)) else {
+                return Self.queue(responder.response(for: .shuttingDown), on: connection)
             }
+            state.dispatched = true
             MHD_suspend_connection(connection)
-            Task {
-                let response = await work()
-                self.resume(key, with: response)
+            if case .terminated = accepted.yield(AcceptedRequest(key: key, request: request, work: work)) {
+                // `run()` has ended (or was cancelled) and will answer nothing more.
+                resume(key, with: responder.response(for: .shuttingDown))
             }
             return MHD_Result.YES
         }
     }
 
     /// Hands `response` to a suspended request and resumes it, unless something already did.
-    private func resume(_ key: ObjectIdentifier, with response: HTTPResponse) {
-        let connection = suspended.withLockedValue { suspended -> SuspendedConnection? in
-            guard let entry = suspended[key], !entry.resumed else { return nil }
-            suspended[key]?.resumed = true
-            entry.state.response.withLockedValue { $0 = response }
-            return entry.connection
+    func resume(_ key: ObjectIdentifier, with response: HTTPResponse) {
+        guard let connection = inFlight.answer(key) else { return }
+        connection.state.response.withLockedValue { $0 = response }
+        MHD_resume_connection(connection.pointer)
+    }
+
+    /// At shutdown: admits nothing more and answers every request still suspended with `response`.
+    func closeAndResumeAll(with response: HTTPResponse) {
+        for connection in inFlight.closeAndAnswerAll() {
+            connection.state.response.withLockedValue { $0 = response }
+            MHD_resume_connection(connection.pointer)
         }
-        if let connection { MHD_resume_connection(connection.pointer) }
     }
 
-    /// At shutdown: answers every request still suspended with `response`.
-    func resumeAll(with response: HTTPResponse) {
-        for key in suspended.withLockedValue({ Array($0.keys) }) { resume(key, with: response) }
-    }
-
-    /// The request was answered (or its connection closed): it is no longer suspended.
-    fileprivate func forget(_ state: RequestState) {
+    /// libmicrohttpd completed the request (sent its response, or lost its connection).
+    fileprivate func completed(_ state: RequestState) {
         guard state.dispatched else { return }
-        _ = suspended.withLockedValue { $0.removeValue(forKey: ObjectIdentifier(state)) }
-    }
-
-    /// Returns when no request is suspended, or answers false when `limit` passes first.
-    func waitUntilNoneSuspended(upTo limit: Duration) async -> Bool {
-        let deadline = ContinuousClock.now + limit
-        while suspendedCount > 0 {
-            guard ContinuousClock.now < deadline else { return false }
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        return true
-    }
-
-    private static func tooLarge(_ limit: Int) -> HTTPResponse {
-        Problem(
-            status: 413, code: "request_too_large", title: "Request body too large",
-            detail: "The request body is over the limit of \(limit) bytes.", field: nil
-        ).response
+        inFlight.remove(ObjectIdentifier(state))
     }
 
     /// Header values (names lower-cased, repeats joined with ", ") or query arguments.

@@ -1,6 +1,6 @@
-import CMicroHTTPD
-import Foundation
 import Logging
+import NIOConcurrencyHelpers
+import ServiceLifecycle
 
 /// Settings of the HTTP listener.
 public struct HTTPServerConfiguration: Sendable {
@@ -31,39 +31,119 @@ public struct HTTPServerConfiguration: Sendable {
     }
 }
 
-/// Why the server could not start.
+/// Why the server could not start, or run.
 public struct HTTPServerError: Error, CustomStringConvertible, Sendable {
     public let description: String
 }
 
-/// An HTTP/1.1 server on libmicrohttpd: a thread pool polls with epoll; a handler either answers at
-/// once or suspends the connection and answers from a Swift task.
-public final class HTTPServer: Sendable {
-    private let daemon: Daemon
+/// An HTTP/1.1 server on libmicrohttpd: a thread pool polls with epoll; the responder either
+/// answers at once or suspends the connection and answers from a child task of `run()`.
+///
+/// `init` binds the port, so that one in use fails start-up. `run()` serves until `shutdown()`,
+/// graceful shutdown (swift-service-lifecycle) or cancellation, and then, in this order: stops
+/// accepting connections; lets requests in flight finish (up to `shutdownGrace`); answers those
+/// still unfinished with the responder's `.shuttingDown` response and cancels their work; stops
+/// the daemon; returns once every request's work has ended.
+public final class HTTPServer: Service, Sendable {
+    private enum State {
+        case bound
+        case running
+        case finished
+    }
+
     public let port: Int
+    private let daemon: Daemon
     private let connections: ConnectionRegistry
+    private let responder: any HTTPResponder
+    private let accepted: AsyncStream<AcceptedRequest>
+    private let acceptedInput: AsyncStream<AcceptedRequest>.Continuation
+    private let shutdownRequested = ShutdownSignal()
+    private let state = NIOLockedValueBox(State.bound)
+    private let shutdownGrace: Duration
     private let logger: Logger
 
-    /// Starts listening at once; `stop()` ends it.
-    public init(configuration: HTTPServerConfiguration, logger: Logger, handler: @escaping HTTPHandler) throws {
+    /// Binds the listener; requests are answered once `run()` runs.
+    public init(
+        configuration: HTTPServerConfiguration, logger: Logger, shutdownGrace: Duration = .seconds(5),
+        responder: some HTTPResponder
+    ) throws {
+        (accepted, acceptedInput) = AsyncStream.makeStream(of: AcceptedRequest.self)
         let connections = ConnectionRegistry(
-            handler: handler, maxRequestBytes: configuration.maxRequestBytes, logger: logger)
+            responder: responder, maxRequestBytes: configuration.maxRequestBytes, accepted: acceptedInput)
         self.connections = connections
+        self.responder = responder
+        self.shutdownGrace = shutdownGrace
         self.logger = logger
         self.daemon = try Daemon(configuration: configuration, registry: connections)
         self.port = daemon.port
     }
 
-    /// Stops accepting connections, lets requests in progress finish (up to `grace`), answers
-    /// the rest with 503, then stops. libmicrohttpd must not be stopped with a suspended connection.
-    public func stop(grace: Duration = .seconds(5)) async {
+    /// A server whose handler is a closure, with plain-text answers for the server's own failures.
+    public convenience init(
+        configuration: HTTPServerConfiguration, logger: Logger, shutdownGrace: Duration = .seconds(5),
+        handler: @escaping HTTPHandler
+    ) throws {
+        try self.init(
+            configuration: configuration, logger: logger, shutdownGrace: shutdownGrace,
+            responder: HandlerResponder(handler: handler))
+    }
+
+    /// Serves until shutdown, then stops as described on the type. Runs once.
+    public func run() async throws {
+        let starts = state.withLockedValue { state in
+            guard case .bound = state else { return false }
+            state = .running
+            return true
+        }
+        guard starts else { throw HTTPServerError(description: "HTTPServer.run() runs only once") }
+        defer { state.withLockedValue { $0 = .finished } }
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.stopWhenAsked() }
+            for await request in accepted {
+                group.addTask { await self.answer(request) }
+            }
+            // The stream ends once the daemon has stopped (or `run()` was cancelled). Work still
+            // going belongs to requests already answered with `.shuttingDown`.
+            group.cancelAll()
+        }
+    }
+
+    /// Starts the shutdown of a running server (or of the next `run()`); returns at once.
+    public func shutdown() { shutdownRequested.fire() }
+
+    private func answer(_ accepted: AcceptedRequest) async {
+        // Skips work whose request was answered while it sat in the stream.
+        guard connections.inFlight.isSuspended(accepted.key) else { return }
+        let response: HTTPResponse
+        do {
+            response = try await accepted.work()
+        } catch {
+            response = responder.response(for: .handlerFailed(error, accepted.request))
+        }
+        connections.resume(accepted.key, with: response)
+    }
+
+    /// Waits for shutdown, then drains. libmicrohttpd must not be stopped with a suspended connection.
+    private func stopWhenAsked() async {
+        await withGracefulShutdownHandler {
+            await shutdownRequested.wait()
+        } onGracefulShutdown: {
+            self.shutdown()
+        }
         daemon.quiesce()
-        if await connections.waitUntilNoneSuspended(upTo: grace) == false {
-            let unavailable = Problem.shuttingDown("The service stopped before this request finished; retry it.")
-            connections.resumeAll(with: unavailable.response)
-            guard await connections.waitUntilNoneSuspended(upTo: .seconds(5)) else {
-                logger.error("connections stayed suspended; leaving the HTTP daemon running")
-                return
+        logger.info("HTTP server stopping")
+        // Ends the stream last, whatever happens: that lets `run()` return.
+        defer { acceptedInput.finish() }
+        let grace = Task.isCancelled ? .zero : shutdownGrace
+        if await connections.inFlight.closeWhen(.noneInFlight, within: grace) == false {
+            connections.closeAndResumeAll(with: responder.response(for: .shuttingDown))
+            // Lets those answers be sent; a client that does not read them is cut off, unless
+            // libmicrohttpd has not even taken its answer (stopping it then would be unsafe).
+            if await connections.inFlight.closeWhen(.noneInFlight, within: .seconds(5)) == false {
+                guard await connections.inFlight.closeWhen(.noneSuspended, within: .zero) else {
+                    logger.error("connections stayed suspended; leaving the HTTP daemon running")
+                    return
+                }
             }
         }
         daemon.stop()
