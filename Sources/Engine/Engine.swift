@@ -30,11 +30,13 @@ public struct EngineConfiguration: Sendable {
     public var perHostIntervalMillis = 0
     /// Which addresses workers may connect to.
     public var destinations = DestinationGuard()
+    /// Where the engine reads the time; tests pass one they advance by hand.
+    public var clock: EngineClock
 
     public init(
         processes: Int, concurrency: Int, maxBodyBytes: Int = 1 << 20, leaseMarginMillis: Int = 30_000,
         tickMillis: Int = 200, shutdownGraceMillis: Int = 10_000, retry: RetryPolicy = RetryPolicy(),
-        workerExecutable: String, userAgent: String
+        workerExecutable: String, userAgent: String, clock: EngineClock = .system
     ) {
         self.processes = processes
         self.concurrency = concurrency
@@ -45,6 +47,7 @@ public struct EngineConfiguration: Sendable {
         self.retry = retry
         self.workerExecutable = workerExecutable
         self.userAgent = userAgent
+        self.clock = clock
     }
 }
 
