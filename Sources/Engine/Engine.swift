@@ -30,13 +30,15 @@ public struct EngineConfiguration: Sendable {
     public var perHostIntervalMillis: Int
     /// Which addresses workers may connect to.
     public var destinations: DestinationGuard
+    /// Where the engine reads the time; tests pass one they advance by hand.
+    public var clock: EngineClock
 
     /// Every value an operator can set has no default here: `fetchq serve`'s settings table holds it.
     public init(
         processes: Int, concurrency: Int, maxBodyBytes: Int, leaseMarginMillis: Int = 30_000,
         tickMillis: Int = 200, shutdownGraceMillis: Int, retry: RetryPolicy, perHostConcurrency: Int,
         perHostIntervalMillis: Int, destinations: DestinationGuard, workerExecutable: String, userAgent: String,
-        workerLogLevel: String
+        workerLogLevel: String, clock: EngineClock = .system
     ) {
         self.processes = processes
         self.concurrency = concurrency
@@ -51,6 +53,7 @@ public struct EngineConfiguration: Sendable {
         self.workerExecutable = workerExecutable
         self.userAgent = userAgent
         self.workerLogLevel = workerLogLevel
+        self.clock = clock
     }
 }
 

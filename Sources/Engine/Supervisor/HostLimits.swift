@@ -59,6 +59,4 @@ struct HostLimits {
     mutating func prune(now: Int64) {
         hosts = hosts.filter { $0.value.inFlight > 0 || $0.value.notBefore > now }
     }
-
-    func inFlight(_ host: String) -> Int { hosts[host]?.inFlight ?? 0 }
 }
