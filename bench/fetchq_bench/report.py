@@ -210,10 +210,12 @@ def write_markdown(results, path):
     os.replace(tmp, path)
 
 
-def save_json(results, quick):
+def save_json(results, settings):
+    """bench/out/results-<time>[-quick][-<phases>].json (the phases when only some ran)."""
     os.makedirs(OUT_DIR, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    with open(os.path.join(OUT_DIR, f"results-{stamp}{'-quick' if quick else ''}.json"), "w") as f:
+    suffix = ("-quick" if settings.quick else "") + ("-" + "-".join(sorted(settings.phases)) if settings.only_phases else "")
+    with open(os.path.join(OUT_DIR, f"results-{stamp}{suffix}.json"), "w") as f:
         json.dump(results, f, indent=2)
 
 
@@ -240,7 +242,7 @@ def summary(block, measured_only):
 
 
 def report(results, settings):
-    save_json(results, settings.quick)
+    save_json(results, settings)
     if settings.write_output:
         write_markdown(results, settings.output)
     print()
