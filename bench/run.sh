@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
-# `make bench`: install what the benchmark needs, build fetchq (release), run bench/bench.py.
+# `make bench`: install what the benchmark needs, build fetchq (release), run bench/bench.py
+# (the package bench/fetchq_bench, one module per phase).
 #
-#   bench/run.sh                 the full run; writes BENCHMARKS.md
-#   BENCH_QUICK=1 bench/run.sh   a smoke run (N=500, 1 run); writes bench/out/BENCHMARKS-quick.md
+#   bench/run.sh                         the full run; writes BENCHMARKS.md
+#   BENCH_QUICK=1 bench/run.sh           a smoke run (N=500, 1 run); writes bench/out/BENCHMARKS-quick.md
+#   bench/run.sh --quick                 the same
+#   bench/run.sh --phase submit [--quick | --n 2000 --runs 1]
+#                                        one phase (or a comma list) on its own: prints its figures,
+#                                        writes no Markdown unless --output names a file
 #
+# Phases: limit, tuned, naive (peers: both), fetchq (end_to_end), submit, status, million,
+# concurrent, scaling. Arguments go to bench/bench.py (`bench/bench.py --help`).
 # Environment: BENCH_N, BENCH_RUNS, BENCH_SCALE_N, BENCH_QUICK, BENCH_SKIP, ... (see bench/bench.py);
 # BENCH_NO_BUILD=1 uses the release binary as it is instead of running `swift build` first.
 set -euo pipefail
@@ -39,10 +46,9 @@ if ! "$venv/bin/python" -c 'import aiohttp, aiomultiprocess' >/dev/null 2>&1; th
     timeout 600 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$bench_dir/requirements.txt"
 fi
 
-# fetchq, release build (incremental: quick when up to date). Skipped when no fetchq phase runs.
-skip=",${BENCH_SKIP:-},"
+# fetchq, release build (incremental: quick when up to date). Skipped when no chosen phase runs it.
 if [ -z "${BENCH_NO_BUILD:-}" ] && [ -z "${BENCH_FETCHQ:-}" ] &&
-    ! { [[ $skip == *,fetchq,* ]] && [[ $skip == *,status,* ]] && [[ $skip == *,scaling,* ]]; }; then
+    "$venv/bin/python" "$bench_dir/bench.py" --needs-fetchq "$@"; then
     echo "building fetchq (release)"
     swift build -c release --product fetchq
 fi

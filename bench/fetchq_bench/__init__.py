@@ -1,0 +1,11 @@
+"""The fetchq benchmark (issue #6), one module per phase.
+
+  config.py     paths, fixed sizes, and the run's settings (BENCH_* and the command line)
+  common.py     logging, processes, ports, run statistics, `repeat` (the runs of a figure)
+  target.py     the local nginx target and wrk
+  peers.py      the Python peers (aiomultiprocess tuned and naive), interleaved with fetchq
+  service.py    one fresh `fetchq serve` per run (`on_fresh_fetchq`)
+  procstat.py   CPU seconds and peak RSS from /proc
+  phases/       limit, submit, end_to_end (+ status), million, concurrent, scaling
+  runner.py     the order of a full run; report.py the BENCHMARKS.md block; cli.py the flags
+"""

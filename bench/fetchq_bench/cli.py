@@ -1,0 +1,70 @@
+"""The command line of the bench (bench/bench.py, `python -m fetchq_bench`, and each phase's
+`python -m fetchq_bench.phases.NAME`), on top of the BENCH_* environment (see bench/run.sh).
+
+  --phase NAME[,NAME]  run only these phases (repeatable): limit, tuned, naive, peers, fetchq
+                       (end_to_end), submit, status, million, concurrent, scaling. Prints their
+                       figures; writes no Markdown unless --output (or BENCH_OUTPUT) names a file.
+  --quick              the smoke run's sizes (as BENCH_QUICK=1)
+  --n, --runs, --scale-n, --million-n, --wrk-seconds   override one size
+  --needs-fetchq       exit 0 if the chosen phases run fetchq, 1 if not (bench/run.sh asks this)
+"""
+
+import argparse
+import os
+import signal
+import sys
+import traceback
+
+from . import config
+from .common import stop_all
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="bench", description="The fetchq benchmark (issue #6).")
+    p.add_argument("--phase", action="append", metavar="NAME[,NAME]", help="run only these phases")
+    p.add_argument("--quick", action="store_true", default=None, help="smoke-run sizes (BENCH_QUICK=1)")
+    p.add_argument("--n", type=int, help="URLs per main run (BENCH_N)")
+    p.add_argument("--runs", type=int, help="runs per figure (BENCH_RUNS)")
+    p.add_argument("--scale-n", type=int, help="URLs per scaling run (BENCH_SCALE_N)")
+    p.add_argument("--million-n", type=int, help="tasks held by the million phase (BENCH_MILLION_N)")
+    p.add_argument("--wrk-seconds", type=int, help="wrk's duration (BENCH_WRK_SECONDS)")
+    p.add_argument("--output", help="the Markdown file to write (BENCH_OUTPUT)")
+    p.add_argument("--needs-fetchq", action="store_true", help="exit 0 if the chosen phases run fetchq")
+    args = p.parse_args(argv)
+    if args.phase:
+        args.phase = [name for value in args.phase for name in value.split(",")]
+    return p, args
+
+
+def settings_from(argv):
+    parser, args = parse_args(argv)
+    overrides = {k: v for k, v in vars(args).items() if k != "needs_fetchq"}
+    try:
+        return config.load(os.environ, overrides), args
+    except ValueError as error:
+        parser.error(str(error))
+
+
+def main(argv=None):
+    settings, args = settings_from(sys.argv[1:] if argv is None else argv)
+    if args.needs_fetchq:
+        return 0 if settings.needs_fetchq() else 1
+
+    # SIGTERM (e.g. from a CI timeout) goes through the same cleanup as Ctrl-C.
+    def on_sigterm(signum, frame):
+        raise KeyboardInterrupt()
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    from .runner import run
+
+    try:
+        return run(settings)
+    except Exception:
+        traceback.print_exc()
+        stop_all()
+        return 1
+
+
+def main_for(phase):
+    """A phase module's `python -m` entry: this phase, with the rest of the command line."""
+    return main(["--phase", phase, *sys.argv[1:]])

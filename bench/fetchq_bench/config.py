@@ -1,0 +1,111 @@
+"""Where things are, the fixed sizes of the benchmark, and the settings of one run.
+
+The settings come from the environment (the BENCH_* variables that bench/run.sh documents) and,
+on top of it, from the command line (`--quick`, `--n`, ...; see fetchq_bench.cli).
+"""
+
+import dataclasses
+import os
+import shutil
+
+BENCH_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(BENCH_DIR)
+OUT_DIR = os.path.join(BENCH_DIR, "out")
+VENV_PYTHON = os.path.join(BENCH_DIR, ".venv", "bin", "python")
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+PAGE_FILE = "1k.txt"
+
+BATCH = 1000  # tasks per job in the end-to-end and submit runs
+MILLION_BATCH = 10_000  # tasks per job when the million phase fills the database
+CONCURRENT_CONNECTIONS = 16
+CONCURRENT_SIZES = (1, 100)  # tasks per job in the concurrent-submit phase
+DELAY_A_DAY_MS = 86_400_000  # tasks due in a day stay queued: the engine stays idle
+
+# The phases in the order of a full run; `submit` runs only when asked for by name, since a full
+# run times the submissions inside the end-to-end runs.
+DEFAULT_PHASES = ("limit", "tuned", "naive", "fetchq", "status", "million", "concurrent", "scaling")
+ALL_PHASES = DEFAULT_PHASES + ("submit",)
+ALIASES = {"end_to_end": ("fetchq",), "e2e": ("fetchq",), "peers": ("tuned", "naive")}
+FETCHQ_PHASES = frozenset({"fetchq", "submit", "status", "million", "concurrent", "scaling"})
+
+
+@dataclasses.dataclass
+class Settings:
+    quick: bool
+    n: int
+    runs: int
+    scale_n: int
+    wrk_seconds: int
+    million_n: int
+    per_host: int
+    skip: frozenset
+    phases: frozenset
+    only_phases: bool  # phases were named on the command line: a partial run
+    scale_processes: list
+    scale_concurrency: list
+    fetchq: str
+    output: str
+    write_output: bool
+    tmp_parent: str
+    timeout_override: int
+
+    def run_timeout(self, n):
+        """Seconds one fetchq or peer run of n tasks may take."""
+        return self.timeout_override if self.timeout_override is not None else 120 + n // 100
+
+    def wants(self, phase):
+        return phase in self.phases
+
+    def needs_fetchq(self):
+        return bool(self.phases & FETCHQ_PHASES)
+
+
+def env_int(env, name, default):
+    value = env.get(name, "").strip()
+    return int(value) if value else default
+
+
+def expand_phases(names):
+    """Phase names with the aliases resolved; an unknown name raises ValueError."""
+    out = set()
+    for name in names:
+        name = name.strip().replace("-", "_")
+        if not name:
+            continue
+        if name in ALIASES:
+            out.update(ALIASES[name])
+        elif name in ALL_PHASES:
+            out.add(name)
+        else:
+            raise ValueError(f"unknown phase {name!r}; known: {', '.join(ALL_PHASES + tuple(ALIASES))}")
+    return out
+
+
+def load(env, overrides=None):
+    """The settings from the environment, then the command line's overrides (None: not given)."""
+    o = {k: v for k, v in (overrides or {}).items() if v is not None}
+    quick = o.get("quick") or env.get("BENCH_QUICK", "") not in ("", "0")
+    skip = frozenset(expand_phases(env.get("BENCH_SKIP", "").split(",")))
+    named = expand_phases(o.get("phase") or [])
+    default_output = os.path.join(OUT_DIR, "BENCHMARKS-quick.md") if quick else os.path.join(ROOT, "BENCHMARKS.md")
+    explicit_output = o.get("output") or env.get("BENCH_OUTPUT")
+    timeout = env.get("BENCH_RUN_TIMEOUT", "").strip()
+    return Settings(
+        quick=quick,
+        n=o.get("n", 500 if quick else env_int(env, "BENCH_N", 100_000)),
+        runs=o.get("runs", 1 if quick else max(1, env_int(env, "BENCH_RUNS", 3))),
+        scale_n=o.get("scale_n", 500 if quick else env_int(env, "BENCH_SCALE_N", 20_000)),
+        wrk_seconds=o.get("wrk_seconds", env_int(env, "BENCH_WRK_SECONDS", 2 if quick else 10)),
+        million_n=o.get("million_n", 20_000 if quick else env_int(env, "BENCH_MILLION_N", 1_000_000)),
+        per_host=env_int(env, "BENCH_PER_HOST", 128),
+        skip=skip,
+        phases=frozenset((named or set(DEFAULT_PHASES)) - skip),
+        only_phases=bool(named),
+        scale_processes=[1] if quick else [1, 2, 4],
+        scale_concurrency=[16] if quick else [16, 64, 256],
+        fetchq=env.get("BENCH_FETCHQ") or os.path.join(ROOT, ".build", "release", "fetchq"),
+        output=explicit_output or default_output,
+        write_output=bool(explicit_output) or not named,
+        tmp_parent=env.get("BENCH_TMPDIR") or None,
+        timeout_override=int(timeout) if timeout else None,
+    )

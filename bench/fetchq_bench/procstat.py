@@ -1,0 +1,64 @@
+"""What /proc says about fetchq: CPU seconds of the supervisor and its workers, and memory."""
+
+import os
+import subprocess
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def read_cpu_seconds(pid):
+    """(utime+stime, cutime+cstime) of a live process in seconds, or None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            data = f.read()
+    except OSError:
+        return None
+    fields = data[data.rindex(")") + 2 :].split()  # fields[0] is field 3 (state)
+    utime, stime, cutime, cstime = (int(x) for x in fields[11:15])
+    return (utime + stime) / CLK_TCK, (cutime + cstime) / CLK_TCK
+
+
+def read_status_kb(pid, key):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def peak_rss_mb(pid):
+    """VmHWM of the process in MB (0 if it is gone)."""
+    return (read_status_kb(pid, "VmHWM") or 0) / 1024
+
+
+def worker_pids(pid):
+    try:
+        out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, timeout=10).stdout
+    except subprocess.TimeoutExpired:
+        return []
+    pids = []
+    for line in out.split():
+        try:
+            with open(f"/proc/{line}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if b"worker" in argv:
+            pids.append(int(line))
+    return pids
+
+
+def cpu_snapshot(pid):
+    own = read_cpu_seconds(pid)
+    if own is None:
+        return None
+    workers = {w: read_cpu_seconds(w) for w in worker_pids(pid)}
+    return {
+        "supervisor": own[0],
+        # live workers' own time plus what reaped children (restarted workers) left in cutime
+        "workers": sum(c[0] for c in workers.values() if c) + own[1],
+        "worker_count": len(workers),
+    }
