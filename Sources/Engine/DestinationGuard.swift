@@ -12,8 +12,8 @@ public struct DestinationGuard: Sendable {
         let prefix: Int
 
         public init?(_ text: String) {
-            let parts = text.split(separator: "/", maxSplits: 1)
-            guard let bytes = DestinationGuard.parse(String(parts[0])) else { return nil }
+            let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let address = parts.first, let bytes = DestinationGuard.parse(String(address)) else { return nil }
             let prefix = parts.count == 2 ? Int(parts[1]) : bytes.count * 8
             guard let prefix, (0...(bytes.count * 8)).contains(prefix) else { return nil }
             self.bytes = bytes

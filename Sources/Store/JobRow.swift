@@ -15,17 +15,25 @@ enum JobRow {
     }
 
     private static func read(_ row: Row) -> JobRecord {
-        var counts = StateCounts()
-        counts.queued = row.int(5)
-        counts.running = row.int(6)
-        counts.succeeded = row.int(7)
-        counts.failed = row.int(8)
-        counts.canceled = row.int(9)
+        let counts = StateCounts(row, from: 5)
         let events = row.int(11)
         return JobRecord(
             id: JobID(trusted: row.string(0)), callbackURL: row.optionalString(10),
             callbackEvents: EventType.allCases.filter { events & $0.bit != 0 }, taskCount: row.int(1),
             timeoutMillis: row.int(2), createdAt: row.int64(3), finishedAt: row.isNull(4) ? nil : row.int64(4),
             counts: counts)
+    }
+}
+
+extension StateCounts {
+    /// Counts read from five columns of `row`, from `first` on: queued, running, succeeded, failed,
+    /// canceled (the order of the `jobs.n_*` columns).
+    init(_ row: Row, from first: Int32) {
+        self.init()
+        queued = row.int(first)
+        running = row.int(first + 1)
+        succeeded = row.int(first + 2)
+        failed = row.int(first + 3)
+        canceled = row.int(first + 4)
     }
 }

@@ -119,15 +119,7 @@ extension Store {
         try readers.withReader { db in
             try db.queryOne(
                 "SELECT sum(n_queued), sum(n_running), sum(n_succeeded), sum(n_failed), sum(n_canceled) FROM jobs"
-            ) { row in
-                var counts = StateCounts()
-                counts.queued = row.int(0)
-                counts.running = row.int(1)
-                counts.succeeded = row.int(2)
-                counts.failed = row.int(3)
-                counts.canceled = row.int(4)
-                return counts
-            } ?? StateCounts()
+            ) { StateCounts($0, from: 0) } ?? StateCounts()
         }
     }
 }

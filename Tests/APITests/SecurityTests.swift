@@ -28,6 +28,11 @@ import Testing
         #expect(guardWithRange.refuses("127.0.0.1"))
     }
 
+    @Test(arguments: ["", "/", "/16", "10.1.0.0/", "10.1.0.0/33", "10.1.0/16", "::1/129", "nonsense"])
+    func aMalformedRangeIsRefusedNotGuessed(_ text: String) {
+        #expect(DestinationGuard.CIDR(text) == nil)
+    }
+
     @Test func aTaskOrCallbackToAPrivateLiteralIsRefusedAtSubmit() async throws {
         try await withAPI(.forTests(destinations: DestinationGuard())) { base, store in
             let task = try await TestClient.post(

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import API
@@ -35,7 +36,7 @@ import Testing
     }
 
     @Test func randomBytesAreRefusedCleanly() {
-        var random = SeededGenerator(seed: 1)
+        var random = SeededRandom(seed: 1)
         for _ in 0..<20_000 {
             let length = Int.random(in: 0..<64, using: &random)
             _ = check((0..<length).map { _ in UInt8.random(in: 0...255, using: &random) })
@@ -43,7 +44,7 @@ import Testing
     }
 
     @Test func mutatedDocumentsNeverCrashAndAlwaysNameAField() {
-        var random = SeededGenerator(seed: 2)
+        var random = SeededRandom(seed: 2)
         let tokens = Array(#"{}[]",:0123456789-.eE truefalsenull\u"#.utf8)
         var accepted = 0
         for round in 0..<30_000 {
@@ -71,20 +72,5 @@ import Testing
         #expect(!check(deep))
         let object = Array(#"{"tasks":"#.utf8) + deep
         #expect(!check(object))
-    }
-}
-
-/// SplitMix64: a small, seeded generator so fuzz failures reproduce.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
     }
 }

@@ -1,5 +1,6 @@
 import Engine
 import Store
+import TestSupport
 import Testing
 
 /// What is retried, when, and how `Retry-After` is read.

@@ -1,5 +1,6 @@
 import Engine
 import Store
+import TestSupport
 import Testing
 
 /// The supervisor–worker framing: every message survives a round trip, and bad bytes are refused
