@@ -62,6 +62,9 @@ import Testing
         #expect(leaky > 2)
         defer { close(leaky) }
         let child = try ChildProcess.spawn(.init(executable: "/bin/cat", standardInput: .pipe, standardOutput: .pipe))
+        // Once cat echoes a line it is past its start-up (which may open locale files for a moment).
+        try child.standardInput?.write(Array("ping\n".utf8))
+        #expect(try child.standardOutput?.read() == Array("ping\n".utf8))
         // Listed from here, so the listing itself opens nothing in the child.
         let descriptors = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(child.pid)/fd")
         #expect(descriptors.sorted() == ["0", "1", "2"])
