@@ -1,0 +1,97 @@
+import Engine
+import Foundation
+import JSON
+import Logging
+import Store
+
+extension FetchqAPI {
+    func retry(_ id: TaskID) -> Reply {
+        let (store, logger, wake) = (self.store, self.logger, self.wake)
+        return .later {
+            do {
+                switch try await store.rerun(task: id, now: WallClock.nowMillis()) {
+                case nil:
+                    return Problem.notFound("Task \(id)").response
+                case false?:
+                    return Problem(
+                        status: 409, code: "not_retryable_state", title: "Task is not failed or canceled",
+                        detail: "Only a failed or canceled task can be retried.", field: nil
+                    ).response
+                case true?:
+                    wake()
+                    guard let task = try store.task(id) else { return Problem.notFound("Task \(id)").response }
+                    return .json(200, Representation.task(task))
+                }
+            } catch {
+                logger.error("retry failed", metadata: ["error": "\(error)"])
+                return Problem.internalError.response
+            }
+        }
+    }
+
+    func listTasks(of id: String, _ query: [String: String]) throws -> HTTPResponse {
+        var state: TaskState?
+        if let text = query["state"] {
+            guard let parsed = TaskState(rawValue: text) else {
+                throw Problem.invalidField(
+                    "state", "`state` must be one of \(TaskState.allCases.map(\.rawValue).joined(separator: ", ")).")
+            }
+            state = parsed
+        }
+        var limit = 100
+        if let text = query["limit"] {
+            guard let parsed = Int(text), (1...configuration.maxPageSize).contains(parsed) else {
+                throw Problem.invalidField(
+                    "limit", "`limit` must be an integer from 1 to \(configuration.maxPageSize).")
+            }
+            limit = parsed
+        }
+        guard let jobID = JobID(id),
+            let page = try store.tasks(of: jobID, state: state, cursor: query["cursor"], limit: limit)
+        else { throw Problem.notFound("Job \(id)") }
+        return .json(200, Representation.page(page))
+    }
+
+    func pageLimit(_ query: [String: String]) throws(Problem) -> Int {
+        guard let text = query["limit"] else { return 100 }
+        guard let parsed = Int(text), (1...configuration.maxPageSize).contains(parsed) else {
+            throw Problem.invalidField("limit", "`limit` must be an integer from 1 to \(configuration.maxPageSize).")
+        }
+        return parsed
+    }
+
+    func body(of id: String) throws -> HTTPResponse {
+        guard let taskID = TaskID(id) else { throw Problem.notFound("Task \(id)") }
+        switch try store.body(of: taskID) {
+        case .noTask:
+            throw Problem.notFound("Task \(id)")
+        case .noBody:
+            throw Problem(
+                status: 404, code: "body_not_found", title: "No body stored",
+                detail: "Task \(id) has no stored response yet.")
+        case .body(let body, let truncated):
+            return HTTPResponse(
+                status: 200,
+                headers: [
+                    ("Content-Type", body.contentType ?? "application/octet-stream"),
+                    ("Fetchq-Body-Truncated", truncated ? "true" : "false"),
+                ], body: body.bytes)
+        }
+    }
+
+    func cancel(
+        _ what: String, _ operation: @escaping @Sendable (Store) async throws -> Store.Cancellation?
+    ) -> Reply {
+        let (store, logger, abort) = (self.store, self.logger, self.abort)
+        return .later {
+            do {
+                guard let result = try await operation(store) else { return Problem.notFound(what).response }
+                abort(result.running)
+                return .json(200, .object([("canceled", .integer(result.canceled))]))
+            } catch {
+                logger.error("cancel failed", metadata: ["error": "\(error)"])
+                return Problem.internalError.response
+            }
+        }
+    }
+}
