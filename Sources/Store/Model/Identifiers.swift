@@ -1,5 +1,14 @@
-/// The public identifier of a job: a ULID, opaque, URL-safe and time-sortable.
-public struct JobID: Hashable, Sendable, CustomStringConvertible {
+/// What a ULID-based identifier names. Its only use is to keep job ids and task ids apart.
+public protocol IdentifierKind {}
+
+/// Names a job.
+public enum JobKind: IdentifierKind {}
+
+/// Names a task.
+public enum TaskKind: IdentifierKind {}
+
+/// The public identifier of a job or a task: a ULID, opaque, URL-safe and time-sortable.
+public struct ULIDIdentifier<Kind: IdentifierKind>: Hashable, Sendable, CustomStringConvertible {
     public let rawValue: String
     /// Accepts only well-formed ULIDs, so a path segment can be checked before any lookup.
     public init?(_ text: some StringProtocol) {
@@ -10,16 +19,8 @@ public struct JobID: Hashable, Sendable, CustomStringConvertible {
     public var description: String { rawValue }
 }
 
-/// The public identifier of a task: a ULID, opaque, URL-safe and time-sortable.
-public struct TaskID: Hashable, Sendable, CustomStringConvertible {
-    public let rawValue: String
-    public init?(_ text: some StringProtocol) {
-        guard ULID.isWellFormed(text) else { return nil }
-        rawValue = String(text)
-    }
-    init(trusted rawValue: String) { self.rawValue = rawValue }
-    public var description: String { rawValue }
-}
+public typealias JobID = ULIDIdentifier<JobKind>
+public typealias TaskID = ULIDIdentifier<TaskKind>
 
 /// Makes ULIDs (48-bit millisecond time, 80 random bits, Crockford base32). Within one millisecond
 /// it increments the random part, so ids made by one generator sort in the order they were made.
