@@ -44,6 +44,34 @@ import Testing
         }
     }
 
+    @Test func jobFinishedIsSentOnlyOnceTheOpenJobIsSealed() async throws {
+        try await withTargetAndReceiver { target, receiver in
+            try await withRunningService(arguments: quickWebhooks) { service, _ in
+                let base = service.baseURL
+                let created = try await TestClient.post(
+                    "\(base)/v1/jobs", json: #"{"open": true, "callback_url": "\#(receiver.baseURL)/ok"}"#)
+                let id = try #require(created.json?["id"]?.stringValue)
+                let batch = #"{"tasks": [{"url": "\#(target.baseURL)/ok/a"}, {"url": "\#(target.baseURL)/ok/b"}]}"#
+                #expect(try await TestClient.request("POST", "\(base)/v1/jobs/\(id)/tasks", json: batch).status == 201)
+                // The deliveries are created with the state changes, in the same transaction: once
+                // both tasks are final, a job.finished would be listed already.
+                let tasksDone = try await eventually {
+                    try await TestClient.get("\(base)/v1/jobs/\(id)").json?.at("counts.succeeded")?.intValue == 2
+                }
+                #expect(tasksDone)
+                let before = try await TestClient.get("\(base)/v1/jobs/\(id)/deliveries").json?["deliveries"]?
+                    .arrayValue
+                #expect(
+                    before?.compactMap { $0["event_type"]?.stringValue }.sorted() == ["task.finished", "task.finished"])
+                #expect(try await TestClient.request("POST", "\(base)/v1/jobs/\(id)/seal").status == 200)
+                let sent = try await eventually {
+                    try await receiver.calls().contains { $0.type == "job.finished" && $0.jobID == id }
+                }
+                #expect(sent)
+            }
+        }
+    }
+
     @Test func resultsStreamEveryTaskInSubmitOrderAsNDJSON() async throws {
         let target = try TargetServer()
         defer { Task { await target.stop() } }
