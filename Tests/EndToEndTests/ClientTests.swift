@@ -100,18 +100,18 @@ import Testing
                 let count = 3_000
                 let file = try Self.write((0..<count).map { "http://127.0.0.1:9/never/\($0)" }, to: directory)
                 let arguments = [
-                    "submit", file, "--batch-size", "100", "--delay-ms", "3600000", "--server", service.baseURL,
+                    "submit", file, "--batch-size", "10", "--delay-ms", "3600000", "--server", service.baseURL,
                 ]
                 let first = try ChildProcess.spawn(
                     .init(
                         executable: try FetchqBinary.path, arguments: arguments, standardOutput: .pipe,
                         standardError: .pipe))
                 let errors = StreamedText(first.standardError)
-                let halfWay = await eventually(timeout: .seconds(60)) { errors.text.contains("batch 5/30 stored") }
+                let halfWay = await eventually(timeout: .seconds(60)) { errors.text.contains("batch 5/300 stored") }
                 first.signal(SIGKILL)
                 _ = await first.exited()
                 #expect(halfWay)
-                #expect(!errors.text.contains("batch 30/30"))
+                #expect(!errors.text.contains("batch 300/300"))
                 let again = try await FetchqCommand.run(arguments)
                 #expect(again.termination == .exited(0), "\(again.errorText)")
                 let id = again.outputText.trimmingCharacters(in: .whitespacesAndNewlines)
