@@ -61,7 +61,7 @@ import Testing
         }
     }
 
-    @Test func aJobWithFailuresExitsOneAndItsSummaryNamesThe404s() async throws {
+    @Test func aJobWith404sExitsOneNamesThemAndRetryFailedRerunsThem() async throws {
         let target = try TargetServer()
         defer { Task { await target.stop() } }
         try await withRunningService { service, _ in
@@ -74,6 +74,25 @@ import Testing
                 #expect(submit.termination == .exited(1), "\(submit.errorText)")
                 #expect(submit.errorText.contains("15 succeeded, 5 failed"))
                 #expect(submit.errorText.contains("HTTP 404 × 5"))
+                let id = submit.outputText.trimmingCharacters(in: .whitespacesAndNewlines)
+                let server = ["--server", service.baseURL]
+
+                let status = try await FetchqCommand.run(["status", id, "--json"] + server)
+                #expect(try JSONParser.parse(status.standardOutput)["state"] == "completed")
+
+                let bodies = directory.appending(path: "bodies")
+                let exported = try await FetchqCommand.run(["results", id, "--bodies", bodies.path] + server)
+                let rows = exported.outputText.split(separator: "\n").compactMap {
+                    try? JSONParser.parse(Array($0.utf8))
+                }
+                #expect(rows.count == 20)
+                let second = try #require(rows.dropFirst().first?["body_file"]?.stringValue)
+                #expect(try String(contentsOfFile: second, encoding: .utf8) == "ok 1")
+
+                let retry = try await FetchqCommand.run(["retry", id, "--failed"] + server)
+                #expect(retry.outputText.contains("re-queued 5 tasks"), "\(retry.errorText)")
+                let again = try await eventually { target.requests("/status/404") == 10 }
+                #expect(again)
             }
         }
     }
