@@ -25,13 +25,16 @@ extension FetchqAPI {
             bodies = true
         }
         guard let jobID = JobID(id), let jobSeq = try store.jobSeq(jobID) else { throw Problem.notFound("Job \(id)") }
+        // Tasks appended to an open job after this point are not part of this export.
+        let last = try store.lastTaskSeq(ofJob: jobSeq)
         let (store, filter, withBodies) = (self.store, state, bodies)
         let limit = bodies ? Self.resultsPageSizeWithBodies : Self.resultsPageSize
         // The last row sent; nil once the last page has been sent.
         let cursor = NIOLockedValueBox<Int64?>(0)
         let stream = HTTPBodyStream {
             guard let after = cursor.withLockedValue({ $0 }) else { return nil }
-            let page = try store.results(ofJob: jobSeq, state: filter, after: after, limit: limit, bodies: withBodies)
+            let page = try store.results(
+                ofJob: jobSeq, state: filter, after: after, last: last, limit: limit, bodies: withBodies)
             cursor.withLockedValue { $0 = page.count < limit ? nil : page.last?.seq }
             guard !page.isEmpty else { return nil }
             var text: [UInt8] = []

@@ -20,11 +20,12 @@ public struct ResultLine: Sendable {
 }
 
 extension Store {
-    /// Up to `limit` result lines of the job `jobSeq` after `after`, in submit order, optionally
-    /// in one state, with their bodies when `bodies`. Each page is its own short read: a reader
-    /// that pages slowly holds no transaction open between pages.
+    /// Up to `limit` result lines of the job `jobSeq` after `after` and up to `last` (its
+    /// `lastTaskSeq`), in submit order, optionally in one state, with their bodies when `bodies`.
+    /// Each page is its own short read: a reader that pages slowly holds no transaction open
+    /// between pages.
     public func results(
-        ofJob jobSeq: Int64, state: TaskState?, after: Int64, limit: Int, bodies: Bool
+        ofJob jobSeq: Int64, state: TaskState?, after: Int64, last: Int64, limit: Int, bodies: Bool
     ) throws -> [ResultLine] {
         // Without a state, the `seq` range is walked in order (`+` keeps the planner off the
         // (job_seq, state, seq) index, which would sort the whole job for every page).
@@ -32,13 +33,14 @@ extension Store {
         let body = bodies ? "b.body" : "NULL"
         let join = bodies ? "LEFT JOIN task_bodies b ON b.task_seq = t.seq" : ""
         var values: [SQLValue] = [.integer(jobSeq), .integer(after), .int(limit)]
-        if let state { values.append(.text(state.rawValue)) }
+        values.append(state.map { .text($0.rawValue) } ?? .null)
+        values.append(.integer(last))
         return try readers.withReader { db in
             try db.query(
                 """
                 SELECT t.seq, t.id, t.url, t.method, t.state, t.attempts, t.status_code, t.error, t.body_bytes,
                        t.body_truncated, t.duration_ms, t.finished_at, \(body)
-                FROM tasks t \(join) WHERE \(filter) AND t.seq > ?2 ORDER BY t.seq LIMIT ?3
+                FROM tasks t \(join) WHERE \(filter) AND t.seq > ?2 AND t.seq <= ?5 ORDER BY t.seq LIMIT ?3
                 """, values
             ) { row in
                 guard let state = TaskState(rawValue: row.string(4)) else {
@@ -50,6 +52,16 @@ extension Store {
                     bodyBytes: row.optionalInt(8), bodyTruncated: row.int(9) == 1, durationMillis: row.optionalInt(10),
                     finishedAt: row.isNull(11) ? nil : row.int64(11), body: bodies ? row.bytes(12) : nil)
             }
+        }
+    }
+
+    /// The row id of the job's last task so far (0 when it has none): where an export of its
+    /// results ends, so its last page does not walk the rows of later jobs.
+    public func lastTaskSeq(ofJob jobSeq: Int64) throws -> Int64 {
+        try readers.withReader { db in
+            try db.queryOne("SELECT coalesce(max(seq), 0) FROM tasks WHERE job_seq = ?", [.integer(jobSeq)]) {
+                $0.int64(0)
+            } ?? 0
         }
     }
 

@@ -83,9 +83,11 @@ struct Submit: AsyncParsableCommand {
         set("priority", priority.map { .integer($0) })
         set("delay_ms", delayMillis.map { .integer($0) })
         set("callback_url", callbackURL.map { .string($0) })
-        let whole = JSONValue.object(jobFields + [("tasks", .array(tasks))]).serialized
-        if tasks.count <= batchSize && whole.count <= Self.maxBatchBytes {
-            return Plan(single: whole, key: "fetchq-submit-" + Self.digest([whole]))
+        if tasks.count <= batchSize {
+            let whole = JSONValue.object(jobFields + [("tasks", .array(tasks))]).serialized
+            if whole.count <= Self.maxBatchBytes {
+                return Plan(single: whole, key: "fetchq-submit-" + Self.digest([whole]))
+            }
         }
         let batchFields = jobFields.filter { !$0.0.hasPrefix("callback_") && $0.0 != "open" }
         var batches: [[UInt8]] = []
