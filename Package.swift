@@ -97,10 +97,15 @@ let package = Package(
             dependencies: [
                 "API",
                 "Engine",
+                "JSON",
                 "Store",
                 "Spawn",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: instrumented,
@@ -139,7 +144,11 @@ let package = Package(
             swiftSettings: instrumented,
             linkerSettings: sanitizerRuntime),
         .testTarget(
-            name: "EndToEndTests", dependencies: ["fetchq", "API", "JSON", "Store", "Spawn", "TestSupport"],
+            name: "EndToEndTests",
+            dependencies: [
+                "fetchq", "API", "JSON", "Store", "Spawn", "TestSupport",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             swiftSettings: instrumented, linkerSettings: sanitizerRuntime),
     ]
 )

@@ -101,7 +101,12 @@ public struct FetchqAPI: Sendable {
             guard let job = try JobID(id).flatMap(store.job) else { throw Problem.notFound("Job \(id)") }
             return .now(.json(200, Representation.job(job)))
         case .jobTasks(let id):
+            if method == "POST" { return try append(request, to: id) }
             return .now(try listTasks(of: id, request.query))
+        case .jobSeal(let id):
+            return try seal(id)
+        case .jobResults(let id):
+            return .now(try results(of: id, request.query))
         case .jobCancel(let id):
             guard let jobID = JobID(id) else { throw Problem.notFound("Job \(id)") }
             return cancel("Job \(id)") { try await $0.cancel(job: jobID, now: WallClock.nowMillis()) }

@@ -6,6 +6,8 @@ enum Route: Equatable {
     case job(String)
     case jobTasks(String)
     case jobCancel(String)
+    case jobSeal(String)
+    case jobResults(String)
     case task(String)
     case taskBody(String)
     case taskCancel(String)
@@ -21,6 +23,8 @@ enum Route: Equatable {
         case (3, "v1", "jobs"): self = .job(segments[2])
         case (4, "v1", "jobs") where segments[3] == "tasks": self = .jobTasks(segments[2])
         case (4, "v1", "jobs") where segments[3] == "cancel": self = .jobCancel(segments[2])
+        case (4, "v1", "jobs") where segments[3] == "seal": self = .jobSeal(segments[2])
+        case (4, "v1", "jobs") where segments[3] == "results": self = .jobResults(segments[2])
         case (3, "v1", "tasks"): self = .task(segments[2])
         case (4, "v1", "tasks") where segments[3] == "body": self = .taskBody(segments[2])
         case (4, "v1", "tasks") where segments[3] == "cancel": self = .taskCancel(segments[2])
@@ -42,8 +46,9 @@ enum Route: Equatable {
     /// The methods each route answers.
     var methods: [String] {
         switch self {
-        case .jobs, .jobCancel, .taskCancel, .taskRetry, .redeliver: ["POST"]
-        case .health, .openAPI, .job, .jobTasks, .task, .taskBody, .jobDeliveries: ["GET", "HEAD"]
+        case .jobs, .jobCancel, .jobSeal, .taskCancel, .taskRetry, .redeliver: ["POST"]
+        case .jobTasks: ["GET", "HEAD", "POST"]
+        case .health, .openAPI, .job, .task, .taskBody, .jobDeliveries, .jobResults: ["GET", "HEAD"]
         }
     }
 }

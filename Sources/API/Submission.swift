@@ -41,7 +41,11 @@ struct SubmissionParser {
     ]
     static let jobFields: Set<String> = [
         "tasks", "timeout_ms", "max_attempts", "priority", "not_before", "delay_ms", "retry_base_ms", "retry_max_ms",
-        "callback_url", "callback_events", "callback_secret",
+        "callback_url", "callback_events", "callback_secret", "open",
+    ]
+    /// What a batch appended to an open job may set: its tasks and their defaults, not the job's own fields.
+    static let batchFields: Set<String> = [
+        "tasks", "timeout_ms", "max_attempts", "priority", "not_before", "delay_ms", "retry_base_ms", "retry_max_ms",
     ]
     static let taskFields: Set<String> = [
         "url", "method", "headers", "body", "body_base64", "timeout_ms", "max_attempts", "priority", "not_before",
@@ -62,7 +66,8 @@ struct SubmissionParser {
     let defaults: SubmissionDefaults
     let destinations: DestinationGuard
 
-    func parse(_ body: [UInt8], now: Int64) throws(Problem) -> NewJob {
+    /// Parses a new job (`batch` false) or a batch of tasks for an open job (`batch` true).
+    func parse(_ body: [UInt8], now: Int64, batch: Bool = false) throws(Problem) -> NewJob {
         let document: JSONValue
         do {
             document = try JSONParser.parse(body)
@@ -72,17 +77,24 @@ struct SubmissionParser {
         guard case .object(let members) = document else {
             throw Problem.invalidField("body", "The body must be a JSON object, not \(document.typeName).")
         }
-        try Self.refuseUnknown(members, allowed: Self.jobFields, at: "")
+        try Self.refuseUnknown(members, allowed: batch ? Self.batchFields : Self.jobFields, at: "")
+        var open = false
+        if let value = document["open"], value != .null {
+            guard case .bool(let flag) = value else {
+                throw Problem.invalidField("open", "`open` must be a boolean, not \(value.typeName).")
+            }
+            open = flag
+        }
         let timeout = try integer(document["timeout_ms"], "timeout_ms", in: 1...limits.maxTimeoutMillis)
         let attempts = try integer(document["max_attempts"], "max_attempts", in: 1...limits.maxAttempts)
         let priority = try integer(document["priority"], "priority", in: -1_000_000...1_000_000)
-        guard let tasksValue = document["tasks"] else {
+        guard let tasksValue = document["tasks"] ?? (open ? .array([]) : nil) else {
             throw Problem.invalidField("tasks", "`tasks` is required: an array of 1 to \(limits.maxTasks) tasks.")
         }
         guard case .array(let taskValues) = tasksValue else {
             throw Problem.invalidField("tasks", "`tasks` must be an array, not \(tasksValue.typeName).")
         }
-        guard !taskValues.isEmpty else { throw Problem.invalidField("tasks", "`tasks` must not be empty.") }
+        guard !taskValues.isEmpty || open else { throw Problem.invalidField("tasks", "`tasks` must not be empty.") }
         guard taskValues.count <= limits.maxTasks else {
             throw Problem.invalidField(
                 "tasks", "A job holds at most \(limits.maxTasks) tasks; this one has \(taskValues.count).")
@@ -97,7 +109,7 @@ struct SubmissionParser {
         for (index, value) in taskValues.enumerated() {
             tasks.append(try task(value, at: "tasks[\(index)]", settings, now: now))
         }
-        return NewJob(tasks: tasks, timeoutMillis: settings.timeout, callback: try callback(document))
+        return NewJob(tasks: tasks, timeoutMillis: settings.timeout, callback: try callback(document), open: open)
     }
 
     /// Where to call back: `callback_url`, with optional `callback_events` and `callback_secret`.

@@ -2,7 +2,7 @@
 enum JobRow {
     static let select = """
         SELECT id, task_count, timeout_ms, created_at, finished_at,
-               n_queued, n_running, n_succeeded, n_failed, n_canceled, callback_url, callback_events
+               n_queued, n_running, n_succeeded, n_failed, n_canceled, callback_url, callback_events, open
         FROM jobs
         """
 
@@ -21,7 +21,7 @@ enum JobRow {
             id: JobID(trusted: row.string(0)), callbackURL: row.optionalString(10),
             callbackEvents: EventType.allCases.filter { events & $0.bit != 0 }, taskCount: row.int(1),
             timeoutMillis: row.int(2), createdAt: row.int64(3), finishedAt: row.isNull(4) ? nil : row.int64(4),
-            counts: counts)
+            counts: counts, isOpen: row.int(12) == 1)
     }
 }
 

@@ -23,6 +23,8 @@ extension Store {
                     """,
                     [.integer(jobSeq), .integer(now)]
                 )
+                // A canceled open job takes no more tasks, and so can finish.
+                try Self.close(jobSeq: jobSeq, now: now, in: writer.db)
                 return Cancellation(canceled: canceled, running: running)
             }
         }

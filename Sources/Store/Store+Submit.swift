@@ -49,9 +49,14 @@ extension Store {
     /// savepoint: one durable commit (one fsync) for all of them, and a submission that fails rolls
     /// back alone. Each caller is answered only after that commit.
     public func submit(_ job: NewJob, idempotency: Idempotency?, now: Int64) async throws -> SubmitOutcome {
+        try await enqueue(job, into: nil, idempotency: idempotency, now: now)
+    }
+
+    /// Queues `job` (a new job, or tasks for the open job `into`) for the next group commit.
+    func enqueue(_ job: NewJob, into: JobID?, idempotency: Idempotency?, now: Int64) async throws -> SubmitOutcome {
         try await withCheckedThrowingContinuation { continuation in
             let submission = PendingSubmission(
-                job: job, idempotency: idempotency, now: now, continuation: continuation)
+                job: job, into: into, idempotency: idempotency, now: now, continuation: continuation)
             if submissions.add(submission) { scheduleCommit() }
         }
     }
@@ -82,8 +87,8 @@ extension Store {
                         outcomes.append(
                             .success(
                                 try submit(
-                                    submission.job, idempotency: submission.idempotency, now: submission.now,
-                                    writer: writer)))
+                                    submission.job, into: submission.into, idempotency: submission.idempotency,
+                                    now: submission.now, writer: writer)))
                         try writer.db.execute("RELEASE submission")
                     } catch {
                         try writer.db.execute("ROLLBACK TO submission")
@@ -102,7 +107,7 @@ extension Store {
     }
 
     private static func submit(
-        _ job: NewJob, idempotency: Idempotency?, now: Int64, writer: WriterState
+        _ job: NewJob, into: JobID?, idempotency: Idempotency?, now: Int64, writer: WriterState
     ) throws -> SubmitOutcome {
         if let idempotency {
             try writer.db.run(
@@ -117,7 +122,9 @@ extension Store {
                     ? .replayed(status: earlier.status, body: earlier.body) : .keyReused
             }
         }
-        let submitted = try Self.insert(job, now: now, writer: writer)
+        let submitted =
+            try into.map { try Self.append(job.tasks, to: $0, now: now, writer: writer) }
+            ?? Self.insert(job, now: now, writer: writer)
         if let idempotency {
             try writer.db.run(
                 """
@@ -137,23 +144,31 @@ extension Store {
         let jobSeq = try writer.db.queryOne(
             """
             INSERT INTO jobs (id, task_count, timeout_ms, created_at, n_queued, callback_url, callback_events,
-                              callback_secret)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq
+                              callback_secret, open)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq
             """,
             [
                 .text(jobID), .int(job.tasks.count), .int(job.timeoutMillis), .integer(now), .int(job.tasks.count),
                 .optional(job.callback?.url), .int(job.callback?.events.reduce(0) { $0 | $1.bit } ?? 0),
-                .optional(job.callback?.secret),
+                .optional(job.callback?.secret), .int(job.open ? 1 : 0),
             ]
         ) { $0.int64(0) }
         guard let jobSeq else { throw StoreError(.sqlite, "job insert returned no row") }
+        let taskIDs = try insertTasks(job.tasks, jobSeq: jobSeq, firstPosition: 0, now: now, writer: writer)
+        return SubmittedJob(id: JobID(trusted: jobID), taskIDs: taskIDs, createdAt: now)
+    }
+
+    /// Inserts `tasks` into the job `jobSeq`, at positions from `firstPosition` on; answers their ids.
+    static func insertTasks(
+        _ tasks: [NewTask], jobSeq: Int64, firstPosition: Int, now: Int64, writer: WriterState
+    ) throws -> [TaskID] {
         var taskIDs: [TaskID] = []
-        taskIDs.reserveCapacity(job.tasks.count)
-        try taskInsert.run(rows: job.tasks.count, in: writer.db) { position, values in
-            let task = job.tasks[position]
+        taskIDs.reserveCapacity(tasks.count)
+        try taskInsert.run(rows: tasks.count, in: writer.db) { index, values in
+            let task = tasks[index]
             let taskID = writer.ids.next(millis: now)
             values += [
-                .text(taskID), .integer(jobSeq), .int(position), .text(task.request.url), .text(task.host),
+                .text(taskID), .integer(jobSeq), .int(firstPosition + index), .text(task.request.url), .text(task.host),
                 .text(task.request.method), .text(HeaderCoding.encode(task.request.headers)),
                 task.request.body.map { .blob($0) } ?? .null, .int(task.timeoutMillis), .int(task.priority),
                 .int(task.maxAttempts), .optional(task.retryBaseMillis), .optional(task.retryMaxMillis),
@@ -162,7 +177,7 @@ extension Store {
             ]
             taskIDs.append(TaskID(trusted: taskID))
         }
-        return SubmittedJob(id: JobID(trusted: jobID), taskIDs: taskIDs, createdAt: now)
+        return taskIDs
     }
 
 }
@@ -177,6 +192,8 @@ private let taskInsert = MultiRowInsert(
 /// A submission waiting for the writer, with the caller to answer once it is committed.
 struct PendingSubmission: Sendable {
     let job: NewJob
+    /// The open job that takes `job.tasks`; nil for a new job.
+    let into: JobID?
     let idempotency: Store.Idempotency?
     let now: Int64
     let continuation: CheckedContinuation<Store.SubmitOutcome, any Error>

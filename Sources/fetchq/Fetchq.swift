@@ -12,7 +12,10 @@ struct Fetchq: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "A job queue that performs batches of HTTP requests and calls back when they finish.",
         version: version,
-        subcommands: [Serve.self, Migrate.self, WebhookSecret.self, Worker.self],
+        subcommands: [
+            Serve.self, Migrate.self, WebhookSecret.self, Worker.self, Submit.self, Wait.self, Status.self, Jobs.self,
+            Cancel.self, Retry.self, Results.self,
+        ],
         defaultSubcommand: nil
     )
 

@@ -264,15 +264,64 @@ final class ConnectionRegistry: Sendable {
     }
 
     private static func queue(_ response: HTTPResponse, on connection: OpaquePointer) -> MHD_Result {
-        let created = response.body.withUnsafeBytes { buffer in
-            MHD_create_response_from_buffer(
-                buffer.count, UnsafeMutableRawPointer(mutating: buffer.baseAddress),
-                MHD_ResponseMemoryMode.RESPMEM_MUST_COPY)
+        let created: OpaquePointer?
+        if let stream = response.stream {
+            // Unknown size: libmicrohttpd sends it chunked, asking `streamReader` for each piece.
+            let body = Unmanaged.passRetained(StreamedBody(stream)).toOpaque()
+            created = MHD_create_response_from_callback(UInt64.max, 32 * 1024, streamReader, body, streamFree)
+            if created == nil { Unmanaged<StreamedBody>.fromOpaque(body).release() }
+        } else {
+            created = response.body.withUnsafeBytes { buffer in
+                MHD_create_response_from_buffer(
+                    buffer.count, UnsafeMutableRawPointer(mutating: buffer.baseAddress),
+                    MHD_ResponseMemoryMode.RESPMEM_MUST_COPY)
+            }
         }
         guard let created else { return MHD_Result.NO }
         defer { MHD_destroy_response(created) }
         for (name, value) in response.headers { _ = MHD_add_response_header(created, name, value) }
         return MHD_queue_response(connection, UInt32(response.status), created)
+    }
+}
+
+/// libmicrohttpd's content reader of a streamed body: fill `buffer` with up to `max` bytes.
+private let streamReader: MHD_ContentReaderCallback = { context, _, buffer, max in
+    guard let context, let buffer else { return -2 }
+    return Unmanaged<StreamedBody>.fromOpaque(context).takeUnretainedValue().fill(buffer, max: max)
+}
+
+/// libmicrohttpd is done with a streamed body (sent, or its connection lost): release it.
+private let streamFree: MHD_ContentReaderFreeCallback = { context in
+    guard let context else { return }
+    Unmanaged<StreamedBody>.fromOpaque(context).release()
+}
+
+/// A streamed body being sent: the stream and the piece it last produced, not yet all copied out.
+///
+/// `@unchecked Sendable` is safe: libmicrohttpd calls the content reader of one response from one
+/// thread at a time, and nothing else touches `pending` or `offset`.
+private final class StreamedBody: @unchecked Sendable {
+    private let stream: HTTPBodyStream
+    private var pending: [UInt8] = []
+    private var offset = 0
+
+    init(_ stream: HTTPBodyStream) { self.stream = stream }
+
+    /// Bytes copied; -1 at the end of the stream, -2 when the stream failed.
+    func fill(_ buffer: UnsafeMutablePointer<CChar>, max: Int) -> Int {
+        while offset == pending.count {
+            let piece: [UInt8]?
+            do { piece = try stream.next() } catch { return -2 }
+            guard let piece else { return -1 }
+            (pending, offset) = (piece, 0)
+        }
+        let count = Swift.min(max, pending.count - offset)
+        pending.withUnsafeBytes { bytes in
+            guard let base = bytes.baseAddress else { return }
+            UnsafeMutableRawPointer(buffer).copyMemory(from: base + offset, byteCount: count)
+        }
+        offset += count
+        return count
     }
 }
 

@@ -26,12 +26,29 @@ public struct HTTPResponse: Sendable {
     public var status: Int
     public var headers: [(String, String)]
     public var body: [UInt8]
+    /// When set, the body is sent from this stream, chunked, and `body` is ignored.
+    public var stream: HTTPBodyStream?
 
     public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = []) {
         self.status = status
         self.headers = headers
         self.body = body
     }
+
+    public init(status: Int, headers: [(String, String)] = [], stream: HTTPBodyStream) {
+        self.init(status: status, headers: headers)
+        self.stream = stream
+    }
+}
+
+/// A body made piece by piece while it is sent (`Transfer-Encoding: chunked`), so a large answer
+/// never sits in memory whole. `next` is called on one of the server's threads whenever the client
+/// can take more, never for two pieces at once: it must not block (a quick read is fine). It answers
+/// the next bytes, or nil at the end; an error aborts the response (the client sees it cut short).
+public struct HTTPBodyStream: Sendable {
+    public let next: @Sendable () throws -> [UInt8]?
+
+    public init(next: @escaping @Sendable () throws -> [UInt8]?) { self.next = next }
 }
 
 /// How a handler answers: at once, on the server's own thread (for quick work such as a read from

@@ -11,6 +11,8 @@ public struct JobRecord: Sendable {
     public let createdAt: Int64
     public let finishedAt: Int64?
     public let counts: StateCounts
+    /// Takes more tasks until sealed; an open job stays `pending` even when all its tasks are final.
+    public let isOpen: Bool
 
-    public var state: JobState { counts.queued + counts.running == 0 ? .completed : .pending }
+    public var state: JobState { !isOpen && counts.queued + counts.running == 0 ? .completed : .pending }
 }

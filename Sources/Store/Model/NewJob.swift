@@ -34,9 +34,12 @@ public struct NewJob: Sendable {
     public var tasks: [NewTask]
     public var timeoutMillis: Int
     public var callback: Callback?
+    /// Takes more tasks until sealed (`Store.append`, `Store.seal`); it cannot finish before.
+    public var open: Bool
 
-    public init(tasks: [NewTask], timeoutMillis: Int, callback: Callback? = nil) {
+    public init(tasks: [NewTask], timeoutMillis: Int, callback: Callback? = nil, open: Bool = false) {
         self.tasks = tasks
+        self.open = open
         self.timeoutMillis = timeoutMillis
         self.callback = callback
     }

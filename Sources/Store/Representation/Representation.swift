@@ -62,7 +62,7 @@ public enum Representation {
     public static func job(_ job: JobRecord) -> JSONValue {
         .object([
             ("id", .string(job.id.rawValue)), ("state", .string(job.state.rawValue)),
-            ("task_count", .integer(job.taskCount)), ("counts", counts(job.counts)),
+            ("task_count", .integer(job.taskCount)), ("open", .bool(job.isOpen)), ("counts", counts(job.counts)),
             ("timeout_ms", .integer(job.timeoutMillis)), ("callback_url", .optional(job.callbackURL)),
             ("callback_events", .array(job.callbackEvents.map { .string($0.rawValue) })),
             ("created_at", timestamp(job.createdAt)), ("finished_at", timestamp(job.finishedAt)),
@@ -85,6 +85,14 @@ public enum Representation {
             ("id", .string(job.id.rawValue)), ("state", .string(JobState.pending.rawValue)),
             ("task_count", .integer(job.taskIDs.count)), ("task_ids", .array(job.taskIDs.map { .string($0.rawValue) })),
             ("created_at", timestamp(job.createdAt)),
+        ])
+    }
+
+    /// The answer to a batch appended to an open job: the job and the new tasks' ids.
+    public static func appended(_ batch: SubmittedJob) -> JSONValue {
+        .object([
+            ("job_id", .string(batch.id.rawValue)), ("task_count", .integer(batch.taskIDs.count)),
+            ("task_ids", .array(batch.taskIDs.map { .string($0.rawValue) })),
         ])
     }
 

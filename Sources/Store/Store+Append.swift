@@ -1,0 +1,61 @@
+// Open jobs: tasks appended batch by batch, then sealed.
+
+extension Store {
+    /// What `seal` found.
+    public enum SealOutcome: Sendable {
+        /// No such job.
+        case notFound
+        /// The job is sealed now (or was already): it finishes once its last task ends.
+        case sealed(JobRecord)
+    }
+
+    /// Appends `tasks` to the open job `id` in one durable transaction, all or none, with the same
+    /// group commit and idempotency as `submit`. Throws `.notFound` for an unknown job and
+    /// `.conflict` for one that is sealed or canceled; a replayed key answers the original response
+    /// even once the job is sealed.
+    public func append(_ tasks: [NewTask], to id: JobID, idempotency: Idempotency?, now: Int64) async throws
+        -> SubmitOutcome
+    {
+        try await enqueue(NewJob(tasks: tasks, timeoutMillis: 1), into: id, idempotency: idempotency, now: now)
+    }
+
+    /// Inserts `tasks` after the open job's last task and adds them to its counts.
+    static func append(_ tasks: [NewTask], to id: JobID, now: Int64, writer: WriterState) throws -> SubmittedJob {
+        guard
+            let (jobSeq, open, taskCount, createdAt) = try writer.db.queryOne(
+                "SELECT seq, open, task_count, created_at FROM jobs WHERE id = ?", [.text(id.rawValue)],
+                { ($0.int64(0), $0.int(1) == 1, $0.int(2), $0.int64(3)) })
+        else { throw StoreError(.notFound, "job \(id) does not exist") }
+        guard open else { throw StoreError(.conflict, "job \(id) is sealed or canceled") }
+        let taskIDs = try insertTasks(tasks, jobSeq: jobSeq, firstPosition: taskCount, now: now, writer: writer)
+        try writer.db.run(
+            "UPDATE jobs SET task_count = task_count + ?2, n_queued = n_queued + ?2 WHERE seq = ?1",
+            [.integer(jobSeq), .int(tasks.count)])
+        return SubmittedJob(id: id, taskIDs: taskIDs, createdAt: createdAt)
+    }
+
+    /// Seals the job `id`: it takes no more tasks, and finishes (now, when nothing is queued or
+    /// running) like any other job. Sealing a sealed job changes nothing.
+    public func seal(job id: JobID, now: Int64) async throws -> SealOutcome {
+        try await writer.perform { writer in
+            try writer.transactionRenderingEvents {
+                guard let jobSeq = try writer.db.jobSeq(id) else { return .notFound }
+                try Self.close(jobSeq: jobSeq, now: now, in: writer.db)
+                guard let job = try JobRow.read(seq: jobSeq, in: writer.db) else { return .notFound }
+                return .sealed(job)
+            }
+        }
+    }
+
+    /// Clears `open` and stamps `finished_at` when no task is left to run (the count trigger only
+    /// stamps it on a task's change of state).
+    static func close(jobSeq: Int64, now: Int64, in db: Database) throws {
+        try db.run(
+            """
+            UPDATE jobs SET open = 0,
+                finished_at = CASE WHEN n_queued + n_running = 0 THEN coalesce(finished_at, ?2) END
+            WHERE seq = ?1 AND open = 1
+            """,
+            [.integer(jobSeq), .integer(now)])
+    }
+}

@@ -1,0 +1,72 @@
+// Bulk export: a job's tasks as result lines, read page by page.
+
+/// One task as `GET /v1/jobs/{id}/results` shows it: the request, its state and the last outcome.
+public struct ResultLine: Sendable {
+    /// Position in the store, for the next page: not shown.
+    public let seq: Int64
+    public let id: TaskID
+    public let url: String
+    public let method: String
+    public let state: TaskState
+    public let attempts: Int
+    public let statusCode: Int?
+    public let error: String?
+    public let bodyBytes: Int?
+    public let bodyTruncated: Bool
+    public let durationMillis: Int?
+    public let finishedAt: Int64?
+    /// The stored response body, when asked for and stored.
+    public let body: [UInt8]?
+}
+
+extension Store {
+    /// Up to `limit` result lines of the job `jobSeq` after `after` and up to `last` (its
+    /// `lastTaskSeq`), in submit order, optionally in one state, with their bodies when `bodies`.
+    /// Each page is its own short read: a reader that pages slowly holds no transaction open
+    /// between pages.
+    public func results(
+        ofJob jobSeq: Int64, state: TaskState?, after: Int64, last: Int64, limit: Int, bodies: Bool
+    ) throws -> [ResultLine] {
+        // Without a state, the `seq` range is walked in order (`+` keeps the planner off the
+        // (job_seq, state, seq) index, which would sort the whole job for every page).
+        let filter = state == nil ? "+t.job_seq = ?1" : "t.job_seq = ?1 AND t.state = ?4"
+        let body = bodies ? "b.body" : "NULL"
+        let join = bodies ? "LEFT JOIN task_bodies b ON b.task_seq = t.seq" : ""
+        var values: [SQLValue] = [.integer(jobSeq), .integer(after), .int(limit)]
+        values.append(state.map { .text($0.rawValue) } ?? .null)
+        values.append(.integer(last))
+        return try readers.withReader { db in
+            try db.query(
+                """
+                SELECT t.seq, t.id, t.url, t.method, t.state, t.attempts, t.status_code, t.error, t.body_bytes,
+                       t.body_truncated, t.duration_ms, t.finished_at, \(body)
+                FROM tasks t \(join) WHERE \(filter) AND t.seq > ?2 AND t.seq <= ?5 ORDER BY t.seq LIMIT ?3
+                """, values
+            ) { row in
+                guard let state = TaskState(rawValue: row.string(4)) else {
+                    throw StoreError(.sqlite, "unknown task state \(row.string(4))")
+                }
+                return ResultLine(
+                    seq: row.int64(0), id: TaskID(trusted: row.string(1)), url: row.string(2), method: row.string(3),
+                    state: state, attempts: row.int(5), statusCode: row.optionalInt(6), error: row.optionalString(7),
+                    bodyBytes: row.optionalInt(8), bodyTruncated: row.int(9) == 1, durationMillis: row.optionalInt(10),
+                    finishedAt: row.isNull(11) ? nil : row.int64(11), body: bodies ? row.bytes(12) : nil)
+            }
+        }
+    }
+
+    /// The row id of the job's last task so far (0 when it has none): where an export of its
+    /// results ends, so its last page does not walk the rows of later jobs.
+    public func lastTaskSeq(ofJob jobSeq: Int64) throws -> Int64 {
+        try readers.withReader { db in
+            try db.queryOne("SELECT coalesce(max(seq), 0) FROM tasks WHERE job_seq = ?", [.integer(jobSeq)]) {
+                $0.int64(0)
+            } ?? 0
+        }
+    }
+
+    /// The row id of a job, for paging its results; nil when there is no such job.
+    public func jobSeq(_ id: JobID) throws -> Int64? {
+        try readers.withReader { db in try db.jobSeq(id) }
+    }
+}
