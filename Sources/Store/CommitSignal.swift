@@ -1,7 +1,7 @@
 import NIOConcurrencyHelpers
 
-/// Wakes readers that wait for the database to change: every write the writer finishes bumps a
-/// count and resumes whoever waits for a count past the one they saw. Long polls wait on it instead
+/// Wakes readers that wait for the database to change: every write of the writer that changed
+/// rows bumps a count and resumes whoever waits for a count past the one they saw. Long polls wait on it instead
 /// of polling the database.
 final class CommitSignal: Sendable {
     /// A waiter between `wait` registering it and being resumed.

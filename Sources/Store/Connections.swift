@@ -49,12 +49,14 @@ final class WriteConnection: @unchecked Sendable {
         queue.async { _ = self.timed { body(self.state) } }
     }
 
-    /// Runs one write, records how long it took and tells waiting readers.
+    /// Runs one write, records how long it took and, when it changed rows, tells waiting readers
+    /// (an idle engine's claims that find nothing wake nobody).
     private func timed<T>(_ body: () throws -> T) -> Result<T, any Error> {
         let start = DispatchTime.now().uptimeNanoseconds
+        let changesBefore = state.db.totalChanges
         let result = Result { try body() }
         writeSeconds.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds &- start))
-        commits.committed()
+        if state.db.totalChanges != changesBefore { commits.committed() }
         return result
     }
 }
