@@ -3,6 +3,7 @@
 public struct HostActivity: Sendable, Equatable {
     /// One finished attempt.
     public struct Attempt: Sendable, Equatable {
+        /// Where the attempt sent its task.
         public enum Result: Sendable, Equatable {
             case succeeded, failed, retried
         }

@@ -1,5 +1,6 @@
 /// Why a queued task is not running yet, as `GET /v1/tasks/{id}` answers in `waiting_for`.
 public struct Waiting: Sendable, Equatable {
+    /// The one thing that holds the task back, as `waiting_for` spells it.
     public enum Reason: String, Sendable, CaseIterable {
         /// Its delay or retry backoff has not run out; `until` is its `next_attempt_at`.
         case dueTime = "due_time"
