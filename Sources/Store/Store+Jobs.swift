@@ -27,7 +27,8 @@ extension Store {
         while true {
             let seen = commits.count
             guard let job = try job(id) else { return nil }
-            if job.state == .completed || ContinuousClock.now >= deadline { return job }
+            // A canceled wait (the server stopping) answers at once, rather than spin to the deadline.
+            if job.state == .completed || ContinuousClock.now >= deadline || Task.isCancelled { return job }
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.commits.wait(after: seen) }
                 group.addTask { try? await Task.sleep(until: deadline) }

@@ -36,4 +36,16 @@ import Testing
             #expect(ContinuousClock.now - started >= .milliseconds(300))
         }
     }
+
+    @Test func aCanceledWaitForAJobReturnsAtOnce() async throws {
+        try await withTestStore { store, _ in
+            let job = try await store.submit(
+                NewJob(tasks: [sampleTask("http://a.example/")], timeoutMillis: 1_000), now: WallClock.nowMillis())
+            let started = ContinuousClock.now
+            let waiter = Task { try await store.job(job.id, waitingUpTo: .seconds(30)) }
+            waiter.cancel()
+            #expect(try await waiter.value?.state == .pending)
+            #expect(ContinuousClock.now - started < .seconds(5), "a canceled wait neither waits nor spins")
+        }
+    }
 }
