@@ -13,6 +13,7 @@ public final class EngineStatus: Sendable {
         public internal(set) var workersLive = 0
         /// Hosts seen in the last hour, by host[:port].
         public internal(set) var activity: [String: HostActivity] = [:]
+        var prunedAt: Int64 = 0
 
         /// Requests one host may have in flight at once.
         public var perHostLimit: Int { limits.concurrency }
@@ -43,8 +44,7 @@ public final class EngineStatus: Sendable {
     /// One turn of the scheduler: its host limits and slots, and the attempts that ended in it.
     func publish(
         limits: HostLimits, freeSlots: Int, workersLive: Int,
-        attempts: [(host: String, HostActivity.Attempt, Int?, String?)],
-        now: Int64
+        attempts: [(host: String, HostActivity.Attempt, Int?, String?)]
     ) {
         state.withLockedValue { snapshot in
             snapshot.limits = limits
@@ -56,9 +56,11 @@ public final class EngineStatus: Sendable {
         }
     }
 
-    /// Forgets hosts not seen for an hour (on the engine's tick).
+    /// Forgets hosts not seen for an hour; called on the engine's tick, does the work once a minute.
     func prune(now: Int64) {
         state.withLockedValue { snapshot in
+            guard now - snapshot.prunedAt >= 60_000 else { return }
+            snapshot.prunedAt = now
             snapshot.activity = snapshot.activity.filter { now - $0.value.lastSeenAt < Self.activityWindowMillis }
         }
     }

@@ -64,7 +64,7 @@ struct Scheduler {
     private mutating func publishStatus() {
         status.publish(
             limits: core.hosts, freeSlots: max(0, core.capacity), workersLive: core.slots.filter(\.running).count,
-            attempts: finished, now: clock.read().wallMillis)
+            attempts: finished)
         finished.removeAll(keepingCapacity: true)
     }
 
