@@ -35,7 +35,7 @@ unshare -rn sh -c "
             2>/dev/null && break
         sleep 0.1
     done
-    '$venv/bin/schemathesis' run http://127.0.0.1:18080/openapi.yaml \
+    '$venv/bin/schemathesis' --config-file scripts/schemathesis.toml run http://127.0.0.1:18080/openapi.yaml \
         --checks all --max-examples $examples --workers 1 --request-timeout 10 \
         --exclude-checks positive_data_acceptance --suppress-health-check all
 " || { echo "--- service log"; cat "$work/serve.log"; exit 1; }

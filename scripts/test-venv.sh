@@ -3,7 +3,7 @@
 # of Standard Webhooks to verify fetchq's signatures). Idempotent.
 set -euo pipefail
 venv=.build/test-venv
-if ! "$venv/bin/python" -c "import standardwebhooks" >/dev/null 2>&1; then
+if ! "$venv/bin/python" -c "import standardwebhooks, prometheus_client" >/dev/null 2>&1; then
     python3 -m venv "$venv" 2>/dev/null || { scripts/install-deps.sh python3-venv && python3 -m venv "$venv"; }
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "standardwebhooks==1.1.0"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "standardwebhooks==1.1.0" prometheus_client
 fi

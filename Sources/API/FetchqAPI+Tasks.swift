@@ -6,7 +6,7 @@ import Store
 
 extension FetchqAPI {
     func retry(_ id: TaskID) -> Reply {
-        let (store, logger, wake) = (self.store, self.logger, self.wake)
+        let (store, logger, wake, api) = (self.store, self.logger, self.wake, self)
         return .later {
             do {
                 switch try await store.rerun(task: id, now: WallClock.nowMillis()) {
@@ -20,7 +20,7 @@ extension FetchqAPI {
                 case true?:
                     wake()
                     guard let task = try store.task(id) else { return Problem.notFound("Task \(id)").response }
-                    return .json(200, Representation.task(task))
+                    return .json(200, Representation.task(task, waiting: api.waiting(task)))
                 }
             } catch {
                 logger.error("retry failed", metadata: ["error": "\(error)"])
@@ -49,7 +49,7 @@ extension FetchqAPI {
         guard let jobID = JobID(id),
             let page = try store.tasks(of: jobID, state: state, cursor: query["cursor"], limit: limit)
         else { throw Problem.notFound("Job \(id)") }
-        return .json(200, Representation.page(page))
+        return .json(200, Representation.page(page, waiting: waiting))
     }
 
     func pageLimit(_ query: [String: String]) throws(Problem) -> Int {
@@ -82,10 +82,11 @@ extension FetchqAPI {
     func cancel(
         _ what: String, _ operation: @escaping @Sendable (Store) async throws -> Store.Cancellation?
     ) -> Reply {
-        let (store, logger, abort) = (self.store, self.logger, self.abort)
+        let (store, logger, abort, metrics) = (self.store, self.logger, self.abort, self.metrics)
         return .later {
             do {
                 guard let result = try await operation(store) else { return Problem.notFound(what).response }
+                metrics.canceled(result.canceled)
                 abort(result.running)
                 return .json(200, .object([("canceled", .integer(result.canceled))]))
             } catch {

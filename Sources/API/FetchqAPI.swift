@@ -1,4 +1,5 @@
 import Crypto
+import Dispatch
 import Engine
 import Foundation
 import JSON
@@ -43,11 +44,17 @@ public struct FetchqAPI: Sendable {
     let accepting: @Sendable () -> Bool
     /// Idempotency keys of submissions being stored right now.
     let keysInProgress = KeysInProgress()
+    /// The scheduler's last view of hosts and slots (empty without an engine).
+    let status: EngineStatus
+    let metrics: APIMetrics
 
     public init(
         store: Store, configuration: Configuration, logger: Logger, wake: @escaping @Sendable () -> Void,
-        abort: @escaping @Sendable ([Int64]) -> Void, accepting: @escaping @Sendable () -> Bool = { true }
+        abort: @escaping @Sendable ([Int64]) -> Void, accepting: @escaping @Sendable () -> Bool = { true },
+        status: EngineStatus = EngineStatus(), metrics: APIMetrics = APIMetrics()
     ) {
+        self.status = status
+        self.metrics = metrics
         self.store = store
         self.configuration = configuration
         self.logger = logger
@@ -57,18 +64,38 @@ public struct FetchqAPI: Sendable {
     }
 
     /// Wires the API to a running engine.
-    public init(store: Store, engine: Engine, configuration: Configuration, logger: Logger) {
+    public init(
+        store: Store, engine: Engine, configuration: Configuration, logger: Logger, metrics: APIMetrics = APIMetrics()
+    ) {
         self.init(
             store: store, configuration: configuration, logger: logger, wake: { engine.wake() },
-            abort: { engine.abort($0) }, accepting: { engine.isAcceptingWork })
+            abort: { engine.abort($0) }, accepting: { engine.isAcceptingWork }, status: engine.status,
+            metrics: metrics)
     }
 
+    /// Answers a request, and counts it under its route's template.
     public func handle(_ request: HTTPRequest) -> Reply {
+        let startedAt = DispatchTime.now().uptimeNanoseconds
         let segments = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        let route = Route(segments)
+        let template = route?.template ?? "unmatched"
+        let reply: Reply
         do {
-            return try route(request, segments)
+            reply = try self.route(request, route)
         } catch {
-            return .now(errorResponse(error, for: request))
+            reply = .now(errorResponse(error, for: request))
+        }
+        switch reply {
+        case .now(let response):
+            metrics.request(template, status: response.status, startedAt: startedAt)
+            return reply
+        case .later(let work):
+            let metrics = self.metrics
+            return .later {
+                let response = try await work()
+                metrics.request(template, status: response.status, startedAt: startedAt)
+                return response
+            }
         }
     }
 
@@ -82,9 +109,9 @@ public struct FetchqAPI: Sendable {
         return Problem.internalError.response
     }
 
-    private func route(_ request: HTTPRequest, _ segments: [String]) throws -> Reply {
+    private func route(_ request: HTTPRequest, _ route: Route?) throws -> Reply {
         let method = request.method
-        guard let route = Route(segments) else { throw Problem.notFound("The route \(request.path)") }
+        guard let route else { throw Problem.notFound("The route \(request.path)") }
         if route.needsToken { try authenticate(request) }
         try allow(method, route.methods)
         switch route {
@@ -96,10 +123,9 @@ public struct FetchqAPI: Sendable {
                     status: 200, headers: [("Content-Type", "application/yaml")], body: Array(OpenAPIDocument.text.utf8)
                 ))
         case .jobs:
-            return try submit(request)
+            return method == "POST" ? try submit(request) : .now(try listJobs(request.query))
         case .job(let id):
-            guard let job = try JobID(id).flatMap(store.job) else { throw Problem.notFound("Job \(id)") }
-            return .now(.json(200, Representation.job(job)))
+            return try job(id, request.query)
         case .jobTasks(let id):
             if method == "POST" { return try append(request, to: id) }
             return .now(try listTasks(of: id, request.query))
@@ -112,7 +138,7 @@ public struct FetchqAPI: Sendable {
             return cancel("Job \(id)") { try await $0.cancel(job: jobID, now: WallClock.nowMillis()) }
         case .task(let id):
             guard let task = try TaskID(id).flatMap(store.task) else { throw Problem.notFound("Task \(id)") }
-            return .now(.json(200, Representation.task(task)))
+            return .now(.json(200, Representation.task(task, waiting: waiting(task))))
         case .taskBody(let id):
             return .now(try body(of: id))
         case .taskCancel(let id):
@@ -135,6 +161,10 @@ public struct FetchqAPI: Sendable {
                     ])))
         case .redeliver(let id):
             return redeliver(id)
+        case .hosts:
+            return .now(try listHosts(request.query))
+        case .metrics:
+            return .now(try scrapeMetrics())
         }
     }
 

@@ -14,11 +14,15 @@ enum Route: Equatable {
     case taskRetry(String)
     case jobDeliveries(String)
     case redeliver(String)
+    case hosts
+    case metrics
 
     init?(_ segments: [String]) {
         switch (segments.count, segments.first, segments.dropFirst().first) {
         case (1, "healthz", _): self = .health
         case (1, "openapi.yaml", _): self = .openAPI
+        case (1, "metrics", _): self = .metrics
+        case (2, "v1", "hosts"): self = .hosts
         case (2, "v1", "jobs"): self = .jobs
         case (3, "v1", "jobs"): self = .job(segments[2])
         case (4, "v1", "jobs") where segments[3] == "tasks": self = .jobTasks(segments[2])
@@ -35,7 +39,8 @@ enum Route: Equatable {
         }
     }
 
-    /// Health and the contract stay open; everything under `/v1` needs a token when tokens are set.
+    /// Health and the contract stay open; everything under `/v1`, and `/metrics`, needs a token when
+    /// tokens are set.
     var needsToken: Bool {
         switch self {
         case .health, .openAPI: false
@@ -43,12 +48,34 @@ enum Route: Equatable {
         }
     }
 
+    /// The route as `openapi.yaml` names it, for metrics labels (never the raw path).
+    var template: String {
+        switch self {
+        case .health: "/healthz"
+        case .openAPI: "/openapi.yaml"
+        case .metrics: "/metrics"
+        case .jobs: "/v1/jobs"
+        case .job: "/v1/jobs/{id}"
+        case .jobTasks: "/v1/jobs/{id}/tasks"
+        case .jobCancel: "/v1/jobs/{id}/cancel"
+        case .jobSeal: "/v1/jobs/{id}/seal"
+        case .jobResults: "/v1/jobs/{id}/results"
+        case .jobDeliveries: "/v1/jobs/{id}/deliveries"
+        case .task: "/v1/tasks/{id}"
+        case .taskBody: "/v1/tasks/{id}/body"
+        case .taskCancel: "/v1/tasks/{id}/cancel"
+        case .taskRetry: "/v1/tasks/{id}/retry"
+        case .redeliver: "/v1/deliveries/{id}/redeliver"
+        case .hosts: "/v1/hosts"
+        }
+    }
+
     /// The methods each route answers.
     var methods: [String] {
         switch self {
-        case .jobs, .jobCancel, .jobSeal, .taskCancel, .taskRetry, .redeliver: ["POST"]
-        case .jobTasks: ["GET", "HEAD", "POST"]
-        case .health, .openAPI, .job, .task, .taskBody, .jobDeliveries, .jobResults: ["GET", "HEAD"]
+        case .jobs, .jobTasks: ["GET", "HEAD", "POST"]
+        case .jobCancel, .jobSeal, .taskCancel, .taskRetry, .redeliver: ["POST"]
+        case .health, .openAPI, .job, .task, .taskBody, .jobDeliveries, .jobResults, .hosts, .metrics: ["GET", "HEAD"]
         }
     }
 }

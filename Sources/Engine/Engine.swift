@@ -84,11 +84,15 @@ public final class Engine: Service, Sendable {
     private let logger: Logger
     private let inbox = EventInbox<EngineEvent>()
     private let draining = Atomic(false)
+    /// What the scheduler is doing now, for `GET /v1/hosts` and a task's `waiting_for`.
+    public let status = EngineStatus()
+    private let metrics: EngineMetrics
 
-    public init(store: Store, configuration: EngineConfiguration, logger: Logger) {
+    public init(store: Store, configuration: EngineConfiguration, logger: Logger, metrics: EngineMetrics = .none) {
         self.store = store
         self.configuration = configuration
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Tells the engine that new tasks may be due.
@@ -107,7 +111,8 @@ public final class Engine: Service, Sendable {
         if rescued > 0 {
             logger.notice("returned tasks left running by an earlier run", metadata: ["tasks": "\(rescued)"])
         }
-        var scheduler = Scheduler(store: store, configuration: configuration, inbox: inbox, logger: logger)
+        var scheduler = Scheduler(
+            store: store, configuration: configuration, inbox: inbox, logger: logger, status: status, metrics: metrics)
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 let inbox = self.inbox

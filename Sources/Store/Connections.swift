@@ -1,3 +1,4 @@
+import CoreMetrics
 import Dispatch
 import NIOConcurrencyHelpers
 
@@ -28,18 +29,35 @@ final class WriterState {
 final class WriteConnection: @unchecked Sendable {
     private let state: WriterState
     private let queue = DispatchQueue(label: "fetchq.store.writer")
+    /// Told after every write, for readers that wait for a change.
+    let commits = CommitSignal()
+    private let writeSeconds: Timer
 
-    init(_ state: WriterState) { self.state = state }
+    init(_ state: WriterState, metrics: any MetricsFactory) {
+        self.state = state
+        self.writeSeconds = Timer(label: "fetchq_store_write_seconds", factory: metrics)
+    }
 
     func perform<T: Sendable>(_ body: @escaping @Sendable (WriterState) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: Result { try body(self.state) }) }
+            queue.async { continuation.resume(with: self.timed { try body(self.state) }) }
         }
     }
 
     /// Runs `body` on the writer's queue, not waiting for it.
     func enqueue(_ body: @escaping @Sendable (WriterState) -> Void) {
-        queue.async { body(self.state) }
+        queue.async { _ = self.timed { body(self.state) } }
+    }
+
+    /// Runs one write, records how long it took and, when it changed rows, tells waiting readers
+    /// (an idle engine's claims that find nothing wake nobody).
+    private func timed<T>(_ body: () throws -> T) -> Result<T, any Error> {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let changesBefore = state.db.totalChanges
+        let result = Result { try body() }
+        writeSeconds.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds &- start))
+        if state.db.totalChanges != changesBefore { commits.committed() }
+        return result
     }
 }
 

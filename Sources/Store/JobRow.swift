@@ -2,7 +2,7 @@
 enum JobRow {
     static let select = """
         SELECT id, task_count, timeout_ms, created_at, finished_at,
-               n_queued, n_running, n_succeeded, n_failed, n_canceled, callback_url, callback_events, open
+               n_queued, n_running, n_succeeded, n_failed, n_canceled, callback_url, callback_events, open, seq
         FROM jobs
         """
 
@@ -13,6 +13,8 @@ enum JobRow {
     static func read(seq: Int64, in db: Database) throws -> JobRecord? {
         try db.queryOne("\(select) WHERE seq = ?", [.integer(seq)], read)
     }
+
+    static func readWithSeq(_ row: Row) -> (seq: Int64, record: JobRecord) { (row.int64(13), read(row)) }
 
     private static func read(_ row: Row) -> JobRecord {
         let counts = StateCounts(row, from: 5)

@@ -83,7 +83,7 @@ extension Store {
                              lease_expires_at = ?1 + timeout_ms + ?2
             WHERE seq IN (SELECT value FROM json_each(?3))
             RETURNING seq, id, job_seq, host, url, method, headers, body, timeout_ms, attempts, max_attempts,
-                      retry_base_ms, retry_max_ms
+                      retry_base_ms, retry_max_ms, next_attempt_at
             """,
             [
                 .integer(now), .int(leaseMarginMillis),
@@ -97,7 +97,7 @@ extension Store {
                     url: row.string(4), method: row.string(5), headers: HeaderCoding.decode(row.string(6)),
                     body: row.bytes(7)),
                 timeoutMillis: row.int(8), attempt: row.int(9), maxAttempts: row.int(10),
-                retryBaseMillis: row.optionalInt(11), retryMaxMillis: row.optionalInt(12)
+                retryBaseMillis: row.optionalInt(11), retryMaxMillis: row.optionalInt(12), dueAt: row.int64(13)
             )
         }
         .sorted { $0.seq < $1.seq }

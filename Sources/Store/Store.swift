@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 
@@ -12,8 +13,15 @@ public final class Store: Sendable {
     private let checkpointer: Checkpointer
     public let path: String
 
-    /// Opens (creating if needed) the database at `path` and applies pending migrations.
-    public init(path: String, now: Int64 = WallClock.nowMillis(), logger: Logger) throws {
+    /// Writes finished, for readers that wait for a change.
+    var commits: CommitSignal { writer.commits }
+
+    /// Opens (creating if needed) the database at `path` and applies pending migrations. `metrics`
+    /// receives the time of each write (`fetchq_store_write_seconds`).
+    public init(
+        path: String, now: Int64 = WallClock.nowMillis(), logger: Logger,
+        metrics: any MetricsFactory = NOOPMetricsHandler.instance
+    ) throws {
         let isNew = !FileManager.default.fileExists(atPath: path)
         let db = try Database(path: path, mode: .readWrite)
         // The database holds request headers (tokens, cookies): readable by its owner only.
@@ -32,7 +40,7 @@ public final class Store: Sendable {
         // Checkpoints run beside the writer, not inside its commits.
         try db.execute("PRAGMA wal_autocheckpoint = 0")
         self.path = path
-        self.writer = WriteConnection(WriterState(db: db))
+        self.writer = WriteConnection(WriterState(db: db), metrics: metrics)
         self.readers = ReaderPool(path: path)
         self.checkpointer = try Checkpointer(path: path, logger: logger)
     }

@@ -6,7 +6,7 @@ enum TaskRow {
         SELECT t.id, j.id, t.url, t.method, t.headers, t.body, t.state, t.priority, t.attempts, t.max_attempts,
                t.timeout_ms, t.next_attempt_at, t.created_at, t.updated_at, t.started_at, t.finished_at,
                t.status_code, t.response_headers, t.body_bytes, t.body_truncated, t.duration_ms, t.error,
-               t.error_message, t.seq, t.failure_reason
+               t.error_message, t.seq, t.failure_reason, t.host
         FROM tasks t JOIN jobs j ON j.seq = t.job_seq
         """
 
@@ -32,7 +32,7 @@ enum TaskRow {
             timeoutMillis: row.int(10),
             nextAttemptAt: state == .queued ? row.int64(11) : nil, createdAt: row.int64(12), updatedAt: row.int64(13),
             startedAt: row.isNull(14) ? nil : row.int64(14), finishedAt: row.isNull(15) ? nil : row.int64(15),
-            outcome: outcome, attemptsLog: [])
+            host: row.string(25), outcome: outcome, attemptsLog: [])
         return (row.int64(23), record)
     }
 }

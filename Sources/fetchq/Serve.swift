@@ -3,6 +3,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Logging
+import Prometheus
 import ServiceLifecycle
 import Store
 
@@ -22,17 +23,24 @@ struct Serve: AsyncParsableCommand {
             SettingValues(arguments: settings, accepting: Settings.table.all))
         let logger = makeLogger(label: "fetchq", level: configuration.logLevel)
         ignoreBrokenPipes()
-        let store = try Store(path: configuration.databasePath, logger: logger)
+        // One registry for the whole service, handed to each part (no global `MetricsSystem`).
+        let registry = PrometheusCollectorRegistry()
+        let factory = metricsFactory(registry)
+        let store = try Store(path: configuration.databasePath, logger: logger, metrics: factory)
         logger.info("database ready", metadata: ["db.path": "\(configuration.databasePath)"])
-        let engine = Engine(store: store, configuration: configuration.engine, logger: logger)
+        let engineMetrics = EngineMetrics(factory: factory)
+        let engine = Engine(store: store, configuration: configuration.engine, logger: logger, metrics: engineMetrics)
         var webhooks = configuration.webhooks
         if webhooks.secret.isEmpty {
             webhooks.secret = try await store.webhookSecret(orGenerate: WebhookSigner.generateSecret)
         }
-        let dispatcher = try WebhookDispatcher(store: store, configuration: webhooks, logger: logger)
+        let dispatcher = try WebhookDispatcher(
+            store: store, configuration: webhooks, logger: logger, metrics: engineMetrics)
         let api = try APIService(
             configuration: configuration.http,
-            api: FetchqAPI(store: store, engine: engine, configuration: configuration.api, logger: logger),
+            api: FetchqAPI(
+                store: store, engine: engine, configuration: configuration.api, logger: logger,
+                metrics: APIMetrics(registry: registry, factory: factory)),
             logger: logger)
         // Started in this order, stopped in reverse: the engine first (it stops taking work, lets
         // fetches in flight finish, returns the rest to the queue and flushes every result) while
@@ -47,6 +55,22 @@ struct Serve: AsyncParsableCommand {
         try await group.run()
         logger.info("stopped")
     }
+}
+
+/// The factory every metric of `fetchq serve` is made with: Prometheus histograms, with buckets
+/// that fit what each one measures (a writer's commit takes about a millisecond; a task may wait
+/// in the queue for minutes).
+func metricsFactory(_ registry: PrometheusCollectorRegistry) -> PrometheusMetricsFactory {
+    var factory = PrometheusMetricsFactory(registry: registry)
+    factory.durationHistogramBuckets["fetchq_store_write_seconds"] = [
+        .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+        .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1),
+    ]
+    factory.durationHistogramBuckets["fetchq_queue_wait_seconds"] = [
+        .milliseconds(10), .milliseconds(50), .milliseconds(100), .milliseconds(500), .seconds(1), .seconds(5),
+        .seconds(30), .seconds(60), .seconds(300), .seconds(1_800), .seconds(3_600),
+    ]
+    return factory
 }
 
 /// This binary's own path, so workers run exactly the same build.

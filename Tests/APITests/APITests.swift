@@ -207,7 +207,7 @@ let exampleJob = """
             #expect(unknownID.json?["code"] == "not_found")
             let method = try await TestClient.request("DELETE", "\(base)/v1/jobs")
             #expect(method.status == 405)
-            #expect(method.headers["allow"] == "POST")
+            #expect(method.headers["allow"] == "GET, HEAD, POST", "/v1/jobs lists jobs and takes submissions")
             let badState = try await TestClient.get("\(base)/v1/jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV/tasks?state=done")
             #expect(badState.status == 422)
             #expect(badState.json?["field"] == "state")

@@ -56,6 +56,10 @@ import Testing
         #expect(enumValues(ofSchema: "JobState") == JobState.allCases.map(\.rawValue))
     }
 
+    @Test func waitingReasonsAreTheSameInSwiftAndOpenAPI() {
+        #expect(enumValues(ofSchema: "WaitingFor") == Waiting.Reason.allCases.map(\.rawValue))
+    }
+
     @Test func webhookEventsAndDeliveryStatesAreTheSameInSwiftSQLAndOpenAPI() throws {
         #expect(enumValues(ofSchema: "EventType") == EventType.allCases.map(\.rawValue))
         #expect(enumValues(ofSchema: "DeliveryState") == DeliveryState.allCases.map(\.rawValue))

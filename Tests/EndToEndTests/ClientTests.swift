@@ -125,11 +125,10 @@ import Testing
                     .init(
                         executable: try FetchqBinary.path, arguments: arguments, standardOutput: .pipe,
                         standardError: .pipe))
-                let errors = StreamedText(first.standardError)
-                let halfWay = await eventually(timeout: .seconds(60)) { errors.text.contains("batch 5/300 stored") }
-                first.signal(SIGKILL)
-                _ = await first.exited()
-                #expect(halfWay)
+                // Killed by the thread that reads its progress, the moment batch 5 is reported.
+                let errors = StreamedText(first.standardError, when: "batch 5/300 stored") { first.signal(SIGKILL) }
+                let ended = await first.exited()
+                #expect(ended == .signaled(SIGKILL), "\(errors.text)")
                 #expect(!errors.text.contains("batch 300/300"))
                 let again = try await FetchqCommand.run(arguments)
                 #expect(again.termination == .exited(0), "\(again.errorText)")
@@ -192,11 +191,21 @@ import Testing
 final class StreamedText: Sendable {
     private let collected = NIOLockedValueBox("")
 
-    init(_ pipe: PipeEnd?) {
+    /// Collects what `pipe` carries; once the text contains `mark`, calls `onMark` at once, from the
+    /// reading thread (a test that waits to act would let the child run on meanwhile).
+    init(_ pipe: PipeEnd?, when mark: String? = nil, _ onMark: @escaping @Sendable () -> Void = {}) {
         guard let pipe else { return }
         Thread { [collected] in
+            var marked = false
             while let bytes = try? pipe.read(), !bytes.isEmpty {
-                collected.withLockedValue { $0 += String(decoding: bytes, as: UTF8.self) }
+                let text = collected.withLockedValue {
+                    $0 += String(decoding: bytes, as: UTF8.self)
+                    return $0
+                }
+                if !marked, let mark, text.contains(mark) {
+                    marked = true
+                    onMark()
+                }
             }
         }.start()
     }

@@ -68,4 +68,22 @@ import Testing
         limits.prune(now: now + 1_000)
         #expect(limits.allowance(now: now + 1_000).remaining == ["busy": 2])
     }
+
+    @Test func aPauseIsToldApartFromAHostWhoseSlotsAreFull() {
+        var limits = HostLimits(concurrency: 1, intervalMillis: 0)
+        limits.started("a", now: now)
+        #expect(limits.status(of: "a", now: now) == HostLimits.Status(inFlight: 1, pausedUntil: nil, full: true))
+        limits.pause("b", until: now + 5_000)
+        #expect(limits.status(of: "b", now: now + 1_000) == HostLimits.Status(pausedUntil: now + 5_000, full: true))
+        #expect(limits.status(of: "b", now: now + 5_000) == HostLimits.Status())
+        #expect(Set(limits.tracked) == ["a", "b"])
+    }
+
+    @Test func anIntervalFillsAHostWithoutPausingIt() {
+        var limits = HostLimits(concurrency: 4, intervalMillis: 1_000)
+        limits.started("a", now: now)
+        limits.finished("a", now: now + 10)
+        #expect(limits.status(of: "a", now: now + 10) == HostLimits.Status(inFlight: 0, pausedUntil: nil, full: true))
+        #expect(!limits.status(of: "a", now: now + 1_000).full)
+    }
 }

@@ -78,7 +78,7 @@ import Testing
         _ = harness.claim([claimedTask(1), claimedTask(2)])
         let actions = harness.finish(
             1, on: harness.worker(0), status: 200, headers: [HeaderField("Content-Type", "text/plain")])
-        guard case .attemptFinished(_, _, .some(200), nil, .succeeded) = try #require(actions.first?.note) else {
+        guard case .attemptFinished(_, _, .some(200), nil, .succeeded, _) = try #require(actions.first?.note) else {
             Issue.record("no note of the finished attempt")
             return
         }

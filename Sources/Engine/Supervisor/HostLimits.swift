@@ -8,6 +8,17 @@ struct HostLimits {
         var inFlight = 0
         /// No new request to this host before this time (interval, or Retry-After pause).
         var notBefore: Int64 = 0
+        /// The end of the last Retry-After pause (0 for none).
+        var pausedUntil: Int64 = 0
+    }
+
+    /// One host as the engine sees it now, for reads that ask why work waits.
+    struct Status: Equatable {
+        var inFlight = 0
+        /// Set while a Retry-After pause lasts.
+        var pausedUntil: Int64?
+        /// Whether the host may take another request now (slots and interval).
+        var full = false
     }
 
     let concurrency: Int
@@ -48,10 +59,22 @@ struct HostLimits {
         }
     }
 
+    /// A host's state at `now` (a host not tracked has nothing in flight and no pause).
+    func status(of name: String, now: Int64) -> Status {
+        guard let host = hosts[name] else { return Status() }
+        return Status(
+            inFlight: host.inFlight, pausedUntil: host.pausedUntil > now ? host.pausedUntil : nil,
+            full: host.inFlight >= concurrency || now < host.notBefore)
+    }
+
+    /// Hosts with something in flight or a pause, by name.
+    var tracked: [String] { Array(hosts.keys) }
+
     /// The host asked for a pause: nothing more is sent to it before `until`.
     mutating func pause(_ host: String, until: Int64) {
         var entry = hosts[host] ?? Host()
         entry.notBefore = max(entry.notBefore, until)
+        entry.pausedUntil = max(entry.pausedUntil, until)
         hosts[host] = entry
     }
 

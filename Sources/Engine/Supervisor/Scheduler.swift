@@ -15,12 +15,21 @@ struct Scheduler {
     /// Scheduler passes that wrote, and the results they recorded (logged when the engine stops).
     private var passes = 0
     private var resultsRecorded = 0
+    private let status: EngineStatus
+    private let metrics: EngineMetrics
+    /// Attempts that ended in this turn of the loop, published with the status at its end.
+    private var finished: [(host: String, HostActivity.Attempt, Int?, String?)] = []
 
-    init(store: Store, configuration: EngineConfiguration, inbox: EventInbox<EngineEvent>, logger: Logger) {
+    init(
+        store: Store, configuration: EngineConfiguration, inbox: EventInbox<EngineEvent>, logger: Logger,
+        status: EngineStatus = EngineStatus(), metrics: EngineMetrics = .none
+    ) {
         self.store = store
         self.configuration = configuration
         self.inbox = inbox
         self.logger = logger
+        self.status = status
+        self.metrics = metrics
         self.clock = configuration.clock
         self.core = SchedulerCore(configuration: configuration)
     }
@@ -33,12 +42,15 @@ struct Scheduler {
                 "engine.processes": "\(core.slots.count)", "engine.concurrency": "\(configuration.concurrency)",
             ])
         await perform(core.pass(now: clock.read()))
+        publishStatus()
         while !core.isFinished {
             for event in await inbox.take() {
                 if case .exited(let worker, _, _) = event { workers[worker] = nil }
+                if case .tick = event { status.prune(now: clock.read().wallMillis) }
                 await perform(core.handle(SchedulerCore.Event(event), now: clock.read()))
             }
             await perform(core.pass(now: clock.read()))
+            publishStatus()
         }
         logger.info(
             "engine stopped",
@@ -46,6 +58,14 @@ struct Scheduler {
                 "engine.passes": "\(passes)", "tasks.recorded": "\(resultsRecorded)",
                 "engine.results_per_pass": "\(passes == 0 ? 0 : resultsRecorded / passes)",
             ])
+    }
+
+    /// Hands the API this turn's view of hosts and slots (see `EngineStatus`).
+    private mutating func publishStatus() {
+        status.publish(
+            limits: core.hosts, freeSlots: max(0, core.capacity), workersLive: core.slots.filter(\.running).count,
+            attempts: finished)
+        finished.removeAll(keepingCapacity: true)
     }
 
     /// Performs actions in order; what an action's outcome makes the core decide is performed
@@ -114,6 +134,7 @@ struct Scheduler {
             }
             return []
         case .note(let note):
+            observe(note)
             log(note)
             return []
         }
@@ -137,6 +158,7 @@ struct Scheduler {
         passes += 1
         resultsRecorded += pass.results.count
         guard !claimed.isEmpty else { return [] }
+        for task in claimed { metrics.waited(millis: pass.now - task.dueAt) }
         return core.handle(.claimed(claimed), now: clock.read())
     }
 
@@ -162,6 +184,30 @@ struct Scheduler {
         }
     }
 
+    /// Metrics and host activity from a decision.
+    private mutating func observe(_ note: SchedulerCore.Note) {
+        switch note {
+        case .attemptFinished(_, _, let statusCode, _, let disposition, let detail):
+            metrics.attempt(statusCode: statusCode, durationMillis: detail.durationMillis, disposition: disposition)
+            let result: HostActivity.Attempt.Result =
+                switch disposition {
+                case .succeeded: .succeeded
+                case .failed: .failed
+                case .retry: .retried
+                }
+            finished.append(
+                (
+                    detail.host,
+                    HostActivity.Attempt(at: detail.finishedAt, result: result, durationMillis: detail.durationMillis),
+                    statusCode, detail.errorMessage
+                ))
+        case .workerLost:
+            metrics.workerRestarts.increment()
+        case .draining:
+            break
+        }
+    }
+
     private func log(_ note: SchedulerCore.Note) {
         switch note {
         case .draining(let inFlight, let graceMillis):
@@ -174,7 +220,7 @@ struct Scheduler {
                     "worker.slot": "\(worker.slot)", "worker.termination": "\(termination)",
                     "worker.error": "\(error ?? "-")", "tasks.returned": "\(returned)",
                 ])
-        case .attemptFinished(let task, let attempt, let statusCode, let failure, let disposition):
+        case .attemptFinished(let task, let attempt, let statusCode, let failure, let disposition, _):
             logger.debug(
                 "attempt finished",
                 metadata: [

@@ -85,6 +85,15 @@ extension SchedulerCore {
         /// A worker died outside a drain; its tasks go back to the queue and it is restarted.
         case workerLost(WorkerRef, Termination, error: String?, tasksReturned: Int)
         case attemptFinished(
-            TaskID, attempt: Int, statusCode: Int?, failure: FetchFailure.Kind?, disposition: Disposition)
+            TaskID, attempt: Int, statusCode: Int?, failure: FetchFailure.Kind?, disposition: Disposition,
+            AttemptDetail)
+    }
+
+    /// The rest of a finished attempt, for metrics and the hosts' recent activity.
+    struct AttemptDetail: Equatable {
+        let host: String
+        let durationMillis: Int
+        let errorMessage: String?
+        let finishedAt: Int64
     }
 }

@@ -32,7 +32,10 @@ extension SchedulerCore {
             finishedAt: now)
         let note = Note.attemptFinished(
             task.id, attempt: task.attempt, statusCode: result.statusCode, failure: result.failure?.kind,
-            disposition: disposition)
+            disposition: disposition,
+            AttemptDetail(
+                host: task.host, durationMillis: result.durationMillis,
+                errorMessage: result.failure.map { "\($0.kind.rawValue): \($0.message)" }, finishedAt: now))
         return (attempt, note)
     }
 }

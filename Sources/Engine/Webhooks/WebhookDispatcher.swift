@@ -43,13 +43,17 @@ public final class WebhookDispatcher: Service, Sendable {
     private let configuration: WebhookConfiguration
     private let signer: WebhookSigner
     private let logger: Logger
+    private let metrics: EngineMetrics
 
     public struct InvalidSecret: Error, CustomStringConvertible {
         public var description: String { "the webhook secret must be whsec_ followed by base64 of 24 to 64 bytes" }
     }
 
-    public init(store: Store, configuration: WebhookConfiguration, logger: Logger) throws {
+    public init(
+        store: Store, configuration: WebhookConfiguration, logger: Logger, metrics: EngineMetrics = .none
+    ) throws {
         guard let signer = WebhookSigner(secret: configuration.secret) else { throw InvalidSecret() }
+        self.metrics = metrics
         self.store = store
         self.configuration = configuration
         self.signer = signer
@@ -119,6 +123,7 @@ public final class WebhookDispatcher: Service, Sendable {
                 case .done(let result):
                     inFlight[result.seq] = nil
                     finished.append(result)
+                    metrics.delivery(result.next)
                 case .shutdown: stopping = true
                 }
             }

@@ -13,4 +13,6 @@ public struct ClaimedTask: Sendable {
     public let maxAttempts: Int
     public let retryBaseMillis: Int?
     public let retryMaxMillis: Int?
+    /// When the task was due (its `next_attempt_at`), for the time it waited in the queue.
+    public var dueAt: Int64 = 0
 }

@@ -28,6 +28,8 @@ public struct TaskRecord: Sendable {
     public let updatedAt: Int64
     public let startedAt: Int64?
     public let finishedAt: Int64?
+    /// Lower-cased host[:port] of the URL: the unit of per-host limits.
+    public let host: String
     /// Nil until the first attempt ends.
     public let outcome: Outcome?
     /// The most recent attempts, oldest first (at most `Store.attemptsShown`).
@@ -37,6 +39,13 @@ public struct TaskRecord: Sendable {
 /// A page of a job's tasks.
 public struct TaskPage: Sendable {
     public let tasks: [TaskRecord]
+    /// Pass back to get the next page; nil on the last page.
+    public let nextCursor: String?
+}
+
+/// A page of jobs, newest first.
+public struct JobPage: Sendable {
+    public let jobs: [JobRecord]
     /// Pass back to get the next page; nil on the last page.
     public let nextCursor: String?
 }

@@ -2,9 +2,12 @@ import JSON
 
 extension Representation {
     /// The task fields a `task.finished` webhook leaves out: the request (its headers may carry
-    /// credentials) and the attempts log (long, and in the API). Everything else is what
+    /// credentials), the attempts log (long, and in the API) and why it waited (a finished task does
+    /// not). Everything else is what
     /// `GET /v1/tasks/{id}` showed at that moment.
-    public static let taskFieldsLeftOutOfEvents: Set<String> = ["request", "attempts_log"]
+    public static let taskFieldsLeftOutOfEvents: Set<String> = [
+        "request", "attempts_log", "waiting_for", "waiting_until",
+    ]
 
     /// The body of a `task.finished` webhook.
     public static func taskFinished(_ task: TaskRecord) -> JSONValue {

@@ -96,7 +96,8 @@ public enum Representation {
         ])
     }
 
-    public static func task(_ task: TaskRecord) -> JSONValue {
+    /// A task; `waiting` says why a queued one waits (null otherwise, and in webhook payloads).
+    public static func task(_ task: TaskRecord, waiting: Waiting? = nil) -> JSONValue {
         let request: JSONValue = .object([
             ("url", .string(task.request.url)), ("method", .string(task.request.method)),
             ("headers", .object(task.request.headers.map { ($0.name, .string($0.value)) })),
@@ -113,6 +114,7 @@ public enum Representation {
             ("started_at", timestamp(task.startedAt)), ("finished_at", timestamp(task.finishedAt)),
             ("outcome", task.outcome.map { outcome($0, taskID: task.id) } ?? .null),
             ("attempts_log", .array(task.attemptsLog.map(attempt))),
+            ("waiting_for", .optional(waiting?.reason.rawValue)), ("waiting_until", timestamp(waiting?.until)),
         ])
     }
 
@@ -150,8 +152,12 @@ public enum Representation {
             })
     }
 
-    public static func page(_ page: TaskPage) -> JSONValue {
-        .object([("tasks", .array(page.tasks.map(task))), ("next_cursor", .optional(page.nextCursor))])
+    /// A page of tasks; `waiting` says why each queued one waits.
+    public static func page(_ page: TaskPage, waiting: (TaskRecord) -> Waiting? = { _ in nil }) -> JSONValue {
+        .object([
+            ("tasks", .array(page.tasks.map { task($0, waiting: waiting($0)) })),
+            ("next_cursor", .optional(page.nextCursor)),
+        ])
     }
 }
 

@@ -59,6 +59,9 @@ final class Database {
         return statement
     }
 
+    /// Rows changed (inserted, updated, deleted, by triggers too) since the connection opened.
+    var totalChanges: Int64 { Int64(sqlite3_total_changes64(handle)) }
+
     /// Runs a statement that returns no rows; answers how many rows it changed.
     @discardableResult
     func run(_ sql: String, _ values: [SQLValue] = []) throws(StoreError) -> Int {

@@ -1,0 +1,64 @@
+import Engine
+import JSON
+import Store
+
+extension FetchqAPI {
+    /// How far back `recent` counts a host's attempts.
+    static let recentWindowMillis: Int64 = 5 * 60_000
+
+    /// `GET /v1/hosts`: every host with queued or running tasks or seen in the last hour, busiest
+    /// (in flight plus due) first, then by name.
+    func listHosts(_ query: [String: String]) throws -> HTTPResponse {
+        let limit = try pageLimit(query)
+        let offset = try query["cursor"].map(Store.hostOffset) ?? 0
+        let now = WallClock.nowMillis()
+        let queues = try store.hostQueues(now: now)
+        let records = status.read { snapshot -> [String: HostRecord] in
+            var records: [String: HostRecord] = [:]
+            for (host, queue) in queues {
+                var entry = HostRecord(host: host)
+                entry.queuedDue = queue.queuedDue
+                entry.inFlight = queue.running
+                records[host] = entry
+            }
+            for host in snapshot.trackedHosts where records[host] == nil { records[host] = HostRecord(host: host) }
+            for (host, activity) in snapshot.activity
+            where now - activity.lastSeenAt < EngineStatus.activityWindowMillis {
+                var entry = records[host] ?? HostRecord(host: host)
+                entry.lastStatus = activity.lastStatus
+                entry.lastError = activity.lastError
+                (entry.recentSucceeded, entry.recentFailed, entry.recentRetried) = activity.recent(
+                    since: now - Self.recentWindowMillis)
+                entry.latencyP50Millis = activity.latencyMillis(percentile: 0.5)
+                entry.latencyP95Millis = activity.latencyMillis(percentile: 0.95)
+                records[host] = entry
+            }
+            for (host, var entry) in records {
+                entry.pausedUntil = snapshot.host(host, now: now).pausedUntil
+                entry.limit = snapshot.perHostLimit
+                records[host] = entry
+            }
+            return records
+        }
+        let sorted = records.values.sorted {
+            ($0.inFlight + $0.queuedDue, $1.host) > ($1.inFlight + $1.queuedDue, $0.host)
+        }
+        let page = Array(sorted.dropFirst(offset).prefix(limit))
+        let next = offset + page.count < sorted.count ? Store.hostCursor(offset + page.count) : nil
+        return .json(200, Representation.hosts(HostPage(hosts: page, nextCursor: next)))
+    }
+
+    /// Why a queued task waits, from the engine's last view of its host and slots; nil for a task
+    /// that is not queued, or that nothing holds back (the engine's next pass claims it).
+    func waiting(_ task: TaskRecord) -> Waiting? {
+        guard task.state == .queued else { return nil }
+        let now = WallClock.nowMillis()
+        if let due = task.nextAttemptAt, due > now { return Waiting(.dueTime, until: due) }
+        return status.read { snapshot in
+            let host = snapshot.host(task.host, now: now)
+            if let pausedUntil = host.pausedUntil { return Waiting(.hostPaused, until: pausedUntil) }
+            if host.full { return Waiting(.hostLimit) }
+            return snapshot.freeSlots <= 0 ? Waiting(.capacity) : nil
+        }
+    }
+}
