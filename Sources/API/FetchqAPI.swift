@@ -98,6 +98,8 @@ public struct FetchqAPI: Sendable {
                 ))
         case .jobs:
             return try submit(request)
+        case .job(let id) where method == "DELETE":
+            return deleteJob(id)
         case .job(let id):
             guard let job = try JobID(id).flatMap(store.job) else { throw Problem.notFound("Job \(id)") }
             return .now(.json(200, Representation.job(job)))

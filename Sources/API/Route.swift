@@ -43,7 +43,8 @@ enum Route: Equatable {
     var methods: [String] {
         switch self {
         case .jobs, .jobCancel, .taskCancel, .taskRetry, .redeliver: ["POST"]
-        case .health, .openAPI, .job, .jobTasks, .task, .taskBody, .jobDeliveries: ["GET", "HEAD"]
+        case .job: ["GET", "HEAD", "DELETE"]
+        case .health, .openAPI, .jobTasks, .task, .taskBody, .jobDeliveries: ["GET", "HEAD"]
         }
     }
 }
