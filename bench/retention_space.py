@@ -5,7 +5,7 @@ new jobs again. Prints the file size and free pages at each step.
 
     python3 bench/retention_space.py [jobs] [tasks_per_job]
 """
-import glob, os, sqlite3, sys, tempfile
+import glob, os, sqlite3, sys, tempfile, time
 
 JOBS = int(sys.argv[1]) if len(sys.argv) > 1 else 20
 TASKS = int(sys.argv[2]) if len(sys.argv) > 2 else 5000
@@ -37,7 +37,9 @@ def add_jobs(db, first, count, finished_at):
 
 def sweep(db, cutoff, limit=500):
     """The statements of Store.deleteExpired, one transaction per batch."""
+    durations = []
     while True:
+        started = time.perf_counter()
         db.execute("BEGIN IMMEDIATE")
         expired = [r[0] for r in db.execute(
             "SELECT seq FROM jobs j WHERE finished_at IS NOT NULL AND finished_at < ?1 AND NOT EXISTS"
@@ -49,7 +51,10 @@ def sweep(db, cutoff, limit=500):
         rows += db.execute("DELETE FROM jobs WHERE seq IN (SELECT value FROM json_each(?1))"
                            " AND NOT EXISTS (SELECT 1 FROM tasks WHERE job_seq = jobs.seq)", (jobs,)).rowcount
         db.execute("COMMIT")
+        durations.append((time.perf_counter() - started) * 1000)
         if rows < limit:
+            print(f"  sweep: {len(durations)} transactions of <= {limit} rows, median"
+                  f" {sorted(durations)[len(durations) // 2]:.1f} ms, longest {max(durations):.1f} ms")
             return
 
 
