@@ -10,11 +10,13 @@ import Testing
     @Test func aFullDiskAnswers507UntilSpaceIsFreedAndLosesNothing() async throws {
         let target = try TargetServer()
         defer { Task { await target.stop() } }
-        try await withSmallDisk(megabytes: 16) { disk in
+        try await withSmallDisk(megabytes: 64) { disk in
             let database = disk.appending(path: "fetchq.db")
             let service = try await ServiceProcess.start(database: database, arguments: ["--processes", "1"])
             defer { Task { await service.terminate() } }
-            // Leave about a megabyte: room for a few jobs of 1,000 tasks, not for many.
+            // Leave about a megabyte: room for a few jobs of 1,000 tasks, not for many. The disk is
+            // 64 MB so that what the filler gives back outlasts the write-ahead log's growth while
+            // 3,000 tasks finish at once (measured up to 14 MB), which on a smaller disk refills it.
             let filler = disk.appending(path: "filler")
             let room = try freeBytes(at: disk) - (1 << 20)
             #expect(FileManager.default.createFile(atPath: filler.path, contents: Data(count: Int(max(0, room)))))
