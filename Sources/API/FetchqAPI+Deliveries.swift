@@ -16,8 +16,7 @@ extension FetchqAPI {
                 }
                 return .json(200, Representation.delivery(delivery))
             } catch {
-                logger.error("redeliver failed", metadata: ["error": "\(error)"])
-                return Problem.internalError.response
+                return Problem.writeFailed(error, logger: logger, "redeliver failed").response
             }
         }
     }

@@ -59,8 +59,7 @@ extension FetchqAPI {
                     ).response
                 }
             } catch {
-                logger.error("storing a job failed", metadata: ["error": "\(error)"])
-                return Problem.internalError.response
+                return Problem.writeFailed(error, logger: logger, "storing a job failed").response
             }
         }
     }

@@ -23,8 +23,7 @@ extension FetchqAPI {
                     return .json(200, Representation.task(task, waiting: api.waiting(task)))
                 }
             } catch {
-                logger.error("retry failed", metadata: ["error": "\(error)"])
-                return Problem.internalError.response
+                return Problem.writeFailed(error, logger: logger, "retry failed").response
             }
         }
     }
@@ -90,8 +89,7 @@ extension FetchqAPI {
                 abort(result.running)
                 return .json(200, .object([("canceled", .integer(result.canceled))]))
             } catch {
-                logger.error("cancel failed", metadata: ["error": "\(error)"])
-                return Problem.internalError.response
+                return Problem.writeFailed(error, logger: logger, "cancel failed").response
             }
         }
     }

@@ -105,6 +105,7 @@ public struct FetchqAPI: Sendable {
         if let error = error as? StoreError, error.code == .invalidCursor {
             return Problem.invalidField("cursor", error.message).response
         }
+        if let error = error as? StoreError, error.isStorageFull { return Problem.insufficientStorage.response }
         logger.error("request failed", metadata: ["http.path": "\(request.path)", "error": "\(error)"])
         return Problem.internalError.response
     }
@@ -116,7 +117,7 @@ public struct FetchqAPI: Sendable {
         try allow(method, route.methods)
         switch route {
         case .health:
-            return .now(.json(200, .object([("status", "ok")])))
+            return .now(health())
         case .openAPI:
             return .now(
                 HTTPResponse(
@@ -124,6 +125,8 @@ public struct FetchqAPI: Sendable {
                 ))
         case .jobs:
             return method == "POST" ? try submit(request) : .now(try listJobs(request.query))
+        case .job(let id) where method == "DELETE":
+            return deleteJob(id)
         case .job(let id):
             return try job(id, request.query)
         case .jobTasks(let id):
@@ -195,6 +198,27 @@ public struct FetchqAPI: Sendable {
                 field: "Authorization")
             problem.extraHeaders = [("WWW-Authenticate", #"Bearer realm="fetchq""#)]
             throw problem
+        }
+    }
+
+    /// `200 ok`, or `503 degraded` while the disk is full, so a load balancer sends work elsewhere.
+    private func health() -> HTTPResponse {
+        switch store.storage.status {
+        case .ok:
+            return .json(200, .object([("status", "ok")]))
+        case .full(let since):
+            return .json(
+                503,
+                .object([
+                    ("status", "degraded"),
+                    (
+                        "store",
+                        .object([
+                            ("status", "disk_full"), ("since", Representation.timestamp(since)),
+                            ("detail", "The database's disk is full: new jobs are refused with 507."),
+                        ])
+                    ),
+                ]), headers: [("Retry-After", "\(Problem.retryAfterWhenFullSeconds)")])
         }
     }
 

@@ -1,4 +1,6 @@
 import JSON
+import Logging
+import Store
 
 /// An RFC 9457 problem: what went wrong, as `application/problem+json`, with a stable `code` (also
 /// the last part of `type`) and, for bad input, the `field` that caused it.
@@ -69,6 +71,26 @@ public struct Problem: Error, Sendable {
         var problem = Problem(status: 503, code: "shutting_down", title: "Service stopping", detail: detail)
         problem.extraHeaders = [("Retry-After", "5")]
         return problem
+    }
+
+    /// The disk under the database is full: nothing was stored; retry once space is freed.
+    static let insufficientStorage: Problem = {
+        var problem = Problem(
+            status: 507, code: "insufficient_storage", title: "Insufficient storage",
+            detail: "The service's disk is full, so nothing of this request was stored; retry later.")
+        problem.extraHeaders = [("Retry-After", "\(retryAfterWhenFullSeconds)")]
+        return problem
+    }()
+
+    /// Seconds a client is asked to wait while the disk is full.
+    static let retryAfterWhenFullSeconds = 30
+
+    /// The answer to a write the store could not make: 507 for a full disk (the store has logged the
+    /// episode once), otherwise logged here and answered as a bare 500.
+    static func writeFailed(_ error: any Error, logger: Logger, _ message: String) -> Problem {
+        if let error = error as? StoreError, error.isStorageFull { return insufficientStorage }
+        logger.error("\(message)", metadata: ["error": "\(error)"])
+        return internalError
     }
 
     static let internalError = Problem(

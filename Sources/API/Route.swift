@@ -75,7 +75,8 @@ enum Route: Equatable {
         switch self {
         case .jobs, .jobTasks: ["GET", "HEAD", "POST"]
         case .jobCancel, .jobSeal, .taskCancel, .taskRetry, .redeliver: ["POST"]
-        case .health, .openAPI, .job, .task, .taskBody, .jobDeliveries, .jobResults, .hosts, .metrics: ["GET", "HEAD"]
+        case .job: ["GET", "HEAD", "DELETE"]
+        case .health, .openAPI, .task, .taskBody, .jobDeliveries, .jobResults, .hosts, .metrics: ["GET", "HEAD"]
         }
     }
 }

@@ -14,7 +14,9 @@ import Logging
 final class Checkpointer: @unchecked Sendable {
     private let timer: any DispatchSourceTimer
 
-    init(path: String, interval: DispatchTimeInterval = .milliseconds(200), logger: Logger) throws(StoreError) {
+    init(
+        path: String, interval: DispatchTimeInterval = .milliseconds(200), storage: StorageHealth, logger: Logger
+    ) throws(StoreError) {
         let connection = CheckpointConnection(db: try Database(path: path, mode: .readWrite))
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "fetchq.store.checkpoint"))
         timer.schedule(deadline: .now() + interval, repeating: interval)
@@ -22,6 +24,8 @@ final class Checkpointer: @unchecked Sendable {
             do {
                 try connection.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
             } catch {
+                // A full disk is reported once per episode, not five times a second.
+                guard !storage.noteFailure(error) else { return }
                 logger.warning("checkpoint failed", metadata: ["error": "\(error)"])
             }
         }

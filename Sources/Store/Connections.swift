@@ -1,5 +1,6 @@
 import CoreMetrics
 import Dispatch
+import Foundation
 import NIOConcurrencyHelpers
 
 /// The single read-write connection and the state that goes with it, reached only through
@@ -9,6 +10,31 @@ final class WriterState {
     var ids = ULID()
 
     init(db: Database) { self.db = db }
+
+    /// On a full disk, copies the write-ahead log into the database and truncates it: the log can
+    /// only start over once it is copied in whole, and until then every commit lengthens it, so
+    /// the space freed on a full disk would go to the log before the database could use it.
+    ///
+    /// It does not wait for readers or the checkpointer (busy timeout 0): a later write tries again.
+    /// The space this gives back is the store's own, not space freed on the disk (see `StorageHealth`).
+    func reclaimLog(storage: StorageHealth) {
+        let before = logBytes()
+        try? db.execute("PRAGMA busy_timeout = 0; PRAGMA wal_checkpoint(TRUNCATE);")
+        try? db.execute("PRAGMA busy_timeout = 5000")
+        storage.noteReclaimed(max(0, before - logBytes()))
+    }
+
+    private func logBytes() -> Int64 {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: db.path + "-wal")
+        return (attributes?[.size] as? NSNumber)?.int64Value ?? 0
+    }
+
+    /// Reports a failed write; on a full disk, first gives back what the log can.
+    func failed(_ error: any Error, storage: StorageHealth) {
+        guard (error as? StoreError)?.isStorageFull == true else { return }
+        storage.noteFailure(error)
+        if db.isAutocommit { reclaimLog(storage: storage) }
+    }
 
     /// A write transaction that may finish tasks or jobs: the webhook deliveries its triggers
     /// create are rendered before it commits (see `Outbox`).
@@ -31,22 +57,33 @@ final class WriteConnection: @unchecked Sendable {
     private let queue = DispatchQueue(label: "fetchq.store.writer")
     /// Told after every write, for readers that wait for a change.
     let commits = CommitSignal()
-    private let writeSeconds: Timer
+    private let writeSeconds: CoreMetrics.Timer
+    /// Told of every write that fails for lack of space.
+    let storage: StorageHealth
 
-    init(_ state: WriterState, metrics: any MetricsFactory) {
+    init(_ state: WriterState, storage: StorageHealth, metrics: any MetricsFactory) {
         self.state = state
-        self.writeSeconds = Timer(label: "fetchq_store_write_seconds", factory: metrics)
+        self.storage = storage
+        self.writeSeconds = CoreMetrics.Timer(label: "fetchq_store_write_seconds", factory: metrics)
     }
 
     func perform<T: Sendable>(_ body: @escaping @Sendable (WriterState) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: self.timed { try body(self.state) }) }
+            queue.async {
+                if self.storage.isFull { self.state.reclaimLog(storage: self.storage) }
+                let result = self.timed { try body(self.state) }
+                if case .failure(let error) = result { self.state.failed(error, storage: self.storage) }
+                continuation.resume(with: result)
+            }
         }
     }
 
     /// Runs `body` on the writer's queue, not waiting for it.
     func enqueue(_ body: @escaping @Sendable (WriterState) -> Void) {
-        queue.async { _ = self.timed { body(self.state) } }
+        queue.async {
+            if self.storage.isFull { self.state.reclaimLog(storage: self.storage) }
+            _ = self.timed { body(self.state) }
+        }
     }
 
     /// Runs one write, records how long it took and, when it changed rows, tells waiting readers

@@ -70,13 +70,13 @@ extension Store {
     private func scheduleCommit() {
         writer.enqueue { writer in
             let (batch, more) = self.submissions.take(maxTasks: Self.groupCommitTasks)
-            Self.commit(batch, writer: writer)
+            Self.commit(batch, writer: writer, storage: self.storage)
             if more { self.scheduleCommit() }
         }
     }
 
     /// Stores the waiting submissions in one transaction, each in a savepoint, and answers each.
-    private static func commit(_ batch: [PendingSubmission], writer: WriterState) {
+    private static func commit(_ batch: [PendingSubmission], writer: WriterState, storage: StorageHealth) {
         var outcomes: [Result<SubmitOutcome, any Error>] = []
         outcomes.reserveCapacity(batch.count)
         do {
@@ -91,8 +91,12 @@ extension Store {
                                     now: submission.now, writer: writer)))
                         try writer.db.execute("RELEASE submission")
                     } catch {
+                        // A full disk (or an I/O error) may have rolled the whole transaction back
+                        // already; then the savepoint is gone and the batch fails with that error.
+                        guard !writer.db.isAutocommit else { throw error }
                         try writer.db.execute("ROLLBACK TO submission")
                         try writer.db.execute("RELEASE submission")
+                        storage.noteFailure(error)
                         outcomes.append(.failure(error))
                     }
                 }
@@ -100,9 +104,11 @@ extension Store {
         } catch {
             // The transaction itself failed (its commit, or a rollback to a savepoint): nothing of
             // the batch is stored, and every caller hears so.
+            writer.failed(error, storage: storage)
             for submission in batch { submission.continuation.resume(throwing: error) }
             return
         }
+        if outcomes.contains(where: { if case .success = $0 { true } else { false } }) { storage.noteStored() }
         for (submission, outcome) in zip(batch, outcomes) { submission.continuation.resume(with: outcome) }
     }
 

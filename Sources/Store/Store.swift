@@ -12,6 +12,8 @@ public final class Store: Sendable {
     let submissions = SubmissionQueue()
     private let checkpointer: Checkpointer
     public let path: String
+    /// Whether the disk has room; `/healthz` and the API's 507 read it.
+    public var storage: StorageHealth { writer.storage }
 
     /// Writes finished, for readers that wait for a change.
     var commits: CommitSignal { writer.commits }
@@ -40,9 +42,10 @@ public final class Store: Sendable {
         // Checkpoints run beside the writer, not inside its commits.
         try db.execute("PRAGMA wal_autocheckpoint = 0")
         self.path = path
-        self.writer = WriteConnection(WriterState(db: db), metrics: metrics)
+        let storage = StorageHealth(databasePath: path, logger: logger)
+        self.writer = WriteConnection(WriterState(db: db), storage: storage, metrics: metrics)
         self.readers = ReaderPool(path: path)
-        self.checkpointer = try Checkpointer(path: path, logger: logger)
+        self.checkpointer = try Checkpointer(path: path, storage: storage, logger: logger)
     }
 
     /// Applies pending migrations to the database at `path`; answers the versions applied.

@@ -1,3 +1,5 @@
+import CSQLite
+
 /// An error from the store, with a stable code that callers switch on.
 public struct StoreError: Error, CustomStringConvertible, Sendable {
     /// What kind of failure this is; stable across releases.
@@ -26,6 +28,9 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
     static func sqlite(code: Int32, message: String, sql: String?) -> StoreError {
         StoreError(.sqlite, message, sqliteCode: code, sql: sql)
     }
+
+    /// True when SQLite could not write for lack of space (`SQLITE_FULL`, any extended code).
+    public var isStorageFull: Bool { sqliteCode.map { $0 & 0xff == SQLITE_FULL } ?? false }
 
     public var description: String {
         var text = "\(code.rawValue): \(message)"

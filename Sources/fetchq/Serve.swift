@@ -34,6 +34,7 @@ struct Serve: AsyncParsableCommand {
         if webhooks.secret.isEmpty {
             webhooks.secret = try await store.webhookSecret(orGenerate: WebhookSigner.generateSecret)
         }
+        let sweeper = RetentionSweeper(store: store, retentionMillis: configuration.retentionMillis, logger: logger)
         let dispatcher = try WebhookDispatcher(
             store: store, configuration: webhooks, logger: logger, metrics: engineMetrics)
         let api = try APIService(
@@ -46,10 +47,13 @@ struct Serve: AsyncParsableCommand {
         // fetches in flight finish, returns the rest to the queue and flushes every result) while
         // the API still answers reads and refuses submissions with 503; then the webhook
         // dispatcher (what it is still sending is made due again); then the HTTP server. The store
-        // closes when all are done.
+        // closes when all are done. The retention sweeper, started first, stops last: it only ever
+        // deletes finished jobs, which nothing else is using.
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: api), .init(service: dispatcher), .init(service: engine)],
+                services: [
+                    .init(service: sweeper), .init(service: api), .init(service: dispatcher), .init(service: engine),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()

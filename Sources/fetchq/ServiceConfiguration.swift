@@ -11,6 +11,8 @@ struct ServiceConfiguration {
     var webhooks: WebhookConfiguration
     var api: FetchqAPI.Configuration
     var databasePath: String
+    /// How long finished jobs are kept, in ms; 0 keeps them all.
+    var retentionMillis: Int64
     var logLevel: Logger.Level
 
     init(_ settings: SettingValues) throws {
@@ -24,6 +26,7 @@ struct ServiceConfiguration {
             perIPConnectionLimit: try settings.value(\.maxConnectionsPerIp))
         databasePath = try settings.value(\.db)
         logLevel = try settings.value(\.logLevel)
+        retentionMillis = try settings.value(\.retention)
         let destinations = DestinationGuard(
             allowPrivateTargets: try settings.value(\.allowPrivateTargets), allowed: try settings.value(\.allowCIDR))
         engine = EngineConfiguration(

@@ -60,4 +60,16 @@ enum SettingValue {
         }
         return text
     }
+
+    /// A duration as a whole number and a unit, `s`, `m`, `h` or `d` (`90s`, `12h`, `7d`), or `0`;
+    /// answered in milliseconds.
+    static func duration(_ text: String) throws(InvalidValue) -> Int64 {
+        let invalid = InvalidValue(text: text, expected: "0, or a whole number followed by s, m, h or d, like 7d")
+        if text == "0" { return 0 }
+        let units: [Character: Int64] = ["s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000]
+        guard let unit = text.last.flatMap({ units[$0] }), let count = Int64(text.dropLast()), count >= 0,
+            count <= 36_500 * 86_400_000 / unit
+        else { throw invalid }
+        return count * unit
+    }
 }

@@ -107,6 +107,10 @@ struct Settings: Sendable {
     let maxTaskBodyBytes = Setting.integer(
         "--max-task-body-bytes", "FETCHQ_MAX_TASK_BODY_BYTES", default: 1 << 20, in: 0...(64 << 20),
         help: "Bytes of one task's request body.")
+    let retention = Setting.option(
+        "--retention", "FETCHQ_RETENTION", default: Int64(7 * 86_400_000), shown: "7d", valueName: "duration",
+        help: "How long a finished job is kept (90s, 12h, 7d); then it is deleted with its tasks. 0 keeps all.",
+        parse: SettingValue.duration)
     let logLevel = Setting.option(
         "--log-level", "FETCHQ_LOG_LEVEL", default: Logger.Level.info, valueName: "level",
         help: "Log level: trace, debug, info, notice, warning, error, critical.", parse: SettingValue.logLevel)

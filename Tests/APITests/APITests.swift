@@ -218,3 +218,39 @@ let exampleJob = """
 /// The package's root directory, found from this source file.
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
+
+@Suite struct DeleteJobRouteTests {
+    @Test func aCompletedJobIsDeletedNowAndThenUnknown() async throws {
+        try await withAPI { base, store in
+            let submitted = try await store.submit(
+                NewJob(
+                    tasks: [
+                        NewTask(request: FetchRequest(url: "http://a.test/"), host: "a.test", timeoutMillis: 1_000)
+                    ],
+                    timeoutMillis: 1_000),
+                now: 1)
+            _ = try await store.cancel(job: submitted.id, now: 2)
+            let deleted = try await TestClient.request("DELETE", "\(base)/v1/jobs/\(submitted.id)")
+            #expect(deleted.status == 204)
+            #expect(deleted.body.isEmpty)
+            #expect(try await TestClient.get("\(base)/v1/jobs/\(submitted.id)").status == 404)
+            #expect(try await TestClient.get("\(base)/v1/tasks/\(submitted.taskIDs[0])").status == 404)
+            let again = try await TestClient.request("DELETE", "\(base)/v1/jobs/\(submitted.id)")
+            #expect(again.status == 404)
+            #expect(again.json?["code"]?.stringValue == "not_found")
+        }
+    }
+
+    @Test func aPendingJobIsKeptWith409() async throws {
+        try await withAPI { base, store in
+            let created = try await TestClient.post("\(base)/v1/jobs", json: exampleJob)
+            let id = try #require(created.json?["id"]?.stringValue)
+            let refused = try await TestClient.request("DELETE", "\(base)/v1/jobs/\(id)")
+            #expect(refused.status == 409)
+            #expect(refused.headers["content-type"] == "application/problem+json")
+            #expect(refused.json?["code"]?.stringValue == "job_pending")
+            #expect(try await TestClient.get("\(base)/v1/jobs/\(id)").status == 200)
+            #expect(try await TestClient.request("DELETE", "\(base)/v1/jobs/not-a-job").status == 404)
+        }
+    }
+}

@@ -61,7 +61,23 @@ func readmeSettings() throws -> [(flag: String, variable: String, shownDefault: 
         BadSetting(
             arguments: ["--webhook-retry-schedule-ms", "5000,soon"], name: "--webhook-retry-schedule-ms",
             value: "5000,soon"),
+        BadSetting(arguments: ["--retention", "7w"], name: "--retention", value: "7w"),
+        BadSetting(environment: ["FETCHQ_RETENTION": "-1d"], name: "FETCHQ_RETENTION", value: "-1d"),
     ]
+
+    @Test func retentionTakesADurationInSecondsMinutesHoursOrDays() throws {
+        #expect(try SettingValue.duration("0") == 0)
+        #expect(try SettingValue.duration("90s") == 90_000)
+        #expect(try SettingValue.duration("30m") == 1_800_000)
+        #expect(try SettingValue.duration("12h") == 43_200_000)
+        #expect(try SettingValue.duration("7d") == 604_800_000)
+        for bad in ["", "7", "d", "1.5h", "7 d", "-1d", "99999999d"] {
+            #expect(throws: InvalidValue.self) { try SettingValue.duration(bad) }
+        }
+        let defaults = try ServiceConfiguration(
+            SettingValues(arguments: [], accepting: Settings.table.all, environment: Environment([:])))
+        #expect(defaults.retentionMillis == 604_800_000)
+    }
 
     @Test(arguments: badSettings)
     func aBadValueStopsServeWithAMessageNamingItAndTheValue(_ bad: BadSetting) throws {

@@ -150,8 +150,11 @@ struct Scheduler {
                 hosts: pass.hosts
             ).claimed
         } catch {
-            logger.error(
-                "recording results and claiming tasks failed",
+            // On a full disk the store has said so once; the results wait here and the next pass
+            // (the next tick at the latest) tries them again, until there is room.
+            let full = (error as? StoreError)?.isStorageFull ?? false
+            logger.log(
+                level: full ? .debug : .error, "recording results and claiming tasks failed",
                 metadata: ["error": "\(error)", "results": "\(pass.results.count)"])
             return core.handle(.recordFailed(pass.results), now: clock.read())
         }

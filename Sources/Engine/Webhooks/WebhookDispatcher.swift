@@ -114,7 +114,11 @@ public final class WebhookDispatcher: Service, Sendable {
                         group.addTask { inbox.post(.done(await self.send(delivery, client: client))) }
                     }
                 } catch {
-                    logger.error("claiming deliveries failed", metadata: ["error": "\(error)"])
+                    // A full disk was logged once by the store; the next tick tries again.
+                    logger.log(
+                        level: (error as? StoreError)?.isStorageFull == true ? .debug : .error,
+                        "claiming deliveries failed",
+                        metadata: ["error": "\(error)"])
                 }
             }
             for event in await inbox.take() {
@@ -131,7 +135,11 @@ public final class WebhookDispatcher: Service, Sendable {
                 try await store.recordDeliveries(finished)
                 finished.removeAll()
             } catch {
-                logger.error("recording deliveries failed", metadata: ["error": "\(error)"])
+                // A full disk was logged once by the store; the next tick tries again.
+                logger.log(
+                    level: (error as? StoreError)?.isStorageFull == true ? .debug : .error,
+                    "recording deliveries failed",
+                    metadata: ["error": "\(error)"])
             }
             if stopping {
                 // Whatever is still being sent is made due again for the next start.

@@ -87,6 +87,9 @@ final class Database {
         return try map(statement.row)
     }
 
+    /// True outside a transaction (SQLite may end one by itself, rolling it back on a full disk).
+    var isAutocommit: Bool { sqlite3_get_autocommit(handle) != 0 }
+
     /// How a commit reaches the disk.
     enum Durability {
         /// The write-ahead log is synced before the commit returns (`synchronous = FULL`): what a

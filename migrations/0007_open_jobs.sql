@@ -1,4 +1,4 @@
--- fetchq schema, version 8: jobs larger than one request.
+-- fetchq schema, version 7: jobs larger than one request.
 --
 -- A job created with `"open": true` takes more tasks (`POST /v1/jobs/{id}/tasks`) until it is
 -- sealed (`POST /v1/jobs/{id}/seal`) or canceled. While `open = 1` the job never finishes: the
