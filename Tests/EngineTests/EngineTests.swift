@@ -47,7 +47,7 @@ func task(_ url: String, attempts: Int = 3, timeout: Int = 5_000) -> NewTask {
 }
 
 /// Waits until every task of the job is final.
-func waitUntilCompleted(_ store: Store, _ job: SubmittedJob, timeout: Duration = .seconds(30)) async throws -> Bool {
+func waitUntilCompleted(_ store: Store, _ job: SubmittedJob, timeout: Duration = .seconds(60)) async throws -> Bool {
     try await eventually(timeout: timeout) { try store.job(job.id)?.state == .completed }
 }
 
@@ -194,15 +194,16 @@ func waitUntilCompleted(_ store: Store, _ job: SubmittedJob, timeout: Duration =
         let slow = try TargetServer()
         let fast = try TargetServer()
         try await withEngine(processes: 1, concurrency: 8, perHost: 4) { store, engine in
-            // The slow host's tasks come first in the queue.
-            let slowJob = try await submit(store, engine, (0..<24).map { task("\(slow.baseURL)/work/\($0)/2000") })
+            // The slow host's tasks come first in the queue. Four at a time, 4 s each, they take 24 s
+            // at the least, however fast the machine: a fast job held back behind them would end
+            // after most of them, whatever the deadline below.
+            let slowJob = try await submit(store, engine, (0..<24).map { task("\(slow.baseURL)/work/\($0)/4000") })
             let fastJob = try await submit(store, engine, (0..<24).map { task("\(fast.baseURL)/ok/\($0)") })
-            #expect(try await waitUntilCompleted(store, fastJob, timeout: .seconds(10)))
-            // Four slow requests at a time, 2 s each (12 s in all): most of the slow job is still to come.
+            #expect(try await waitUntilCompleted(store, fastJob))
             let slowJobNow = try #require(try store.job(slowJob.id))
             #expect(slowJobNow.state == .pending)
-            #expect(slowJobNow.counts.queued > 0)
-            #expect(try await waitUntilCompleted(store, slowJob, timeout: .seconds(30)))
+            #expect(slowJobNow.counts.queued > 0, "most of the slow job is still to come")
+            #expect(slowJobNow.counts.succeeded < 12)
         }
         #expect(slow.maxInFlight <= 4)
         await slow.stop()
@@ -213,25 +214,25 @@ func waitUntilCompleted(_ store: Store, _ job: SubmittedJob, timeout: Duration =
         let limited = try TargetServer()
         let other = try TargetServer()
         // One request at a time per host, so the host's other tasks are still queued when it asks for a pause.
-        try await withEngine(processes: 1, concurrency: 8, retryBaseMillis: 20, retryMaxMillis: 10_000, perHost: 1) {
+        try await withEngine(processes: 1, concurrency: 8, retryBaseMillis: 20, retryMaxMillis: 20_000, perHost: 1) {
             store, engine in
-            // One request asks for an 8 s pause; the host's other tasks must wait for it. (8 s, not less: the
-            // other host's job must finish inside the pause even under a sanitizer on a busy machine.)
+            // One request asks for a 15 s pause; the host's other tasks must wait for it. (15 s, not less:
+            // the other host's job must finish inside the pause even under a sanitizer on a busy machine.)
             let limitedJob = try await submit(
                 store, engine,
-                [task("\(limited.baseURL)/ratelimit/p/1/8", attempts: 3)]
+                [task("\(limited.baseURL)/ratelimit/p/1/15", attempts: 3)]
                     + (0..<5).map { task("\(limited.baseURL)/ok/later\($0)") })
-            #expect(try await eventually { limited.requests("/ratelimit/p/1/8") >= 1 })
+            #expect(try await eventually { limited.requests("/ratelimit/p/1/15") >= 1 })
             let otherJob = try await submit(store, engine, (0..<10).map { task("\(other.baseURL)/ok/\($0)") })
-            #expect(try await waitUntilCompleted(store, otherJob, timeout: .seconds(10)))
+            #expect(try await waitUntilCompleted(store, otherJob, timeout: .seconds(14)))
             #expect(try store.job(limitedJob.id)?.state == .pending)
-            #expect(try await waitUntilCompleted(store, limitedJob, timeout: .seconds(30)))
+            #expect(try await waitUntilCompleted(store, limitedJob, timeout: .seconds(60)))
             let record = try #require(try store.task(limitedJob.taskIDs[0]))
             #expect(record.state == .succeeded)
             let pausedAt = try #require(record.attemptsLog.first?.finishedAt)
             for id in limitedJob.taskIDs.dropFirst() {
                 let started = try #require(try store.task(id)?.attemptsLog.first?.startedAt)
-                #expect(started >= pausedAt + 7_900, "a task of the paused host started during the pause")
+                #expect(started >= pausedAt + 14_900, "a task of the paused host started during the pause")
             }
         }
         await limited.stop()
