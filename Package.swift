@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // The C boundary: system libraries found through pkg-config.
@@ -62,6 +63,16 @@ let package = Package(
             swiftSettings: instrumented,
             plugins: ["EmbedMigrations"]
         ),
+        // The second storage engine, for nodes that share one queue (PostgreSQL through postgres-nio).
+        .target(
+            name: "StorePostgres",
+            dependencies: [
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: instrumented,
+            plugins: ["EmbedMigrations"]
+        ),
         .target(
             name: "Engine",
             dependencies: [
@@ -98,6 +109,7 @@ let package = Package(
                 "API",
                 "Engine",
                 "Store",
+                "StorePostgres",
                 "Spawn",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
