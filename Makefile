@@ -31,6 +31,7 @@ format:
 	$(SWIFT) format format --in-place --recursive $(SOURCES)
 
 test: deps lint
+	scripts/install-deps.sh postgresql
 	scripts/test-venv.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
@@ -43,6 +44,7 @@ contract: deps build
 
 # Every test under AddressSanitizer, then ThreadSanitizer (fetchq's own modules instrumented).
 sanitize: deps
+	scripts/install-deps.sh postgresql
 	scripts/test-venv.sh
 	scripts/sanitize.sh
 

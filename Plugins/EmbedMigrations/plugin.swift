@@ -2,25 +2,26 @@ import Foundation
 import PackagePlugin
 
 /// Embeds package files that the binary must carry: `migrations/*.sql` into `Store` (as
-/// `Migration.embedded`) and `openapi.yaml` into `API` (as `OpenAPIDocument.text`).
+/// `Migration.embedded`), `migrations/postgres/*.sql` into `StorePostgres` (as
+/// `PostgresMigration.embedded`) and `openapi.yaml` into `API` (as `OpenAPIDocument.text`).
 @main
 struct EmbedMigrations: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
         let tool = try context.tool(named: "EmbedMigrationsTool").url
         let package = context.package.directoryURL
         switch target.name {
-        case "Store":
-            let files = try FileManager.default.contentsOfDirectory(
-                at: package.appending(path: "migrations"), includingPropertiesForKeys: nil
-            )
-            .filter { $0.pathExtension == "sql" }
-            .sorted { $0.lastPathComponent < $1.lastPathComponent }
+        case "Store", "StorePostgres":
+            let postgres = target.name == "StorePostgres"
+            let folder = package.appending(path: postgres ? "migrations/postgres" : "migrations")
+            let files = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
+                .filter { $0.pathExtension == "sql" }
+                .sorted { $0.lastPathComponent < $1.lastPathComponent }
             let output = context.pluginWorkDirectoryURL.appending(path: "EmbeddedMigrations.swift")
             return [
                 .buildCommand(
-                    displayName: "Embedding \(files.count) migrations", executable: tool,
-                    arguments: ["migrations", output.path] + files.map(\.path), inputFiles: files,
-                    outputFiles: [output])
+                    displayName: "Embedding \(files.count) migrations into \(target.name)", executable: tool,
+                    arguments: [postgres ? "postgres-migrations" : "migrations", output.path] + files.map(\.path),
+                    inputFiles: files, outputFiles: [output])
             ]
         case "API":
             let document = package.appending(path: "openapi.yaml")

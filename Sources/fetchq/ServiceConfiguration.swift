@@ -24,7 +24,13 @@ struct ServiceConfiguration {
             connectionTimeoutSeconds: try settings.value(\.connectionTimeoutS),
             connectionLimit: try settings.value(\.maxConnections),
             perIPConnectionLimit: try settings.value(\.maxConnectionsPerIp))
-        databasePath = try settings.value(\.db)
+        let database = try settings.value(\.database)
+        if database.hasPrefix("postgres://") || database.hasPrefix("postgresql://") {
+            throw ValidationError(
+                "fetchq serve does not run on PostgreSQL yet (only `fetchq migrate --database` does): leave"
+                    + " --database / FETCHQ_DATABASE unset, or give it a SQLite file path")
+        }
+        databasePath = database.isEmpty ? try settings.value(\.db) : database
         logLevel = try settings.value(\.logLevel)
         retentionMillis = try settings.value(\.retention)
         let destinations = DestinationGuard(

@@ -17,6 +17,10 @@ struct Settings: Sendable {
     let db = Setting.option(
         "--db", "FETCHQ_DB", default: "./fetchq.db", valueName: "path",
         help: "SQLite database file, created if missing.", parse: SettingValue.text)
+    let database = Setting.option(
+        "--database", "FETCHQ_DATABASE", default: "", shown: "the --db file", valueName: "url",
+        help: "A postgres://user:password@host:port/database URL, or a SQLite file path (as --db). Only"
+            + " `fetchq migrate` takes a PostgreSQL URL so far.", parse: SettingValue.text)
     let processes = Setting.integer(
         "--processes", "FETCHQ_PROCESSES", default: ProcessInfo.processInfo.activeProcessorCount, in: 1...256,
         shown: "number of cores", help: "Worker processes.")

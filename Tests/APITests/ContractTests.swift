@@ -7,13 +7,19 @@ import Testing
 /// Keeps the Swift enums, the SQL schema and openapi.yaml saying the same thing.
 @Suite struct ContractTests {
     let document: String
+    /// The SQLite engine's migrations, and the PostgreSQL engine's, each joined in order.
     let schema: String
+    let postgresSchema: String
 
     init() throws {
         document = try String(contentsOf: packageRoot.appending(path: "openapi.yaml"), encoding: .utf8)
-        let migrations = packageRoot.appending(path: "migrations")
-        schema = try FileManager.default.contentsOfDirectory(atPath: migrations.path).sorted()
-            .map { try String(contentsOf: migrations.appending(path: $0), encoding: .utf8) }.joined()
+        schema = try Self.sqlFiles(in: packageRoot.appending(path: "migrations"))
+        postgresSchema = try Self.sqlFiles(in: packageRoot.appending(path: "migrations/postgres"))
+    }
+
+    private static func sqlFiles(in folder: URL) throws -> String {
+        try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".sql") }.sorted()
+            .map { try String(contentsOf: folder.appending(path: $0), encoding: .utf8) }.joined()
     }
 
     /// The values of `enum:` in the named schema of openapi.yaml.
@@ -46,10 +52,12 @@ import Testing
     @Test func taskStatesAreTheSameInSwiftSQLAndOpenAPI() throws {
         let swift = TaskState.allCases.map(\.rawValue)
         #expect(enumValues(ofSchema: "TaskState") == swift)
-        let check = try #require(schema.range(of: "CHECK (state IN ("))
-        let list = schema[check.upperBound...].prefix { $0 != ")" }
-        let sql = list.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " '")) }
-        #expect(sql == swift)
+        for (engine, text) in [("SQLite", schema), ("PostgreSQL", postgresSchema)] {
+            let check = try #require(text.range(of: "CHECK (state IN ("), "no state CHECK in the \(engine) schema")
+            let list = text[check.upperBound...].prefix { $0 != ")" }
+            let sql = list.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " '")) }
+            #expect(sql == swift, "\(engine)")
+        }
     }
 
     @Test func jobStatesAreTheSameInSwiftAndOpenAPI() {
