@@ -197,7 +197,10 @@ func waitUntilCompleted(_ store: Store, _ job: SubmittedJob, timeout: Duration =
             // The slow host's tasks come first in the queue. Four at a time, 4 s each, they take 24 s
             // at the least, however fast the machine: a fast job held back behind them would end
             // after most of them, whatever the deadline below.
-            let slowJob = try await submit(store, engine, (0..<24).map { task("\(slow.baseURL)/work/\($0)/4000") })
+            // Their own timeout is far longer than 4 s: a timed-out request the target still serves would
+            // be counted in flight beside its retry.
+            let slowJob = try await submit(
+                store, engine, (0..<24).map { task("\(slow.baseURL)/work/\($0)/4000", timeout: 60_000) })
             let fastJob = try await submit(store, engine, (0..<24).map { task("\(fast.baseURL)/ok/\($0)") })
             #expect(try await waitUntilCompleted(store, fastJob))
             let slowJobNow = try #require(try store.job(slowJob.id))
