@@ -8,14 +8,7 @@ extension FetchqAPI {
 
     /// `GET /v1/jobs`: newest first, optionally only pending or only completed jobs.
     func listJobs(_ query: [String: String]) throws -> HTTPResponse {
-        var state: JobState?
-        if let text = query["state"] {
-            guard let parsed = JobState(rawValue: text) else {
-                throw Problem.invalidField(
-                    "state", "`state` must be one of \(JobState.allCases.map(\.rawValue).joined(separator: ", ")).")
-            }
-            state = parsed
-        }
+        let state: JobState? = try stateFilter(query)
         let page = try store.jobs(state: state, cursor: query["cursor"], limit: try pageLimit(query))
         return .json(
             200,

@@ -1,4 +1,3 @@
-import Crypto
 import Engine
 import Foundation
 import JSON
@@ -9,16 +8,9 @@ import Store
 
 extension FetchqAPI {
     func append(_ request: HTTPRequest, to id: String) throws -> Reply {
-        guard accepting() else { throw Problem.shuttingDown() }
-        let contentType = request.headers["content-type"]
-        guard let contentType, contentType.lowercased().hasPrefix("application/json") else {
-            throw Problem.unsupportedMediaType(contentType)
-        }
+        try checkJSONWrite(request)
         guard let jobID = JobID(id) else { throw Problem.notFound("Job \(id)") }
-        let given = request.headers["idempotency-key"]
-        if let given, given.isEmpty || given.utf8.count > 255 {
-            throw Problem.invalidField("Idempotency-Key", "`Idempotency-Key` must be 1 to 255 characters.")
-        }
+        let given = try idempotencyKey(request)
         // Keys of appends are the job's own: the same key on another job is another batch.
         let key = given.map { "jobs/\(jobID)/tasks:\($0)" }
         let now = WallClock.nowMillis()
@@ -26,19 +18,8 @@ extension FetchqAPI {
             limits: configuration.limits, defaults: configuration.defaults, destinations: configuration.destinations
         ).parse(request.body, now: now, batch: true)
         guard !batch.tasks.isEmpty else { throw Problem.invalidField("tasks", "`tasks` must not be empty.") }
-        let idempotency = key.map { key in
-            Store.Idempotency(
-                key: key, requestHash: SHA256.hash(data: request.body).map { String(format: "%02x", $0) }.joined(),
-                status: 201, render: { Representation.appended($0).serialized })
-        }
-        if let key {
-            guard keysInProgress.claim(key) else {
-                throw Problem(
-                    status: 409, code: "idempotency_key_in_use", title: "Request in progress",
-                    detail: "A request with this Idempotency-Key is being processed; retry later.",
-                    field: "Idempotency-Key")
-            }
-        }
+        let idempotency = idempotency(key, for: request, render: Representation.appended)
+        try claim(key)
         let (store, logger, wake, keys) = (self.store, self.logger, self.wake, self.keysInProgress)
         return .later {
             defer { if let key { keys.release(key) } }

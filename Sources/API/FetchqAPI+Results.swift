@@ -11,14 +11,7 @@ extension FetchqAPI {
     static let resultsPageSizeWithBodies = 50
 
     func results(of id: String, _ query: [String: String]) throws -> HTTPResponse {
-        var state: TaskState?
-        if let text = query["state"] {
-            guard let parsed = TaskState(rawValue: text) else {
-                throw Problem.invalidField(
-                    "state", "`state` must be one of \(TaskState.allCases.map(\.rawValue).joined(separator: ", ")).")
-            }
-            state = parsed
-        }
+        let state: TaskState? = try stateFilter(query)
         var bodies = false
         if let text = query["bodies"] {
             guard text == "base64" else { throw Problem.invalidField("bodies", "`bodies` can only be `base64`.") }

@@ -29,26 +29,23 @@ extension FetchqAPI {
     }
 
     func listTasks(of id: String, _ query: [String: String]) throws -> HTTPResponse {
-        var state: TaskState?
-        if let text = query["state"] {
-            guard let parsed = TaskState(rawValue: text) else {
-                throw Problem.invalidField(
-                    "state", "`state` must be one of \(TaskState.allCases.map(\.rawValue).joined(separator: ", ")).")
-            }
-            state = parsed
-        }
-        var limit = 100
-        if let text = query["limit"] {
-            guard let parsed = Int(text), (1...configuration.maxPageSize).contains(parsed) else {
-                throw Problem.invalidField(
-                    "limit", "`limit` must be an integer from 1 to \(configuration.maxPageSize).")
-            }
-            limit = parsed
-        }
+        let state: TaskState? = try stateFilter(query)
+        let limit = try pageLimit(query)
         guard let jobID = JobID(id),
             let page = try store.tasks(of: jobID, state: state, cursor: query["cursor"], limit: limit)
         else { throw Problem.notFound("Job \(id)") }
         return .json(200, Representation.page(page, waiting: waiting))
+    }
+
+    /// The `state` query parameter, one of `State`'s values; nil when not given.
+    func stateFilter<State: RawRepresentable & CaseIterable>(_ query: [String: String]) throws(Problem) -> State?
+    where State.RawValue == String {
+        guard let text = query["state"] else { return nil }
+        guard let state = State(rawValue: text) else {
+            throw Problem.invalidField(
+                "state", "`state` must be one of \(State.allCases.map(\.rawValue).joined(separator: ", ")).")
+        }
+        return state
     }
 
     func pageLimit(_ query: [String: String]) throws(Problem) -> Int {
