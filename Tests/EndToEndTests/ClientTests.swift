@@ -1,6 +1,5 @@
 import Foundation
 import JSON
-import NIOConcurrencyHelpers
 import Spawn
 import TestSupport
 import Testing
@@ -126,10 +125,13 @@ import Testing
                         executable: try FetchqBinary.path, arguments: arguments, standardOutput: .pipe,
                         standardError: .pipe))
                 // Killed by the thread that reads its progress, the moment batch 5 is reported.
-                let errors = StreamedText(first.standardError, when: "batch 5/300 stored") { first.signal(SIGKILL) }
+                let errors = LogBuffer()
+                if let pipe = first.standardError {
+                    errors.collect(from: pipe, when: "batch 5/300 stored") { first.signal(SIGKILL) }
+                }
                 let ended = await first.exited()
-                #expect(ended == .signaled(SIGKILL), "\(errors.text)")
-                #expect(!errors.text.contains("batch 300/300"))
+                #expect(ended == .signaled(SIGKILL), "\(errors.contents)")
+                #expect(!errors.contents.contains("batch 300/300"))
                 let again = try await FetchqCommand.run(arguments)
                 #expect(again.termination == .exited(0), "\(again.errorText)")
                 let id = again.outputText.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -185,30 +187,4 @@ import Testing
     static func python(_ program: String, _ argument: String) async throws -> String {
         try await run("python3", ["-c", program, argument]).outputText.trimmingCharacters(in: .whitespacesAndNewlines)
     }
-}
-
-/// What a child writes to a pipe, collected by a thread of its own.
-final class StreamedText: Sendable {
-    private let collected = NIOLockedValueBox("")
-
-    /// Collects what `pipe` carries; once the text contains `mark`, calls `onMark` at once, from the
-    /// reading thread (a test that waits to act would let the child run on meanwhile).
-    init(_ pipe: PipeEnd?, when mark: String? = nil, _ onMark: @escaping @Sendable () -> Void = {}) {
-        guard let pipe else { return }
-        Thread { [collected] in
-            var marked = false
-            while let bytes = try? pipe.read(), !bytes.isEmpty {
-                let text = collected.withLockedValue {
-                    $0 += String(decoding: bytes, as: UTF8.self)
-                    return $0
-                }
-                if !marked, let mark, text.contains(mark) {
-                    marked = true
-                    onMark()
-                }
-            }
-        }.start()
-    }
-
-    var text: String { collected.withLockedValue { $0 } }
 }

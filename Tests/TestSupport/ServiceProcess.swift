@@ -22,18 +22,27 @@ public struct ServiceProcessError: Error, CustomStringConvertible {
 }
 
 /// Text a child process writes, collected by a reader thread.
-final class LogBuffer: Sendable {
+public final class LogBuffer: Sendable {
     private let text = NIOLockedValueBox("")
 
-    var contents: String { text.withLockedValue { $0 } }
+    public init() {}
 
-    func append(_ more: String) { text.withLockedValue { $0 += more } }
+    public var contents: String { text.withLockedValue { $0 } }
 
-    /// Reads `pipe` on a thread of its own until end of file.
-    func collect(from pipe: PipeEnd) {
+    /// Reads `pipe` on a thread of its own until end of file. Once the text contains `mark`,
+    /// `onMark` runs at once, on that thread (a test that waited to act would let the child run on).
+    public func collect(from pipe: PipeEnd, when mark: String? = nil, _ onMark: @escaping @Sendable () -> Void = {}) {
         Thread {
+            var marked = false
             while let bytes = try? pipe.read(), !bytes.isEmpty {
-                self.append(String(decoding: bytes, as: UTF8.self))
+                let all = self.text.withLockedValue {
+                    $0 += String(decoding: bytes, as: UTF8.self)
+                    return $0
+                }
+                if !marked, let mark, all.contains(mark) {
+                    marked = true
+                    onMark()
+                }
             }
         }.start()
     }
