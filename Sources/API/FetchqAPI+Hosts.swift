@@ -8,11 +8,11 @@ extension FetchqAPI {
 
     /// `GET /v1/hosts`: every host with queued or running tasks or seen in the last hour, busiest
     /// (in flight plus due) first, then by name.
-    func listHosts(_ query: [String: String]) throws -> HTTPResponse {
+    func listHosts(_ query: [String: String]) async throws -> HTTPResponse {
         let limit = try pageLimit(query)
-        let offset = try query["cursor"].map(Store.hostOffset) ?? 0
+        let offset = try query["cursor"].map(HostCursor.offset) ?? 0
         let now = WallClock.nowMillis()
-        let queues = try store.hostQueues(now: now)
+        let queues = try await store.hostQueues(now: now)
         let records = status.read { snapshot -> [String: HostRecord] in
             var records: [String: HostRecord] = [:]
             for (host, queue) in queues {
@@ -44,7 +44,7 @@ extension FetchqAPI {
             ($0.inFlight + $0.queuedDue, $1.host) > ($1.inFlight + $1.queuedDue, $0.host)
         }
         let page = Array(sorted.dropFirst(offset).prefix(limit))
-        let next = offset + page.count < sorted.count ? Store.hostCursor(offset + page.count) : nil
+        let next = offset + page.count < sorted.count ? HostCursor.cursor(offset + page.count) : nil
         return .json(200, Representation.hosts(HostPage(hosts: page, nextCursor: next)))
     }
 

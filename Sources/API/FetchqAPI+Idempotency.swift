@@ -26,9 +26,9 @@ extension FetchqAPI {
     /// The store's record for `key`: the body's hash, and how a 201 answer is kept for replays.
     func idempotency(
         _ key: String?, for request: HTTPRequest, render: @escaping @Sendable (SubmittedJob) -> JSONValue
-    ) -> Store.Idempotency? {
+    ) -> Idempotency? {
         key.map { key in
-            Store.Idempotency(
+            Idempotency(
                 key: key, requestHash: SHA256.hash(data: request.body).map { String(format: "%02x", $0) }.joined(),
                 status: 201, render: { render($0).serialized })
         }

@@ -2,8 +2,8 @@ import Store
 
 extension FetchqAPI {
     /// `GET /metrics`: the Prometheus text format.
-    func scrapeMetrics() throws -> HTTPResponse {
-        let totals = try store.totals()
+    func scrapeMetrics() async throws -> HTTPResponse {
+        let totals = try await store.totals()
         let body = metrics.scrape(
             tasks: TaskState.allCases.map { ($0.rawValue, totals[$0]) }, workersLive: status.read { $0.workersLive })
         return HTTPResponse(

@@ -10,23 +10,25 @@ extension FetchqAPI {
     static let resultsPageSize = 500
     static let resultsPageSizeWithBodies = 50
 
-    func results(of id: String, _ query: [String: String]) throws -> HTTPResponse {
+    func results(of id: String, _ query: [String: String]) async throws -> HTTPResponse {
         let state: TaskState? = try stateFilter(query)
         var bodies = false
         if let text = query["bodies"] {
             guard text == "base64" else { throw Problem.invalidField("bodies", "`bodies` can only be `base64`.") }
             bodies = true
         }
-        guard let jobID = JobID(id), let jobSeq = try store.jobSeq(jobID) else { throw Problem.notFound("Job \(id)") }
+        guard let jobID = JobID(id), let jobSeq = try await store.jobSeq(jobID) else {
+            throw Problem.notFound("Job \(id)")
+        }
         // Tasks appended to an open job after this point are not part of this export.
-        let last = try store.lastTaskSeq(ofJob: jobSeq)
+        let last = try await store.lastTaskSeq(ofJob: jobSeq)
         let (store, filter, withBodies) = (self.store, state, bodies)
         let limit = bodies ? Self.resultsPageSizeWithBodies : Self.resultsPageSize
         // The last row sent; nil once the last page has been sent.
         let cursor = NIOLockedValueBox<Int64?>(0)
         let stream = HTTPBodyStream {
             guard let after = cursor.withLockedValue({ $0 }) else { return nil }
-            let page = try store.results(
+            let page = try await store.results(
                 ofJob: jobSeq, state: filter, after: after, last: last, limit: limit, bodies: withBodies)
             cursor.withLockedValue { $0 = page.count < limit ? nil : page.last?.seq }
             guard !page.isEmpty else { return nil }

@@ -19,7 +19,7 @@ extension FetchqAPI {
                     ).response
                 case true?:
                     wake()
-                    guard let task = try store.task(id) else { return Problem.notFound("Task \(id)").response }
+                    guard let task = try await store.task(id) else { return Problem.notFound("Task \(id)").response }
                     return .json(200, Representation.task(task, waiting: api.waiting(task)))
                 }
             } catch {
@@ -28,11 +28,11 @@ extension FetchqAPI {
         }
     }
 
-    func listTasks(of id: String, _ query: [String: String]) throws -> HTTPResponse {
+    func listTasks(of id: String, _ query: [String: String]) async throws -> HTTPResponse {
         let state: TaskState? = try stateFilter(query)
         let limit = try pageLimit(query)
         guard let jobID = JobID(id),
-            let page = try store.tasks(of: jobID, state: state, cursor: query["cursor"], limit: limit)
+            let page = try await store.tasks(of: jobID, state: state, cursor: query["cursor"], limit: limit)
         else { throw Problem.notFound("Job \(id)") }
         return .json(200, Representation.page(page, waiting: waiting))
     }
@@ -56,9 +56,9 @@ extension FetchqAPI {
         return parsed
     }
 
-    func body(of id: String) throws -> HTTPResponse {
+    func body(of id: String) async throws -> HTTPResponse {
         guard let taskID = TaskID(id) else { throw Problem.notFound("Task \(id)") }
-        switch try store.body(of: taskID) {
+        switch try await store.body(of: taskID) {
         case .noTask:
             throw Problem.notFound("Task \(id)")
         case .noBody:
@@ -76,7 +76,7 @@ extension FetchqAPI {
     }
 
     func cancel(
-        _ what: String, _ operation: @escaping @Sendable (Store) async throws -> Store.Cancellation?
+        _ what: String, _ operation: @escaping @Sendable (any QueueStore) async throws -> Cancellation?
     ) -> Reply {
         let (store, logger, abort, metrics) = (self.store, self.logger, self.abort, self.metrics)
         return .later {

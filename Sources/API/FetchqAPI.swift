@@ -9,8 +9,8 @@ import Store
 
 /// fetchq's HTTP API: routes each request to the store and the engine.
 ///
-/// Reads answer at once on the server's thread (a read-only SQLite query takes microseconds);
-/// writes are answered later, off that thread, once the store has committed them.
+/// Every answer that touches the store comes later, from Swift concurrency, while the connection
+/// waits suspended: a read may be a round trip to PostgreSQL, and the server's thread never waits.
 public struct FetchqAPI: Sendable {
     public struct Configuration: Sendable {
         public var limits: SubmissionLimits
@@ -33,7 +33,7 @@ public struct FetchqAPI: Sendable {
         }
     }
 
-    let store: Store
+    let store: any QueueStore
     let configuration: Configuration
     let logger: Logger
     /// Tells the engine that tasks are due.
@@ -49,7 +49,7 @@ public struct FetchqAPI: Sendable {
     let metrics: APIMetrics
 
     public init(
-        store: Store, configuration: Configuration, logger: Logger, wake: @escaping @Sendable () -> Void,
+        store: any QueueStore, configuration: Configuration, logger: Logger, wake: @escaping @Sendable () -> Void,
         abort: @escaping @Sendable ([Int64]) -> Void, accepting: @escaping @Sendable () -> Bool = { true },
         status: EngineStatus = EngineStatus(), metrics: APIMetrics = APIMetrics()
     ) {
@@ -65,7 +65,8 @@ public struct FetchqAPI: Sendable {
 
     /// Wires the API to a running engine.
     public init(
-        store: Store, engine: Engine, configuration: Configuration, logger: Logger, metrics: APIMetrics = APIMetrics()
+        store: any QueueStore, engine: Engine, configuration: Configuration, logger: Logger,
+        metrics: APIMetrics = APIMetrics()
     ) {
         self.init(
             store: store, configuration: configuration, logger: logger, wake: { engine.wake() },
@@ -106,6 +107,7 @@ public struct FetchqAPI: Sendable {
             return Problem.invalidField("cursor", error.message).response
         }
         if let error = error as? StoreError, error.isStorageFull { return Problem.insufficientStorage.response }
+        if let error = error as? StoreError, error.code == .unavailable { return Problem.storeUnavailable.response }
         logger.error("request failed", metadata: ["http.path": "\(request.path)", "error": "\(error)"])
         return Problem.internalError.response
     }
@@ -124,26 +126,30 @@ public struct FetchqAPI: Sendable {
                     status: 200, headers: [("Content-Type", "application/yaml")], body: Array(OpenAPIDocument.text.utf8)
                 ))
         case .jobs:
-            return method == "POST" ? try submit(request) : .now(try listJobs(request.query))
+            return method == "POST" ? try submit(request) : read(request) { try await listJobs(request.query) }
         case .job(let id) where method == "DELETE":
             return deleteJob(id)
         case .job(let id):
-            return try job(id, request.query)
+            return try job(id, request)
         case .jobTasks(let id):
             if method == "POST" { return try append(request, to: id) }
-            return .now(try listTasks(of: id, request.query))
+            return read(request) { try await listTasks(of: id, request.query) }
         case .jobSeal(let id):
             return try seal(id)
         case .jobResults(let id):
-            return .now(try results(of: id, request.query))
+            return read(request) { try await results(of: id, request.query) }
         case .jobCancel(let id):
             guard let jobID = JobID(id) else { throw Problem.notFound("Job \(id)") }
             return cancel("Job \(id)") { try await $0.cancel(job: jobID, now: WallClock.nowMillis()) }
         case .task(let id):
-            guard let task = try TaskID(id).flatMap(store.task) else { throw Problem.notFound("Task \(id)") }
-            return .now(.json(200, Representation.task(task, waiting: waiting(task))))
+            return read(request) {
+                guard let taskID = TaskID(id), let task = try await store.task(taskID) else {
+                    throw Problem.notFound("Task \(id)")
+                }
+                return .json(200, Representation.task(task, waiting: waiting(task)))
+            }
         case .taskBody(let id):
-            return .now(try body(of: id))
+            return read(request) { try await body(of: id) }
         case .taskCancel(let id):
             guard let taskID = TaskID(id) else { throw Problem.notFound("Task \(id)") }
             return cancel("Task \(id)") { try await $0.cancel(task: taskID, now: WallClock.nowMillis()) }
@@ -152,22 +158,32 @@ public struct FetchqAPI: Sendable {
             return retry(taskID)
         case .jobDeliveries(let id):
             let limit = try pageLimit(request.query)
-            guard let jobID = JobID(id),
-                let page = try store.deliveries(of: jobID, cursor: request.query["cursor"], limit: limit)
-            else { throw Problem.notFound("Job \(id)") }
-            return .now(
-                .json(
+            return read(request) {
+                guard let jobID = JobID(id),
+                    let page = try await store.deliveries(of: jobID, cursor: request.query["cursor"], limit: limit)
+                else { throw Problem.notFound("Job \(id)") }
+                return .json(
                     200,
                     .object([
                         ("deliveries", .array(page.deliveries.map(Representation.delivery))),
                         ("next_cursor", .optional(page.nextCursor)),
-                    ])))
+                    ]))
+            }
         case .redeliver(let id):
             return redeliver(id)
         case .hosts:
-            return .now(try listHosts(request.query))
+            return read(request) { try await listHosts(request.query) }
         case .metrics:
-            return .now(try scrapeMetrics())
+            return read(request) { try await scrapeMetrics() }
+        }
+    }
+
+    /// A read of the store, answered from Swift concurrency; what it throws is answered as
+    /// `errorResponse` says (a `Problem` as itself).
+    func read(_ request: HTTPRequest, _ work: @escaping @Sendable () async throws -> HTTPResponse) -> Reply {
+        let api = self
+        return .later {
+            do { return try await work() } catch { return api.errorResponse(error, for: request) }
         }
     }
 
@@ -201,9 +217,23 @@ public struct FetchqAPI: Sendable {
         }
     }
 
-    /// `200 ok`, or `503 degraded` while the disk is full, so a load balancer sends work elsewhere.
+    /// `200 ok`, or `503 degraded` while the disk is full or the database is out of reach, so a
+    /// load balancer sends work elsewhere.
     private func health() -> HTTPResponse {
-        switch store.storage.status {
+        switch store.health {
+        case .unavailable(let since, let reason):
+            return .json(
+                503,
+                .object([
+                    ("status", "degraded"),
+                    (
+                        "store",
+                        .object([
+                            ("status", "unavailable"), ("since", Representation.timestamp(since)),
+                            ("detail", .string("The database cannot be reached: \(reason)")),
+                        ])
+                    ),
+                ]), headers: [("Retry-After", "\(Problem.retryAfterWhenUnavailableSeconds)")])
         case .ok:
             return .json(200, .object([("status", "ok")]))
         case .full(let since):

@@ -85,10 +85,22 @@ public struct Problem: Error, Sendable {
     /// Seconds a client is asked to wait while the disk is full.
     static let retryAfterWhenFullSeconds = 30
 
+    static let storeUnavailable: Problem = {
+        var problem = Problem(
+            status: 503, code: "store_unavailable", title: "Database unavailable",
+            detail: "The service cannot reach its database, so nothing of this request was stored; retry later.")
+        problem.extraHeaders = [("Retry-After", "\(retryAfterWhenUnavailableSeconds)")]
+        return problem
+    }()
+
+    /// Seconds a client is asked to wait while the database is out of reach.
+    static let retryAfterWhenUnavailableSeconds = 5
+
     /// The answer to a write the store could not make: 507 for a full disk (the store has logged the
     /// episode once), otherwise logged here and answered as a bare 500.
     static func writeFailed(_ error: any Error, logger: Logger, _ message: String) -> Problem {
         if let error = error as? StoreError, error.isStorageFull { return insufficientStorage }
+        if let error = error as? StoreError, error.code == .unavailable { return storeUnavailable }
         logger.error("\(message)", metadata: ["error": "\(error)"])
         return internalError
     }

@@ -79,7 +79,7 @@ struct WorkerRef: Hashable, Sendable {
 /// The scheduler: claims due tasks from the store, hands them to worker processes, records their
 /// results in batches, restarts workers that die and returns their tasks to the queue.
 public final class Engine: Service, Sendable {
-    private let store: Store
+    private let store: any QueueStore
     private let configuration: EngineConfiguration
     private let logger: Logger
     private let inbox = EventInbox<EngineEvent>()
@@ -88,7 +88,9 @@ public final class Engine: Service, Sendable {
     public let status = EngineStatus()
     private let metrics: EngineMetrics
 
-    public init(store: Store, configuration: EngineConfiguration, logger: Logger, metrics: EngineMetrics = .none) {
+    public init(
+        store: any QueueStore, configuration: EngineConfiguration, logger: Logger, metrics: EngineMetrics = .none
+    ) {
         self.store = store
         self.configuration = configuration
         self.logger = logger

@@ -10,12 +10,12 @@ public final class RetentionSweeper: Service, Sendable {
     public let retentionMillis: Int64
     public let intervalMillis: Int
     public let batchRows: Int
-    private let store: Store
+    private let store: any QueueStore
     private let clock: EngineClock
     private let logger: Logger
 
     public init(
-        store: Store, retentionMillis: Int64, intervalMillis: Int = 60_000, batchRows: Int = 500,
+        store: any QueueStore, retentionMillis: Int64, intervalMillis: Int = 60_000, batchRows: Int = 500,
         clock: EngineClock = .system, logger: Logger
     ) {
         self.store = store

@@ -1,14 +1,6 @@
 // Open jobs: tasks appended batch by batch, then sealed.
 
 extension Store {
-    /// What `seal` found.
-    public enum SealOutcome: Sendable {
-        /// No such job.
-        case notFound
-        /// The job is sealed now (or was already): it finishes once its last task ends.
-        case sealed(JobRecord)
-    }
-
     /// Appends `tasks` to the open job `id` in one durable transaction, all or none, with the same
     /// group commit and idempotency as `submit`. Throws `.notFound` for an unknown job and
     /// `.conflict` for one that is sealed or canceled; a replayed key answers the original response

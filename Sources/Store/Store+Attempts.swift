@@ -2,16 +2,6 @@ import Foundation
 import JSON
 
 extension Store {
-    /// Records finished attempts in one transaction. A result whose task is no longer `running`
-    /// under the same attempt (it was canceled, or rescued and handed out again) is ignored.
-    /// Answers, for each result in order, whether it was recorded.
-    public func record(_ results: [AttemptResult]) async throws -> [Bool] {
-        guard !results.isEmpty else { return [] }
-        return try await writer.perform { writer in
-            try writer.transactionRenderingEvents(.written) { try Self.record(results, in: writer.db) }
-        }
-    }
-
     /// Records results (see `record(_:in:)` for one) and stores the bodies of those recorded, many
     /// rows per statement. Answers, per result, whether it was recorded.
     static func record(_ results: [AttemptResult], in db: Database) throws -> [Bool] {

@@ -1,11 +1,4 @@
 extension Store {
-    /// What a cancel did: how many tasks became `canceled`, and which of them were running (their
-    /// workers should abort them).
-    public struct Cancellation: Sendable {
-        public let canceled: Int
-        public let running: [Int64]
-    }
-
     /// Cancels every queued or running task of a job. Nil when there is no such job.
     public func cancel(job id: JobID, now: Int64) async throws -> Cancellation? {
         try await writer.perform { writer in

@@ -2,33 +2,6 @@ import Foundation
 import JSON
 
 extension Store {
-    /// How many more tasks each host may have in flight. Hosts not listed may have `defaultLimit`.
-    public struct HostAllowance: Sendable {
-        public var defaultLimit: Int
-        public var remaining: [String: Int]
-
-        public init(defaultLimit: Int = .max, remaining: [String: Int] = [:]) {
-            self.defaultLimit = defaultLimit
-            self.remaining = remaining
-        }
-    }
-
-    /// Moves up to `limit` due tasks from `queued` to `running`, highest priority first, then in
-    /// submit order, within each host's allowance, and counts the attempt. Each lease runs out
-    /// `leaseMarginMillis` after the task's own timeout. Hosts with no allowance left are skipped
-    /// in the index itself, so a host at its limit never holds back the tasks of others.
-    public func claim(
-        limit: Int, now: Int64, leaseMarginMillis: Int, hosts: HostAllowance = HostAllowance()
-    ) async throws -> [ClaimedTask] {
-        guard limit > 0 else { return [] }
-        return try await writer.perform { writer in
-            try writer.db.transaction(.written) {
-                try Self.claim(
-                    limit: limit, now: now, leaseMarginMillis: leaseMarginMillis, hosts: hosts, in: writer.db)
-            }
-        }
-    }
-
     /// Records finished attempts (as `record`) and then claims due tasks (as `claim`), in one
     /// transaction: the scheduler's whole write per pass, so one commit instead of two.
     public func recordAndClaim(

@@ -15,10 +15,4 @@ extension Store {
             return queues
         }
     }
-
-    /// The opaque cursor of `GET /v1/hosts` pages: a position in the busiest-first order.
-    public static func hostCursor(_ offset: Int) -> String { Cursor.encode(Int64(offset)) }
-
-    /// The position a host cursor stands for; throws `invalidCursor` for one this service did not issue.
-    public static func hostOffset(_ cursor: String) throws -> Int { Int(clamping: try Cursor.decode(cursor)) }
 }

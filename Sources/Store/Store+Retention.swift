@@ -1,14 +1,6 @@
 import JSON
 
 extension Store {
-    /// What deleting a job did.
-    public enum JobDeletion: Sendable, Equatable {
-        case deleted
-        case noJob
-        /// The job has tasks queued or running, or webhooks still to send: it is kept.
-        case pending
-    }
-
     /// Deletes a finished job now, with its tasks, bodies, attempts and deliveries, in one transaction.
     public func delete(job id: JobID) async throws -> JobDeletion {
         try await writer.perform { writer in

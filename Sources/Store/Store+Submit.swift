@@ -3,44 +3,8 @@ import NIOConcurrencyHelpers
 // Submissions: a job and all its tasks stored durably, or nothing.
 
 extension Store {
-    /// What `submit` did.
-    public enum SubmitOutcome: Sendable {
-        /// Stored; `response` is the answer recorded for its idempotency key, if any.
-        case created(SubmittedJob)
-        /// The idempotency key was seen before with the same request: the original answer.
-        case replayed(status: Int, body: [UInt8])
-        /// The idempotency key was seen before with a different request.
-        case keyReused
-    }
-
-    /// An `Idempotency-Key` with the hash of the request it came with, and how to render the
-    /// answer that a replay returns.
-    public struct Idempotency: Sendable {
-        public let key: String
-        public let requestHash: String
-        public let status: Int
-        public let render: @Sendable (SubmittedJob) -> [UInt8]
-
-        public init(
-            key: String, requestHash: String, status: Int, render: @escaping @Sendable (SubmittedJob) -> [UInt8]
-        ) {
-            self.key = key
-            self.requestHash = requestHash
-            self.status = status
-            self.render = render
-        }
-    }
-
     /// How long idempotency keys are kept.
     public static let idempotencyWindowMillis: Int64 = 24 * 60 * 60 * 1000
-
-    /// Stores a job and all its tasks in one durable transaction: all of them, or none.
-    public func submit(_ job: NewJob, now: Int64) async throws -> SubmittedJob {
-        guard case .created(let submitted) = try await submit(job, idempotency: nil, now: now) else {
-            throw StoreError(.conflict, "submit without a key cannot be a replay")
-        }
-        return submitted
-    }
 
     /// Stores a job unless its idempotency key was already used: then answers the original
     /// response (same request) or `keyReused` (a different one), storing nothing.
@@ -200,9 +164,9 @@ struct PendingSubmission: Sendable {
     let job: NewJob
     /// The open job that takes `job.tasks`; nil for a new job.
     let into: JobID?
-    let idempotency: Store.Idempotency?
+    let idempotency: Idempotency?
     let now: Int64
-    let continuation: CheckedContinuation<Store.SubmitOutcome, any Error>
+    let continuation: CheckedContinuation<SubmitOutcome, any Error>
 }
 
 /// The submissions waiting for the writer. The first to arrive while no commit is scheduled schedules

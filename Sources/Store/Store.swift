@@ -59,3 +59,12 @@ public final class Store: Sendable {
     /// The versions of the migrations this binary carries.
     public static var knownMigrations: [Int] { Migration.embedded.map(\.version) }
 }
+
+extension Store: QueueStore {
+    public var health: StoreHealth {
+        switch storage.status {
+        case .ok: .ok
+        case .full(let since): .full(since: since)
+        }
+    }
+}

@@ -9,6 +9,10 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case sqlite
         case migration
         case invalidCursor = "invalid_cursor"
+        /// The database cannot be reached (PostgreSQL down, or the connection lost mid-statement).
+        case unavailable
+        /// PostgreSQL reported an error.
+        case postgres
     }
 
     public let code: Code

@@ -118,8 +118,8 @@ import Testing
 
     @Test func concurrentSubmissionsWithOneIdempotencyKeyStoreOneJob() async throws {
         try await withTestStore { (store: Store, _: URL) async throws in
-            let key = Store.Idempotency(key: "same", requestHash: "h", status: 201) { Array($0.id.rawValue.utf8) }
-            let outcomes = await withTaskGroup(of: Store.SubmitOutcome?.self) { group in
+            let key = Idempotency(key: "same", requestHash: "h", status: 201) { Array($0.id.rawValue.utf8) }
+            let outcomes = await withTaskGroup(of: SubmitOutcome?.self) { group in
                 for _ in 0..<8 {
                     group.addTask {
                         try? await store.submit(
@@ -127,7 +127,7 @@ import Testing
                             idempotency: key, now: 1_000)
                     }
                 }
-                return await group.reduce(into: [Store.SubmitOutcome?]()) { $0.append($1) }
+                return await group.reduce(into: [SubmitOutcome?]()) { $0.append($1) }
             }
             var created: [SubmittedJob] = []
             var replayed: [[UInt8]] = []

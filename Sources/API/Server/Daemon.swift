@@ -267,7 +267,7 @@ final class ConnectionRegistry: Sendable {
         let created: OpaquePointer?
         if let stream = response.stream {
             // Unknown size: libmicrohttpd sends it chunked, asking `streamReader` for each piece.
-            let body = Unmanaged.passRetained(StreamedBody(stream)).toOpaque()
+            let body = Unmanaged.passRetained(StreamedBody(stream, connection: connection)).toOpaque()
             created = MHD_create_response_from_callback(UInt64.max, 32 * 1024, streamReader, body, streamFree)
             if created == nil { Unmanaged<StreamedBody>.fromOpaque(body).release() }
         } else {
@@ -298,22 +298,44 @@ private let streamFree: MHD_ContentReaderFreeCallback = { context in
 
 /// A streamed body being sent: the stream and the piece it last produced, not yet all copied out.
 ///
+/// Pieces come from Swift concurrency (a store read may be a round trip to PostgreSQL): when none
+/// is ready, the reader suspends the connection and returns 0, the pattern libmicrohttpd
+/// prescribes for "no data yet", and the task that produces the piece resumes it. The server's
+/// thread never waits.
+///
 /// `@unchecked Sendable` is safe: libmicrohttpd calls the content reader of one response from one
-/// thread at a time, and nothing else touches `pending` or `offset`.
+/// thread at a time, and nothing else touches `pending`, `offset` or `producing`; the piece handed
+/// over from the producing task sits behind a lock. A suspended connection is never closed by
+/// libmicrohttpd, so the connection outlives the task that resumes it.
 private final class StreamedBody: @unchecked Sendable {
+    private struct Connection: @unchecked Sendable { let pointer: OpaquePointer }
+
     private let stream: HTTPBodyStream
+    private let connection: Connection
     private var pending: [UInt8] = []
     private var offset = 0
+    private var producing = false
+    private let produced = NIOLockedValueBox<Result<[UInt8]?, any Error>?>(nil)
 
-    init(_ stream: HTTPBodyStream) { self.stream = stream }
+    init(_ stream: HTTPBodyStream, connection: OpaquePointer) {
+        self.stream = stream
+        self.connection = Connection(pointer: connection)
+    }
 
-    /// Bytes copied; -1 at the end of the stream, -2 when the stream failed.
+    /// Bytes copied; 0 while the next piece is being produced (the connection is then suspended);
+    /// -1 at the end of the stream, -2 when the stream failed.
     func fill(_ buffer: UnsafeMutablePointer<CChar>, max: Int) -> Int {
         while offset == pending.count {
-            let piece: [UInt8]?
-            do { piece = try stream.next() } catch { return -2 }
-            guard let piece else { return -1 }
-            (pending, offset) = (piece, 0)
+            guard let result = produced.withLockedValue({ $0.take() }) else {
+                if !producing { produceNext() }
+                return 0
+            }
+            producing = false
+            switch result {
+            case .failure: return -2
+            case .success(nil): return -1
+            case .success(let piece?): (pending, offset) = (piece, 0)
+            }
         }
         let count = Swift.min(max, pending.count - offset)
         pending.withUnsafeBytes { bytes in
@@ -322,6 +344,20 @@ private final class StreamedBody: @unchecked Sendable {
         }
         offset += count
         return count
+    }
+
+    /// Suspends the connection (first, so that the resume cannot come before it) and produces the
+    /// next piece in a task that resumes the connection once the piece is there.
+    private func produceNext() {
+        producing = true
+        MHD_suspend_connection(connection.pointer)
+        let (stream, produced, connection) = (self.stream, self.produced, self.connection)
+        Task {
+            let result: Result<[UInt8]?, any Error>
+            do { result = .success(try await stream.next()) } catch { result = .failure(error) }
+            produced.withLockedValue { $0 = result }
+            MHD_resume_connection(connection.pointer)
+        }
     }
 }
 

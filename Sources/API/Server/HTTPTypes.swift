@@ -42,13 +42,13 @@ public struct HTTPResponse: Sendable {
 }
 
 /// A body made piece by piece while it is sent (`Transfer-Encoding: chunked`), so a large answer
-/// never sits in memory whole. `next` is called on one of the server's threads whenever the client
-/// can take more, never for two pieces at once: it must not block (a quick read is fine). It answers
-/// the next bytes, or nil at the end; an error aborts the response (the client sees it cut short).
+/// never sits in memory whole. `next` is called from Swift concurrency whenever the client can take
+/// more, never for two pieces at once, while the connection waits suspended. It answers the next
+/// bytes, or nil at the end; an error aborts the response (the client sees it cut short).
 public struct HTTPBodyStream: Sendable {
-    public let next: @Sendable () throws -> [UInt8]?
+    public let next: @Sendable () async throws -> [UInt8]?
 
-    public init(next: @escaping @Sendable () throws -> [UInt8]?) { self.next = next }
+    public init(next: @escaping @Sendable () async throws -> [UInt8]?) { self.next = next }
 }
 
 /// How a handler answers: at once, on the server's own thread (for quick work such as a read from

@@ -31,14 +31,14 @@ struct HostLimits {
     }
 
     /// What each host may still take now, for `Store.claim`.
-    func allowance(now: Int64) -> Store.HostAllowance {
+    func allowance(now: Int64) -> HostAllowance {
         var remaining: [String: Int] = [:]
         for (name, host) in hosts {
             var left = now < host.notBefore ? 0 : concurrency - host.inFlight
             if intervalMillis > 0 { left = min(left, 1) }
             remaining[name] = max(0, left)
         }
-        return Store.HostAllowance(
+        return HostAllowance(
             defaultLimit: intervalMillis > 0 ? min(1, concurrency) : concurrency, remaining: remaining)
     }
 

@@ -5,7 +5,7 @@ import Store
 /// it decided: store calls, worker launches, writes to their pipes. It owns the worker processes;
 /// the core owns every decision. One task runs it; everything else talks to it through the inbox.
 struct Scheduler {
-    private let store: Store
+    private let store: any QueueStore
     private let configuration: EngineConfiguration
     private let inbox: EventInbox<EngineEvent>
     private let logger: Logger
@@ -21,7 +21,7 @@ struct Scheduler {
     private var finished: [(host: String, HostActivity.Attempt, Int?, String?)] = []
 
     init(
-        store: Store, configuration: EngineConfiguration, inbox: EventInbox<EngineEvent>, logger: Logger,
+        store: any QueueStore, configuration: EngineConfiguration, inbox: EventInbox<EngineEvent>, logger: Logger,
         status: EngineStatus = EngineStatus(), metrics: EngineMetrics = .none
     ) {
         self.store = store

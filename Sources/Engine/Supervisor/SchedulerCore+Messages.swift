@@ -67,7 +67,7 @@ extension SchedulerCore {
     struct RecordAndClaim {
         let results: [AttemptResult]
         let limit: Int
-        let hosts: Store.HostAllowance
+        let hosts: HostAllowance
         let now: Int64
     }
 

@@ -39,7 +39,7 @@ public struct WebhookConfiguration: Sendable {
 /// of its own (so a dead receiver never takes a fetch slot), records the results in batches, and
 /// schedules retries. At-least-once; order between events is not promised.
 public final class WebhookDispatcher: Service, Sendable {
-    private let store: Store
+    private let store: any QueueStore
     private let configuration: WebhookConfiguration
     private let signer: WebhookSigner
     private let logger: Logger
@@ -50,7 +50,7 @@ public final class WebhookDispatcher: Service, Sendable {
     }
 
     public init(
-        store: Store, configuration: WebhookConfiguration, logger: Logger, metrics: EngineMetrics = .none
+        store: any QueueStore, configuration: WebhookConfiguration, logger: Logger, metrics: EngineMetrics = .none
     ) throws {
         guard let signer = WebhookSigner(secret: configuration.secret) else { throw InvalidSecret() }
         self.metrics = metrics
