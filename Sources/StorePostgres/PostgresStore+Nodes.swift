@@ -107,6 +107,19 @@ extension PostgresStore {
         }
     }
 
+    /// Removes this node (and its maintenance lease) at a clean stop, after its tasks were given
+    /// back; best effort: a node that cannot reach the database is rescued after its TTL instead.
+    public func leave() async {
+        do {
+            try await transaction { connection in
+                try await connection.query("DELETE FROM leader WHERE node_id = \(node.id)", logger: logger)
+                try await connection.query("DELETE FROM nodes WHERE id = \(node.id)", logger: logger)
+            }
+        } catch {
+            logger.warning("could not deregister this node", metadata: ["error": "\(error)"])
+        }
+    }
+
     /// The live nodes, oldest first.
     public func nodes(now: Int64) async throws -> [NodeRecord] {
         try await read { connection in
