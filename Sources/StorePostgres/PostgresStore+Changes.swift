@@ -6,7 +6,7 @@ import Store
 
 extension PostgresStore {
     public func cancel(job id: JobID, now: Int64) async throws -> Cancellation? {
-        try await transaction { connection in
+        try await transaction { [self] connection in
             guard let jobSeq = try await Self.jobSeq(id, on: connection, logger: logger) else { return nil }
             let changed = try await connection.query(
                 """
@@ -28,7 +28,7 @@ extension PostgresStore {
     }
 
     public func cancel(task id: TaskID, now: Int64) async throws -> Cancellation? {
-        try await transaction { connection in
+        try await transaction { [self] connection in
             guard
                 let (seq, state) = try await connection.query(
                     "SELECT seq, state FROM tasks WHERE id = \(id.rawValue) FOR UPDATE", logger: logger
@@ -47,7 +47,7 @@ extension PostgresStore {
     }
 
     public func rerun(task id: TaskID, now: Int64) async throws -> Bool? {
-        try await transaction { connection in
+        try await transaction { [self] connection in
             guard
                 let state = try await connection.query(
                     "SELECT state FROM tasks WHERE id = \(id.rawValue) FOR UPDATE", logger: logger
@@ -75,7 +75,7 @@ extension PostgresStore {
     }
 
     public func delete(job id: JobID) async throws -> JobDeletion {
-        try await transaction { connection in
+        try await transaction { [self] connection in
             guard
                 let (seq, finished) = try await connection.query(
                     "SELECT seq, finished_at IS NOT NULL FROM jobs WHERE id = \(id.rawValue) FOR UPDATE",
@@ -89,7 +89,7 @@ extension PostgresStore {
     }
 
     public func deleteExpired(finishedBefore cutoff: Int64, limit: Int) async throws -> Int {
-        try await transaction { connection in
+        try await transaction { [self] connection in
             let expired = try await connection.query(
                 """
                 SELECT seq FROM jobs j

@@ -14,7 +14,7 @@ extension PostgresStore {
         _ results: [AttemptResult], limit: Int, now: Int64, leaseMarginMillis: Int, hosts: HostAllowance
     ) async throws -> (recorded: [Bool], claimed: [ClaimedTask]) {
         guard !results.isEmpty || limit > 0 else { return ([], []) }
-        return try await transaction { connection in
+        return try await transaction { [self] connection in
             let recorded = try await record(results, on: connection)
             let claimed =
                 limit > 0
@@ -165,7 +165,7 @@ extension PostgresStore {
         _ leases: [(seq: Int64, attempt: Int)], error: String, message: String, now: Int64
     ) async throws -> Int {
         guard !leases.isEmpty else { return 0 }
-        return try await transaction { connection in
+        return try await transaction { [self] connection in
             let moved = try await Self.lose(
                 leases, error: error, message: message, now: now, on: connection, logger: logger)
             try await PostgresOutbox.render(on: connection, store: self)
@@ -176,7 +176,7 @@ extension PostgresStore {
 
     public func giveBack(_ leases: [(seq: Int64, attempt: Int)], now: Int64) async throws -> Int {
         guard !leases.isEmpty else { return 0 }
-        return try await transaction { connection in
+        return try await transaction { [self] connection in
             let moved = try await connection.query(
                 """
                 UPDATE tasks t SET state = 'queued', attempts = t.attempts - 1, next_attempt_at = \(now),
@@ -197,7 +197,7 @@ extension PostgresStore {
     /// Other live nodes' tasks are never touched; dead nodes' are the leader's (`rescueDeadNodes`).
     public func rescueExpired(now: Int64, reason: String) async throws -> Int {
         let stamp = now == .max ? WallClock.nowMillis() : now
-        return try await transaction { connection in
+        return try await transaction { [self] connection in
             if now == .max {
                 try await connection.query(
                     "DELETE FROM nodes WHERE host = \(node.host) AND id <> \(node.id)", logger: logger)

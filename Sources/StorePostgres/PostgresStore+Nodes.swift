@@ -8,7 +8,7 @@ extension PostgresStore {
     var heartbeatMillis: Int { max(100, leaseTTLMillis / 3) }
 
     func register(now: Int64) async throws {
-        try await transaction { connection in
+        try await transaction { [self] connection in
             try await connection.query(
                 """
                 INSERT INTO nodes (id, host, started_at, heartbeat_at, workers)
@@ -28,6 +28,10 @@ extension PostgresStore {
             do {
                 let now = WallClock.nowMillis()
                 try await heartbeat(now: now)
+                // A claim whose answer was lost (the database went away as it committed) leaves a
+                // task running here that no worker has: its lease runs out, and it is run again.
+                try await rescueExpired(
+                    now: now, reason: "the task's lease ran out on its node (its claim was lost in a database outage)")
                 if try await elect(now: now) { try await rescueDeadNodes(now: now) }
             } catch {
                 logger.debug("heartbeat failed", metadata: ["error": "\(error)"])
@@ -39,7 +43,7 @@ extension PostgresStore {
     /// could not reach the database) registers again: its old tasks were rescued, and its late
     /// results are ignored by their attempt number.
     func heartbeat(now: Int64) async throws {
-        let alive = try await transaction { connection in
+        let alive = try await transaction { [self] connection in
             try await connection.query(
                 "UPDATE nodes SET heartbeat_at = \(now) WHERE id = \(node.id) RETURNING 1", logger: logger
             ).count()
@@ -52,7 +56,7 @@ extension PostgresStore {
 
     /// Takes or keeps the maintenance lease; answers whether this node holds it.
     func elect(now: Int64) async throws -> Bool {
-        try await transaction { connection in
+        try await transaction { [self] connection in
             try await connection.query(
                 """
                 INSERT INTO leader (name, node_id, expires_at) VALUES ('maintenance', \(node.id), \(now + Int64(leaseTTLMillis)))
@@ -70,7 +74,7 @@ extension PostgresStore {
     /// Answers how many tasks moved.
     @discardableResult
     public func rescueDeadNodes(now: Int64) async throws -> Int {
-        try await transaction { connection in
+        try await transaction { [self] connection in
             let dead = try await connection.query(
                 """
                 DELETE FROM nodes WHERE heartbeat_at < \(now - Int64(leaseTTLMillis)) AND id <> \(node.id)
@@ -111,7 +115,7 @@ extension PostgresStore {
     /// back; best effort: a node that cannot reach the database is rescued after its TTL instead.
     public func leave() async {
         do {
-            try await transaction { connection in
+            try await transaction { [self] connection in
                 try await connection.query("DELETE FROM leader WHERE node_id = \(node.id)", logger: logger)
                 try await connection.query("DELETE FROM nodes WHERE id = \(node.id)", logger: logger)
             }
@@ -122,7 +126,7 @@ extension PostgresStore {
 
     /// The live nodes, oldest first.
     public func nodes(now: Int64) async throws -> [NodeRecord] {
-        try await read { connection in
+        try await read { [self] connection in
             try await connection.query(
                 """
                 SELECT n.id, n.host, n.started_at, n.heartbeat_at, n.workers,

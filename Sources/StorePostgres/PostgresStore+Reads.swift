@@ -6,7 +6,7 @@ import Store
 
 extension PostgresStore {
     public func job(_ id: JobID) async throws -> JobRecord? {
-        try await read { connection in try await PostgresJobRow.job(id: id, on: connection, logger: logger) }
+        try await read { [self] connection in try await PostgresJobRow.job(id: id, on: connection, logger: logger) }
     }
 
     /// The job once it is completed, or as it is when `timeout` has passed: woken by this node's
@@ -38,7 +38,7 @@ extension PostgresStore {
             case .completed?: "AND n_queued + n_running = 0 AND NOT open"
             case nil: ""
             }
-        return try await read { connection in
+        return try await read { [self] connection in
             let rows = try await connection.query(
                 PostgresQuery(
                     unsafeSQL: "\(PostgresJobRow.select) WHERE seq < $1 \(filter) ORDER BY seq DESC LIMIT $2",
@@ -52,7 +52,7 @@ extension PostgresStore {
 
     public func tasks(of id: JobID, state: TaskState?, cursor: String?, limit: Int) async throws -> TaskPage? {
         let after = try cursor.map(Cursor.decode) ?? 0
-        return try await read { connection in
+        return try await read { [self] connection in
             guard let jobSeq = try await Self.jobSeq(id, on: connection, logger: logger) else { return nil }
             var bindings = binds(jobSeq, after, limit + 1)
             var filter = ""
@@ -74,7 +74,7 @@ extension PostgresStore {
     }
 
     public func task(_ id: TaskID) async throws -> TaskRecord? {
-        try await read { connection in
+        try await read { [self] connection in
             guard
                 let found = try await connection.query(
                     PostgresQuery(unsafeSQL: "\(PostgresTaskRow.select) WHERE t.id = $1", binds: binds(id.rawValue)),
@@ -86,7 +86,7 @@ extension PostgresStore {
     }
 
     public func body(of id: TaskID) async throws -> BodyLookup {
-        try await read { connection in
+        try await read { [self] connection in
             try await connection.query(
                 """
                 SELECT t.body_truncated, b.task_seq IS NOT NULL, b.content_type, b.body
@@ -102,7 +102,7 @@ extension PostgresStore {
     }
 
     public func totals() async throws -> StateCounts {
-        try await read { connection in
+        try await read { [self] connection in
             try await connection.query(
                 """
                 SELECT coalesce(sum(n_queued), 0)::bigint, coalesce(sum(n_running), 0)::bigint,
@@ -123,7 +123,7 @@ extension PostgresStore {
     }
 
     public func hostQueues(now: Int64) async throws -> [String: (running: Int, queuedDue: Int)] {
-        try await read { connection in
+        try await read { [self] connection in
             var queues: [String: (running: Int, queuedDue: Int)] = [:]
             for (host, running, due) in try await connection.query(
                 """
@@ -146,7 +146,7 @@ extension PostgresStore {
         var bindings = binds(jobSeq, after, limit, last)
         if let state { bindings.append(state.rawValue) }
         let (filter, values) = (state == nil ? "" : "AND t.state = $5", bindings)
-        return try await read { connection in
+        return try await read { [self] connection in
             try await connection.query(
                 PostgresQuery(
                     unsafeSQL: """
@@ -171,7 +171,7 @@ extension PostgresStore {
     }
 
     public func lastTaskSeq(ofJob jobSeq: Int64) async throws -> Int64 {
-        try await read { connection in
+        try await read { [self] connection in
             try await connection.query(
                 "SELECT coalesce(max(seq), 0)::bigint FROM tasks WHERE job_seq = \(jobSeq)", logger: logger
             ).first({ try $0.int64(0) }) ?? 0
@@ -179,6 +179,6 @@ extension PostgresStore {
     }
 
     public func jobSeq(_ id: JobID) async throws -> Int64? {
-        try await read { connection in try await Self.jobSeq(id, on: connection, logger: logger) }
+        try await read { [self] connection in try await Self.jobSeq(id, on: connection, logger: logger) }
     }
 }

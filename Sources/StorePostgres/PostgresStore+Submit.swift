@@ -18,7 +18,7 @@ extension PostgresStore {
     }
 
     public func seal(job id: JobID, now: Int64) async throws -> SealOutcome {
-        try await transaction { connection in
+        try await transaction { [self] connection in
             guard let seq = try await Self.jobSeq(id, on: connection, logger: logger) else { return .notFound }
             try await Self.close(jobSeq: seq, now: now, on: connection, logger: logger)
             try await PostgresOutbox.render(on: connection, store: self)
@@ -36,7 +36,7 @@ extension PostgresStore {
     private func store(_ job: NewJob, into: JobID?, idempotency: Idempotency?, now: Int64) async throws
         -> SubmitOutcome
     {
-        try await transaction(durable: true) { connection in
+        try await transaction(durable: true) { [self] connection in
             if let idempotency {
                 try await connection.query(
                     "SELECT pg_advisory_xact_lock(hashtextextended(\(idempotency.key), 0))", logger: logger)

@@ -7,7 +7,7 @@ import Store
 extension PostgresStore {
     public func webhookSecret(orGenerate generate: @escaping @Sendable () -> String) async throws -> String {
         let candidate = generate()
-        return try await transaction(durable: true) { connection in
+        return try await transaction(durable: true) { [self] connection in
             // The first node to store one wins; every node signs with the same secret.
             try await connection.query(
                 """
@@ -24,7 +24,7 @@ extension PostgresStore {
 
     public func claimDeliveries(limit: Int, now: Int64, leaseMillis: Int) async throws -> [DeliveryWork] {
         guard limit > 0 else { return [] }
-        return try await transaction { connection in
+        return try await transaction { [self] connection in
             try await connection.query(
                 """
                 WITH due AS (
@@ -48,7 +48,7 @@ extension PostgresStore {
 
     public func recordDeliveries(_ results: [DeliveryResult]) async throws {
         guard !results.isEmpty else { return }
-        try await transaction { connection in
+        try await transaction { [self] connection in
             for result in results {
                 let (state, next, delivered): (DeliveryState, Int64, Int64?) =
                     switch result.next {
@@ -82,7 +82,7 @@ extension PostgresStore {
 
     public func releaseDeliveries(_ leases: [(seq: Int64, attempt: Int)], now: Int64) async throws {
         guard !leases.isEmpty else { return }
-        try await transaction { connection in
+        try await transaction { [self] connection in
             try await connection.query(
                 """
                 UPDATE deliveries d SET attempts = d.attempts - 1, next_attempt_at = \(now), node_id = NULL
@@ -93,7 +93,7 @@ extension PostgresStore {
     }
 
     public func redeliver(_ id: DeliveryID, now: Int64) async throws -> DeliveryRecord? {
-        try await transaction { connection in
+        try await transaction { [self] connection in
             guard
                 let jobSeq = try await connection.query(
                     """
@@ -114,7 +114,7 @@ extension PostgresStore {
 
     public func deliveries(of id: JobID, cursor: String?, limit: Int) async throws -> DeliveryPage? {
         let after = try cursor.map(Cursor.decode) ?? 0
-        return try await read { connection in
+        return try await read { [self] connection in
             guard let jobSeq = try await Self.jobSeq(id, on: connection, logger: logger) else { return nil }
             let rows = try await connection.query(
                 PostgresQuery(

@@ -96,16 +96,19 @@ public final class PostgresStore: QueueStore {
     /// unreachable server is `StoreError.unavailable` (the API answers 503) and marks the store
     /// unavailable until a transaction succeeds again.
     func transaction<T: Sendable>(
-        durable: Bool = false, _ body: @Sendable (PostgresConnection) async throws -> T
+        durable: Bool = false, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         let started = DispatchTime.now().uptimeNanoseconds
         defer { writeSeconds.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started)) }
         do {
-            let result = try await client.withTransaction(logger: logger) { connection -> T in
-                if !durable {
-                    try await connection.query("SET LOCAL synchronous_commit = off", logger: logger)
+            let result = try await withDeadline {
+                try await self.client.withTransaction(logger: self.logger) { connection -> T in
+                    // Explicit either way: the server's own default may be either.
+                    try await connection.query(
+                        durable ? "SET LOCAL synchronous_commit = on" : "SET LOCAL synchronous_commit = off",
+                        logger: self.logger)
+                    return try await body(connection)
                 }
-                return try await body(connection)
             }
             recovered()
             commits.committed()
@@ -118,9 +121,9 @@ public final class PostgresStore: QueueStore {
     }
 
     /// One read outside a transaction.
-    func read<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    func read<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         do {
-            let result = try await client.withConnection { try await body($0) }
+            let result = try await withDeadline { try await self.client.withConnection { try await body($0) } }
             recovered()
             return result
         } catch {
@@ -128,14 +131,55 @@ public final class PostgresStore: QueueStore {
         }
     }
 
+    /// How long one transaction or read may wait for a connection and run. The pool waits for a
+    /// connection for as long as the server is away; past this the caller hears `unavailable`
+    /// (the API answers 503) instead of hanging.
+    static let deadline: Duration = .seconds(10)
+
+    /// `operation`, or `StoreError.unavailable` once `deadline` has passed. The operation is then
+    /// cancelled but not waited for: a statement stuck on a connection the server dropped must not
+    /// hold its caller (the engine's pass, an API request). If it commits after all, what it did is
+    /// safe to repeat: a result is recorded once (its attempt number), and a claim nobody received
+    /// runs out its lease and is rescued.
+    private func withDeadline<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+        let location = self.location
+        let answered = NIOLockedValueBox(false)
+        let running = NIOLockedValueBox<Task<Void, Never>?>(nil)
+        /// True for the first of the two to finish.
+        let first: @Sendable () -> Bool = {
+            answered.withLockedValue { done in
+                defer { done = true }
+                return !done
+            }
+        }
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let watcher = Task {
+                do { try await Task.sleep(for: Self.deadline) } catch { return }
+                guard first() else { return }
+                running.withLockedValue { $0?.cancel() }
+                continuation.resume(
+                    throwing: StoreError(
+                        .unavailable, "no answer from PostgreSQL at \(location) within \(Self.deadline)"))
+            }
+            let work = Task {
+                let result: Result<T, any Error>
+                do { result = .success(try await operation()) } catch { result = .failure(error) }
+                watcher.cancel()
+                if first() { continuation.resume(with: result) }
+            }
+            running.withLockedValue { $0 = work }
+        }
+    }
+
     /// A store error for `error`: one of ours as it is; a connection failure marks the store
     /// unavailable (logged once per episode).
     private func mapped(_ error: any Error) -> any Error {
-        if error is StoreError || error is CancellationError { return error }
+        if error is CancellationError { return error }
+        if let error = error as? StoreError, error.code != .unavailable { return error }
         if let error = error as? PSQLError, error.code == .server {
             return StoreError(.postgres, error.serverInfo?[.message] ?? "\(error)")
         }
-        let reason = Self.describe(error, at: location).message
+        let reason = (error as? StoreError)?.message ?? Self.describe(error, at: location).message
         let began = healthState.withLockedValue { health -> Bool in
             if case .unavailable = health { return false }
             health = .unavailable(since: WallClock.nowMillis(), reason: reason)

@@ -35,7 +35,12 @@ struct Serve: AsyncParsableCommand {
         case .postgres(let location):
             let node = NodeIdentity(
                 id: "node_\(String(UInt64.random(in: 0...UInt64.max), radix: 16))",
-                host: "\(ProcessInfo.processInfo.hostName):\(configuration.http.port)",
+                // Unique among live nodes: host name and port, or the pid when the port is picked
+                // at random (a node restarted under the same label takes back what its predecessor
+                // left running, at once).
+                host: configuration.http.port == 0
+                    ? "\(ProcessInfo.processInfo.hostName) pid \(getpid())"
+                    : "\(ProcessInfo.processInfo.hostName):\(configuration.http.port)",
                 workers: configuration.engine.processes)
             let store = PostgresStore(
                 location: location, node: node, logger: logger, metrics: factory,

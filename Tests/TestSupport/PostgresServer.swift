@@ -38,8 +38,7 @@ public final class PostgresServer: Sendable {
             "\(binaries)/pg_ctl",
             [
                 "-D", data, "-l", directory.appending(path: "server.log").path, "-w", "-t", "60", "-o",
-                "-c listen_addresses=127.0.0.1 -p \(port) -k \(directory.path) -c fsync=off"
-                    + " -c synchronous_commit=off -c max_connections=200",
+                options(port: port, directory: directory),
                 "start",
             ], asRoot: asRoot)
         return PostgresServer(port: port, directory: directory, binaries: binaries, asRoot: asRoot)
@@ -68,6 +67,38 @@ public final class PostgresServer: Sendable {
             "\(binaries)/pg_ctl", ["-D", directory.appending(path: "data").path, "-m", "immediate", "stop"],
             asRoot: asRoot)
         try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// The server's settings: loopback only, its own port and socket directory, no fsync (tests).
+    private static func options(port: Int, directory: URL) -> String {
+        "-c listen_addresses=127.0.0.1 -p \(port) -k \(directory.path) -c fsync=off -c synchronous_commit=off"
+            + " -c max_connections=200"
+    }
+
+    /// Makes `user` log in to `database` with a password (everyone else stays on `trust`).
+    public func requirePassword(database: String, user: String) throws {
+        let file = directory.appending(path: "data/pg_hba.conf")
+        let rules = try String(contentsOf: file, encoding: .utf8)
+        try ("host \(database) \(user) 127.0.0.1/32 scram-sha-256\n" + rules).write(
+            to: file, atomically: false, encoding: .utf8)
+        try Self.run("\(binaries)/pg_ctl", ["-D", directory.appending(path: "data").path, "reload"], asRoot: asRoot)
+    }
+
+    /// Stops the server (as a crash would: `immediate`), keeping its files, until `restart()`.
+    public func halt() throws {
+        try Self.run(
+            "\(binaries)/pg_ctl", ["-D", directory.appending(path: "data").path, "-m", "immediate", "stop"],
+            asRoot: asRoot)
+    }
+
+    /// Starts a halted server again on the same port.
+    public func restart() throws {
+        try Self.run(
+            "\(binaries)/pg_ctl",
+            [
+                "-D", directory.appending(path: "data").path, "-l", directory.appending(path: "server.log").path, "-w",
+                "-t", "60", "-o", Self.options(port: port, directory: directory), "start",
+            ], asRoot: asRoot)
     }
 
     /// The newest installed server's binaries, `/usr/lib/postgresql/N/bin`.

@@ -1,0 +1,173 @@
+import Foundation
+import JSON
+import TestSupport
+import Testing
+
+/// Several `fetchq serve` nodes on one real PostgreSQL server: they share one queue, the per-host
+/// limit holds for all of them together, a node's death costs only its TTL, and a database outage
+/// loses nothing.
+@Suite(.serialized) final class ClusterTests {
+    let server: PostgresServer
+    /// How long a node may miss heartbeats here (short, so that a dead node's tasks come back soon).
+    static let ttlMillis = 3_000
+
+    init() throws { server = try PostgresServer.start() }
+
+    deinit { server.stop() }
+
+    /// A node on `url`; every node of a test gets the same webhook secret.
+    private func node(_ url: String, _ arguments: [String] = []) async throws -> ServiceProcess {
+        try await ServiceProcess.start(
+            database: URL(fileURLWithPath: "/nonexistent/unused.db"),
+            arguments: [
+                "--database", url, "--node-lease-ttl-ms", "\(Self.ttlMillis)", "--webhook-secret", testSecret,
+                "--webhook-retry-schedule-ms", "100,100",
+            ] + arguments)
+    }
+
+    private func count(_ url: String, _ condition: String) throws -> Int {
+        Int(try server.query(url, "SELECT count(*) FROM tasks WHERE \(condition)").first ?? "") ?? -1
+    }
+
+    private func nodes(_ service: ServiceProcess) async throws -> [JSONValue] {
+        guard case .array(let nodes)? = try await TestClient.get("\(service.baseURL)/v1/nodes").json?["nodes"] else {
+            return []
+        }
+        return nodes
+    }
+
+    @Test func aKilledNodesTasksAreFinishedByTheOtherWithinItsTTL() async throws {
+        let target = try TargetServer()
+        defer { Task { await target.stop() } }
+        let url = try server.createDatabase()
+        let options = ["--processes", "1", "--concurrency", "16", "--per-host-concurrency", "64"]
+        let first = try await node(url, options)
+        defer { Task { await first.terminate() } }
+        let second = try await node(url, options)
+        defer { Task { await second.terminate() } }
+        let listed = try await eventually { try await self.nodes(first).count == 2 }
+        #expect(listed, "GET /v1/nodes lists both nodes")
+
+        let tasks = (0..<5_000).map { "\(target.baseURL)/work/\($0)/20" }
+        let (jobID, _) = try await submitJob(first, tasks: tasks, extra: #","max_attempts":3"#)
+        let victimID = try #require(
+            try await nodes(second).first { $0["host"]?.stringValue?.hasSuffix("pid \(second.pid)") == true }?["id"]?
+                .stringValue)
+        let bothBusy = try await eventually(timeout: .seconds(120)) {
+            try self.count(url, "state = 'running' AND node_id = '\(victimID)'") > 0
+                && (try self.count(url, "state = 'succeeded'")) > 500
+        }
+        #expect(bothBusy, "both nodes run tasks; log:\n\(second.log)")
+        second.signal(SIGKILL)
+        let killedAt = ContinuousClock.now
+        _ = await second.waitForExit()
+
+        let rescued = try await eventually(timeout: .seconds(60)) {
+            try self.count(url, "state = 'running' AND node_id = '\(victimID)'") == 0
+        }
+        let rescueTime = ContinuousClock.now - killedAt
+        #expect(rescued)
+        // The TTL plus a heartbeat, with room for a loaded machine.
+        #expect(rescueTime < .milliseconds(Self.ttlMillis + Self.ttlMillis / 3) + .seconds(10), "\(rescueTime)")
+        let completed = try await eventually(timeout: .seconds(300)) {
+            try await TestClient.get("\(first.baseURL)/v1/jobs/\(jobID)").json?["state"]?.stringValue == "completed"
+        }
+        #expect(completed, "log:\n\(first.log)")
+        #expect(try count(url, "state = 'succeeded'") == 5_000)
+        #expect(try count(url, "state <> 'succeeded'") == 0)
+        #expect(try count(url, "attempts > max_attempts") == 0)
+        let job = try await TestClient.get("\(first.baseURL)/v1/jobs/\(jobID)").json
+        #expect(job?.at("counts.succeeded")?.intValue == 5_000)
+        #expect(first.log.contains("rescued the tasks of dead nodes"))
+        // Every task was fetched at least once; a rescued one may have been fetched twice.
+        #expect((0..<5_000).allSatisfy { target.requests("/work/\($0)/20") >= 1 })
+        let listedAfter = try await eventually { try await self.nodes(first).count == 1 }
+        #expect(listedAfter, "the dead node leaves the list")
+    }
+
+    @Test func thePerHostLimitHoldsForAllNodesTogether() async throws {
+        let target = try TargetServer()
+        defer { Task { await target.stop() } }
+        let url = try server.createDatabase()
+        let options = ["--processes", "2", "--concurrency", "8", "--per-host-concurrency", "4"]
+        let first = try await node(url, options)
+        defer { Task { await first.terminate() } }
+        let second = try await node(url, options)
+        defer { Task { await second.terminate() } }
+        let tasks = (0..<120).map { "\(target.baseURL)/work/\($0)/100" }
+        let (jobID, _) = try await submitJob(second, tasks: tasks, extra: "")
+        let completed = try await eventually(timeout: .seconds(180)) {
+            try await jobCount(first, jobID, "counts.succeeded") == 120
+        }
+        #expect(completed)
+        #expect(target.maxInFlight <= 4, "the target saw \(target.maxInFlight) requests at once")
+        #expect(target.maxInFlight >= 2)
+    }
+
+    @Test func aJobRunOnTwoNodesCallsBackOncePerTaskAndOnceForTheJob() async throws {
+        let target = try TargetServer()
+        defer { Task { await target.stop() } }
+        let receiver = try await WebhookReceiver(secret: testSecret)
+        defer { receiver.stop() }
+        let url = try server.createDatabase()
+        let options = ["--processes", "1", "--concurrency", "8", "--per-host-concurrency", "64"]
+        let first = try await node(url, options)
+        defer { Task { await first.terminate() } }
+        let second = try await node(url, options)
+        defer { Task { await second.terminate() } }
+        // The same Idempotency-Key sent to both nodes at once makes one job.
+        let tasks = (0..<300).map { #"{"url":"\#(target.baseURL)/work/\#($0)/10"}"# }
+        let body =
+            #"{"tasks":[\#(tasks.joined(separator: ","))],"callback_url":"\#(receiver.baseURL)/hook"}"#
+        async let a = TestClient.request(
+            "POST", "\(first.baseURL)/v1/jobs", json: body, headers: [("Idempotency-Key", "cluster-key")])
+        async let b = TestClient.request(
+            "POST", "\(second.baseURL)/v1/jobs", json: body, headers: [("Idempotency-Key", "cluster-key")])
+        let (answerA, answerB) = try await (a, b)
+        let jobID = try #require(answerA.json?["id"]?.stringValue, "\(answerA.status) \(answerA.text)")
+        #expect(answerB.json?["id"]?.stringValue == jobID, "\(answerB.status) \(answerB.text)")
+        #expect(Int(try server.query(url, "SELECT count(*) FROM jobs").first ?? "") == 1)
+
+        let delivered = try await eventually(timeout: .seconds(180)) {
+            try await receiver.calls().contains { $0.type == "job.finished" && $0.valid }
+        }
+        #expect(delivered)
+        let calls = try await receiver.calls().filter(\.valid)
+        let finishedTasks = Set(calls.filter { $0.type == "task.finished" }.compactMap(\.taskID))
+        #expect(finishedTasks.count == 300)
+        #expect(Set(calls.filter { $0.type == "job.finished" }.map(\.id)).count == 1)
+    }
+
+    @Test func aDatabaseOutageAnswers503AndLosesNoAcceptedTask() async throws {
+        let target = try TargetServer()
+        defer { Task { await target.stop() } }
+        let url = try server.createDatabase()
+        let service = try await node(url, ["--processes", "1", "--concurrency", "8", "--per-host-concurrency", "64"])
+        defer { Task { await service.terminate() } }
+        let tasks = (0..<400).map { "\(target.baseURL)/work/\($0)/30" }
+        let (jobID, _) = try await submitJob(service, tasks: tasks, extra: #","max_attempts":5"#)
+        let started = try await eventually(timeout: .seconds(60)) {
+            try await jobCount(service, jobID, "counts.succeeded") > 20
+        }
+        #expect(started)
+
+        try server.halt()
+        let degraded = try await eventually(timeout: .seconds(60)) {
+            try await TestClient.get("\(service.baseURL)/healthz").status == 503
+        }
+        #expect(degraded, "log:\n\(service.log)")
+        let refused = try await TestClient.post(
+            "\(service.baseURL)/v1/jobs", json: #"{"tasks":[{"url":"\#(target.baseURL)/ok/late"}]}"#)
+        #expect(refused.status == 503)
+        #expect(refused.json?["code"]?.stringValue == "store_unavailable")
+        #expect(refused.headers["retry-after"] != nil)
+        try server.restart()
+
+        let completed = try await eventually(timeout: .seconds(240)) {
+            try await TestClient.get("\(service.baseURL)/v1/jobs/\(jobID)").json?["state"]?.stringValue == "completed"
+        }
+        #expect(completed, "log:\n\(service.log)")
+        #expect(try count(url, "state = 'succeeded'") == 400)
+        #expect(try await TestClient.get("\(service.baseURL)/healthz").status == 200)
+    }
+}
