@@ -116,6 +116,8 @@ public struct FetchqAPI: Sendable {
         if route.needsToken { try authenticate(request) }
         try allow(method, route.methods)
         switch route {
+        case .dashboard(let file):
+            return .now(file.response)
         case .health:
             return .now(health())
         case .openAPI:
@@ -166,6 +168,8 @@ public struct FetchqAPI: Sendable {
             return redeliver(id)
         case .hosts:
             return .now(try listHosts(request.query))
+        case .stats:
+            return .now(try stats())
         case .metrics:
             return .now(try scrapeMetrics())
         }
