@@ -82,6 +82,14 @@
     return Number.isNaN(date.getTime()) ? String(iso) : date.toLocaleString();
   }
 
+  function shortTime(iso) {
+    const date = new Date(iso);
+    if (Number.isNaN(date.getTime())) return String(iso);
+    return date.toLocaleString(undefined, {
+      month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit",
+    });
+  }
+
   function figures(list, entries) {
     list.replaceChildren(
       ...entries.map(([label, value, key]) =>
@@ -103,7 +111,8 @@
     }
     const counts = el("div", { class: "counts" });
     for (const state of STATES) {
-      counts.append(el("span", { class: `key ${state}` }), `${job.counts[state] || 0} ${state}  `);
+      counts.append(el("span", { class: "count" }, el("span", { class: `key ${state}` }), `${job.counts[state] || 0} ${state}`));
+      counts.append(" ");
     }
     return el("div", {}, bar, counts);
   }
@@ -175,7 +184,7 @@
           type: "button", class: "link mono open-job", text: job.id,
           onclick: () => { location.hash = `job=${job.id}`; },
         })),
-        el("td", { text: time(job.created_at) }),
+        el("td", { class: "created", text: shortTime(job.created_at) }),
         el("td", { class: "job-state" }, stateBadge(job.state)),
         el("td", { class: "job-progress" }, progress(job)),
         el("td", { class: "job-rate", text: rate(job, now) })
