@@ -350,7 +350,13 @@
       drawTotals(stats);
       drawJobs(jobs);
       drawHosts(hosts);
-      await drawJob(selectedJob());
+      try {
+        await drawJob(selectedJob());
+      } catch (error) {
+        // An unknown or deleted job: say so rather than keep showing the last one.
+        if (!(error instanceof Unauthorized)) $("job").hidden = true;
+        throw error;
+      }
       setStatus(`updated ${new Date().toLocaleTimeString()} · every ${REFRESH_MS / 1000} s`, false);
     } catch (error) {
       if (error instanceof Unauthorized) {

@@ -310,12 +310,13 @@ def main():
         page.shows(f"tr[data-job-id='{job_b}']", "3 canceled", "completed")
         check("cancel on a pending job shows it canceled")
 
-        # A job in progress behind a slow host (two slots, each held 30 s) and a paused one.
+        # A job in progress behind a slow host (two slots, each held longer than every check here
+        # may wait, so it stays at 2 running and 10 due) and a paused one.
         progress = fetchq.submit({
-            "tasks": [{"url": f"{slow.base}/slow/30000?n={n}"} for n in range(12)]
+            "tasks": [{"url": f"{slow.base}/slow/{4 * DEADLINE * 1000}?n={n}"} for n in range(12)]
             + [{"url": f"{limited.base}/ratelimit/{n}"} for n in range(3)]
             + [{"url": f"http://localhost:{target.port}/ok/{n}"} for n in range(40)],
-            "timeout_ms": 60000})
+            "timeout_ms": 600000})
         page.click(f"tr[data-job-id='{progress['id']}'] button.open-job")
         page.shows(f"tr[data-host='127.0.0.1:{slow.port}']", "2 / 2", "10")
         page.shows(f"tr.paused[data-host='127.0.0.1:{limited.port}']", "429")

@@ -100,8 +100,8 @@ import Testing
             #expect(ended, "the browser check did not finish in 10 minutes:\n\(output.contents)")
             #expect(browser.termination == .exited(0), "\(output.contents)")
             #expect(output.contents.contains("dashboard: all checks passed"), "\(output.contents)")
-            let png = try Data(contentsOf: screenshot)
-            #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]), "the screenshot is not a PNG")
+            let png = (try? Data(contentsOf: screenshot)) ?? Data()
+            #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]), "no PNG screenshot")
         }
     }
 }
