@@ -31,7 +31,7 @@ format:
 	$(SWIFT) format format --in-place --recursive $(SOURCES)
 
 test: deps lint
-	scripts/install-deps.sh postgresql
+	scripts/install-deps.sh postgresql chromium chromium-driver
 	scripts/test-venv.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
@@ -44,7 +44,7 @@ contract: deps build
 
 # Every test under AddressSanitizer, then ThreadSanitizer (fetchq's own modules instrumented).
 sanitize: deps
-	scripts/install-deps.sh postgresql
+	scripts/install-deps.sh postgresql chromium chromium-driver
 	scripts/test-venv.sh
 	scripts/sanitize.sh
 

@@ -3,7 +3,8 @@ import PackagePlugin
 
 /// Embeds package files that the binary must carry: `migrations/*.sql` into `Store` (as
 /// `Migration.embedded`), `migrations/postgres/*.sql` into `StorePostgres` (as
-/// `PostgresMigration.embedded`) and `openapi.yaml` into `API` (as `OpenAPIDocument.text`).
+/// `PostgresMigration.embedded`), and `openapi.yaml` and the dashboard's `dashboard/*` files into `API`
+/// (as `OpenAPIDocument.text`, `DashboardPage.text`, `DashboardStyle.text`, `DashboardScript.text`).
 @main
 struct EmbedMigrations: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
@@ -24,14 +25,17 @@ struct EmbedMigrations: BuildToolPlugin {
                     inputFiles: files, outputFiles: [output])
             ]
         case "API":
-            let document = package.appending(path: "openapi.yaml")
-            let output = context.pluginWorkDirectoryURL.appending(path: "OpenAPIDocument.swift")
-            return [
-                .buildCommand(
-                    displayName: "Embedding openapi.yaml", executable: tool,
-                    arguments: ["text", output.path, "OpenAPIDocument", document.path], inputFiles: [document],
-                    outputFiles: [output])
+            let texts = [
+                ("openapi.yaml", "OpenAPIDocument"), ("dashboard/index.html", "DashboardPage"),
+                ("dashboard/dashboard.css", "DashboardStyle"), ("dashboard/dashboard.js", "DashboardScript"),
             ]
+            return texts.map { file, type in
+                let input = package.appending(path: file)
+                let output = context.pluginWorkDirectoryURL.appending(path: "\(type).swift")
+                return .buildCommand(
+                    displayName: "Embedding \(file)", executable: tool,
+                    arguments: ["text", output.path, type, input.path], inputFiles: [input], outputFiles: [output])
+            }
         default:
             return []
         }

@@ -71,6 +71,8 @@ extension FetchqAPI {
                 headers: [
                     ("Content-Type", body.contentType ?? "application/octet-stream"),
                     ("Fetchq-Body-Truncated", truncated ? "true" : "false"),
+                    // A target's page, shown by a browser on the dashboard's origin, runs nothing there.
+                    ("Content-Security-Policy", "sandbox; default-src 'none'"), ("X-Content-Type-Options", "nosniff"),
                 ], body: body.bytes)
         }
     }

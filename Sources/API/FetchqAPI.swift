@@ -120,6 +120,8 @@ public struct FetchqAPI: Sendable {
         if route.needsToken { try authenticate(request) }
         try allow(method, route.methods)
         switch route {
+        case .dashboard(let file):
+            return .now(file.response)
         case .health:
             return .now(health())
         case .openAPI:
@@ -177,6 +179,8 @@ public struct FetchqAPI: Sendable {
             return read(request) { try await listHosts(request.query) }
         case .nodes:
             return read(request) { try await listNodes() }
+        case .stats:
+            return read(request) { try await stats() }
         case .metrics:
             return read(request) { try await scrapeMetrics() }
         }

@@ -1,5 +1,6 @@
 /// The API's routes, parsed from the path's segments.
 enum Route: Equatable {
+    case dashboard(DashboardFile)
     case health
     case openAPI
     case jobs
@@ -16,15 +17,20 @@ enum Route: Equatable {
     case redeliver(String)
     case hosts
     case nodes
+    case stats
     case metrics
 
     init?(_ segments: [String]) {
         switch (segments.count, segments.first, segments.dropFirst().first) {
+        case (0, _, _): self = .dashboard(.page)
+        case (1, "dashboard.css", _): self = .dashboard(.style)
+        case (1, "dashboard.js", _): self = .dashboard(.script)
         case (1, "healthz", _): self = .health
         case (1, "openapi.yaml", _): self = .openAPI
         case (1, "metrics", _): self = .metrics
         case (2, "v1", "hosts"): self = .hosts
         case (2, "v1", "nodes"): self = .nodes
+        case (2, "v1", "stats"): self = .stats
         case (2, "v1", "jobs"): self = .jobs
         case (3, "v1", "jobs"): self = .job(segments[2])
         case (4, "v1", "jobs") where segments[3] == "tasks": self = .jobTasks(segments[2])
@@ -41,11 +47,12 @@ enum Route: Equatable {
         }
     }
 
-    /// Health and the contract stay open; everything under `/v1`, and `/metrics`, needs a token when
-    /// tokens are set.
+    /// Health, the contract and the dashboard's files stay open (the page holds no data: it asks
+    /// `/v1` for everything, with the token); everything under `/v1`, and `/metrics`, needs a
+    /// token when tokens are set.
     var needsToken: Bool {
         switch self {
-        case .health, .openAPI: false
+        case .health, .openAPI, .dashboard: false
         default: true
         }
     }
@@ -53,6 +60,7 @@ enum Route: Equatable {
     /// The route as `openapi.yaml` names it, for metrics labels (never the raw path).
     var template: String {
         switch self {
+        case .dashboard(let file): file.path
         case .health: "/healthz"
         case .openAPI: "/openapi.yaml"
         case .metrics: "/metrics"
@@ -70,6 +78,7 @@ enum Route: Equatable {
         case .redeliver: "/v1/deliveries/{id}/redeliver"
         case .hosts: "/v1/hosts"
         case .nodes: "/v1/nodes"
+        case .stats: "/v1/stats"
         }
     }
 
@@ -79,7 +88,8 @@ enum Route: Equatable {
         case .jobs, .jobTasks: ["GET", "HEAD", "POST"]
         case .jobCancel, .jobSeal, .taskCancel, .taskRetry, .redeliver: ["POST"]
         case .job: ["GET", "HEAD", "DELETE"]
-        case .health, .openAPI, .task, .taskBody, .jobDeliveries, .jobResults, .hosts, .nodes, .metrics:
+        case .dashboard, .health, .openAPI, .task, .taskBody, .jobDeliveries, .jobResults, .hosts, .nodes, .stats,
+            .metrics:
             ["GET", "HEAD"]
         }
     }

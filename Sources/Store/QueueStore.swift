@@ -72,6 +72,8 @@ public protocol QueueStore: Sendable {
     func body(of id: TaskID) async throws -> BodyLookup
     func totals() async throws -> StateCounts
     func deliveries(of id: JobID, cursor: String?, limit: Int) async throws -> DeliveryPage?
+    /// Deliveries waiting for their first or next attempt, across jobs.
+    func pendingDeliveries() async throws -> Int
     /// Per host with queued or running tasks: how many run and how many are due.
     func hostQueues(now: Int64) async throws -> [String: (running: Int, queuedDue: Int)]
     /// One page of a job's results in submit order: tasks with `after < seq <= last`.

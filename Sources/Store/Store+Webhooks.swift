@@ -248,6 +248,14 @@ extension Store {
         }
     }
 
+    /// Deliveries waiting for their first or next attempt, across jobs (a scan of the pending
+    /// index, which holds only those).
+    public func pendingDeliveries() throws -> Int {
+        try readers.withReader { db in
+            try db.queryOne("SELECT count(*) FROM deliveries WHERE state = 'pending'") { $0.int(0) } ?? 0
+        }
+    }
+
     /// A page of a job's deliveries, oldest first. Nil when there is no such job.
     public func deliveries(of id: JobID, cursor: String?, limit: Int) throws -> DeliveryPage? {
         let after = try cursor.map(Cursor.decode) ?? 0

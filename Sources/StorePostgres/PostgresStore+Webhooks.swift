@@ -112,6 +112,14 @@ extension PostgresStore {
         }
     }
 
+    public func pendingDeliveries() async throws -> Int {
+        try await read { [self] connection in
+            try await connection.query(
+                "SELECT count(*) FROM deliveries WHERE state = 'pending'", logger: logger
+            ).first({ try $0.int(0) }) ?? 0
+        }
+    }
+
     public func deliveries(of id: JobID, cursor: String?, limit: Int) async throws -> DeliveryPage? {
         let after = try cursor.map(Cursor.decode) ?? 0
         return try await read { [self] connection in
