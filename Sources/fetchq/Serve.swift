@@ -1,5 +1,6 @@
 import API
 import ArgumentParser
+import CoreMetrics
 import Engine
 import Foundation
 import Logging
@@ -24,8 +25,10 @@ struct Serve: AsyncParsableCommand {
         let logger = makeLogger(label: "fetchq", level: configuration.logLevel)
         ignoreBrokenPipes()
         // One registry for the whole service, handed to each part (no global `MetricsSystem`).
+        // With `--metrics off` every metric is made by the no-op factory and the registry stays empty.
         let registry = PrometheusCollectorRegistry()
-        let factory = metricsFactory(registry)
+        let factory: any MetricsFactory =
+            configuration.recordsMetrics ? metricsFactory(registry) : NOOPMetricsHandler.instance
         let store = try Store(path: configuration.databasePath, logger: logger, metrics: factory)
         logger.info("database ready", metadata: ["db.path": "\(configuration.databasePath)"])
         let engineMetrics = EngineMetrics(factory: factory)

@@ -13,6 +13,8 @@ struct ServiceConfiguration {
     var databasePath: String
     /// How long finished jobs are kept, in ms; 0 keeps them all.
     var retentionMillis: Int64
+    /// Whether metrics are recorded (`--metrics on`) or every one goes nowhere (`off`).
+    var recordsMetrics: Bool
     var logLevel: Logger.Level
 
     init(_ settings: SettingValues) throws {
@@ -33,6 +35,7 @@ struct ServiceConfiguration {
         databasePath = database.isEmpty ? try settings.value(\.db) : database
         logLevel = try settings.value(\.logLevel)
         retentionMillis = try settings.value(\.retention)
+        recordsMetrics = try settings.value(\.metrics)
         let destinations = DestinationGuard(
             allowPrivateTargets: try settings.value(\.allowPrivateTargets), allowed: try settings.value(\.allowCIDR))
         engine = EngineConfiguration(
