@@ -2,6 +2,8 @@
 
 import os
 import subprocess
+import threading
+import time
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -62,3 +64,41 @@ def cpu_snapshot(pid):
         "workers": sum(c[0] for c in workers.values() if c) + own[1],
         "worker_count": len(workers),
     }
+
+
+def rss_mb(pid):
+    """VmRSS of the process in MB (None if it is gone)."""
+    kb = read_status_kb(pid, "VmRSS")
+    return None if kb is None else kb / 1024
+
+
+class RSSSampler:
+    """Samples a process's VmRSS every `interval` s on a thread of its own, between start() and
+    stop(); `peak_mb` is the largest sample, `samples` all of them as (seconds since start, MB)."""
+
+    def __init__(self, pid, interval=0.1):
+        self.pid, self.interval = pid, interval
+        self.samples = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        t0 = time.perf_counter()
+        while not self._stop.is_set():
+            mb = rss_mb(self.pid)
+            if mb is not None:
+                self.samples.append((time.perf_counter() - t0, mb))
+            self._stop.wait(self.interval)
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+        return self
+
+    @property
+    def peak_mb(self):
+        return max((mb for _, mb in self.samples), default=None)
