@@ -21,7 +21,7 @@ Environment:
   BENCH_EXPORT_N    tasks of the job the export phase builds and exports (default 1000000; 20000 quick)
   BENCH_CLIENT_N    URLs of the client phase's `fetchq submit --wait` run (default 100000; 2000 quick)
   BENCH_PAIRS       A/B pairs of the metrics and retention phases (default 3; 1 quick)
-  BENCH_BACKLOG     expired tasks the retention phase's sweeper deletes (default 400000; 20000 quick)
+  BENCH_BACKLOG     expired tasks the retention phase's sweeper deletes (default 400000; 60000 quick)
   BENCH_RETENTION_N URLs per retention run (default 40000; 2000 quick)
   BENCH_FETCHQ      the fetchq binary                         (default .build/release/fetchq)
   BENCH_OUTPUT      the Markdown file to write                (default BENCHMARKS.md)
