@@ -72,12 +72,13 @@ def rss_mb(pid):
     return None if kb is None else kb / 1024
 
 
-class RSSSampler:
-    """Samples a process's VmRSS every `interval` s on a thread of its own, between start() and
-    stop(); `peak_mb` is the largest sample, `samples` all of them as (seconds since start, MB)."""
+class Sampler:
+    """Samples read() (a number, or None to skip) every `interval` s on a thread of its own, between
+    start() and stop(); `peak` is the largest sample, `samples` all of them as (seconds since start,
+    value)."""
 
-    def __init__(self, pid, interval=0.1):
-        self.pid, self.interval = pid, interval
+    def __init__(self, read, interval=0.1):
+        self.read, self.interval = read, interval
         self.samples = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -85,9 +86,9 @@ class RSSSampler:
     def _run(self):
         t0 = time.perf_counter()
         while not self._stop.is_set():
-            mb = rss_mb(self.pid)
-            if mb is not None:
-                self.samples.append((time.perf_counter() - t0, mb))
+            value = self.read()
+            if value is not None:
+                self.samples.append((time.perf_counter() - t0, value))
             self._stop.wait(self.interval)
 
     def start(self):
@@ -100,5 +101,18 @@ class RSSSampler:
         return self
 
     @property
-    def peak_mb(self):
-        return max((mb for _, mb in self.samples), default=None)
+    def peak(self):
+        return max((value for _, value in self.samples), default=None)
+
+
+def rss_sampler(pid, interval=0.1):
+    """A Sampler of the process's VmRSS in MB."""
+    return Sampler(lambda: rss_mb(pid), interval)
+
+
+def file_mb(path):
+    """The size of a file in MB, None if it is not there."""
+    try:
+        return os.path.getsize(path) / 1e6
+    except OSError:
+        return None

@@ -8,7 +8,8 @@ appends of 10,000, `/seal`), fetched from the local nginx to the end, then expor
      the rest at full speed. The same 3 submissions are timed before and after the exports.
 
 The figures: the supervisor's RSS before the exports, the largest sample during each, after them,
-and its VmHWM before and after (a flat export leaves VmHWM where the fetching left it).
+and its VmHWM before and after (a flat export leaves VmHWM where the fetching left it); and the
+size of the write-ahead log (sampled every 250 ms), whose reset after a big run makes one write slow.
 
 One run on a fresh fetchq (not `--runs`: building and fetching the job takes minutes).
 On its own: `python -m fetchq_bench.phases.export` or `bench/run.sh --phase export`.
@@ -21,7 +22,7 @@ import time
 
 from ..common import BenchError, attempt, log
 from ..config import DELAY_A_DAY_MS, EXPORT_BATCH
-from ..procstat import RSSSampler, peak_rss_mb, rss_mb
+from ..procstat import file_mb, peak_rss_mb, rss_mb, rss_sampler, Sampler
 from ..service import on_fresh_fetchq
 
 SLOW_CHUNK = 16 * 1024
@@ -67,7 +68,7 @@ def export(server, job_id, url, n, slow):
     """Reads the whole export of n lines; answers lines, bytes, seconds, the peak RSS sampled and,
     when slow, the round trips of 3 submissions made while the reader stalled (after SLOW_SECONDS or
     half the lines, whichever comes first)."""
-    sampler = RSSSampler(server.proc.pid).start()
+    sampler = rss_sampler(server.proc.pid).start()
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=300)
     lines = size = 0
     stalled_submit_ms = None
@@ -97,19 +98,32 @@ def export(server, job_id, url, n, slow):
     finally:
         conn.close()
         sampler.stop()
-    return {"lines": lines, "bytes": size, "seconds": seconds, "rss_peak_mb": sampler.peak_mb, "stalled_submit_ms": stalled_submit_ms}
+    return {"lines": lines, "bytes": size, "seconds": seconds, "rss_peak_mb": sampler.peak, "stalled_submit_ms": stalled_submit_ms}
 
 
 def measure(server, url, n, timeout):
+    # The write-ahead log's size, from the first append to the end of the exports.
+    wal = Sampler(lambda: file_mb(server.db + "-wal"), interval=0.25).start()
+    try:
+        return measure_with_wal(server, url, n, timeout, wal)
+    finally:
+        wal.stop()
+
+
+def measure_with_wal(server, url, n, timeout, wal):
     job_id, append_seconds, t0 = build_job(server, url, n)
     log(f"export: {n:,} tasks appended in {append_seconds:.1f} s ({n / append_seconds:,.0f} tasks/s); fetching")
     counts = wait_completed(server, job_id, timeout)
     fetch_seconds = time.perf_counter() - t0
+    wal_at_completion = file_mb(server.db + "-wal")
+    log(f"export: the write-ahead log is {wal_at_completion or 0:,.0f} MB, at most {wal.peak or 0:,.0f} MB so far")
     log(f"export: job completed {fetch_seconds:.0f} s after its first append ({n / fetch_seconds:,.0f} tasks/s): {counts}")
     # The same submission with nothing else going on, to compare with the one made during the stall.
     idle_submit_ms = [timed_submit(server, url) for _ in range(3)]
     res = {
         "idle_submit_ms": idle_submit_ms,
+        "wal_peak_mb": max(v for v in (wal.peak, wal_at_completion, 0) if v is not None),
+        "wal_completed_mb": wal_at_completion,
         "tasks": n,
         "append_rate": n / append_seconds,
         "fetch_seconds": fetch_seconds,
@@ -138,6 +152,7 @@ def measure(server, url, n, timeout):
         stalled_submit_ms=slow["stalled_submit_ms"],
         after_submit_ms=[timed_submit(server, url) for _ in range(3)],
         rss_after_mb=rss_mb(server.proc.pid),
+        wal_after_mb=file_mb(server.db + "-wal"),
         hwm_after_mb=peak_rss_mb(server.proc.pid),
     )
     log(f"export, slow reader: {slow['seconds']:.1f} s, peak RSS {slow['rss_peak_mb']:.1f} MB, "
@@ -188,6 +203,7 @@ def render(res):
         f"| Jobs of 1,000 tasks (due in a day) submitted one after another before the exports, the service idle, round trips, ms | {ms_list(res['idle_submit_ms'])} |",
         f"| … the same while the slow reader stalled, ms | {ms_list(res['stalled_submit_ms'])} |",
         f"| … the same after the exports, ms | {ms_list(res['after_submit_ms'])} |",
+        f"| The write-ahead log (`bench.db-wal`): largest, when the job completed, after the exports, MB | {mb(res['wal_peak_mb'])}, {mb(res['wal_completed_mb'])}, {mb(res['wal_after_mb'])} |",
     ]
 
 
