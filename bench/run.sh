@@ -9,8 +9,13 @@
 #                                        one phase (or a comma list) on its own: prints its figures,
 #                                        writes no Markdown unless --output names a file
 #
+#   bench/run.sh --phase export          one of the phases with a BENCHMARKS.md section of its own
+#                                        (export, client, metrics, retention): rewrites that section
+#                                        only, leaving the main table as it is
+#
 # Phases: limit, tuned, naive (peers: both), fetchq (end_to_end), submit, status, million,
-# concurrent, scaling. Arguments go to bench/bench.py (`bench/bench.py --help`).
+# concurrent, scaling, export, client, metrics, retention. Arguments go to bench/bench.py
+# (`bench/bench.py --help`).
 # Environment: BENCH_N, BENCH_RUNS, BENCH_SCALE_N, BENCH_QUICK, BENCH_SKIP, ... (see bench/bench.py);
 # BENCH_NO_BUILD=1 uses the release binary as it is instead of running `swift build` first.
 set -euo pipefail

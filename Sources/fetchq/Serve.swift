@@ -1,5 +1,6 @@
 import API
 import ArgumentParser
+import CoreMetrics
 import Engine
 import Foundation
 import Logging
@@ -25,8 +26,10 @@ struct Serve: AsyncParsableCommand {
         let logger = makeLogger(label: "fetchq", level: configuration.logLevel)
         ignoreBrokenPipes()
         // One registry for the whole service, handed to each part (no global `MetricsSystem`).
+        // With `--metrics off` every metric is made by the no-op factory and the registry stays empty.
         let registry = PrometheusCollectorRegistry()
-        let factory = metricsFactory(registry)
+        let factory: any MetricsFactory =
+            configuration.recordsMetrics ? metricsFactory(registry) : NOOPMetricsHandler.instance
         switch configuration.database {
         case .sqlite(let path):
             let store = try Store(path: path, logger: logger, metrics: factory)
@@ -69,7 +72,7 @@ struct Serve: AsyncParsableCommand {
     /// stops them. `wakeUps` (PostgreSQL's `NOTIFY`) tells the engine that another node queued work.
     private func serve(
         _ store: any QueueStore, _ configuration: ServiceConfiguration, registry: PrometheusCollectorRegistry,
-        factory: PrometheusMetricsFactory, logger: Logger, wakeUps: AsyncStream<Void>? = nil
+        factory: any MetricsFactory, logger: Logger, wakeUps: AsyncStream<Void>? = nil
     ) async throws {
         let engineMetrics = EngineMetrics(factory: factory)
         let engine = Engine(store: store, configuration: configuration.engine, logger: logger, metrics: engineMetrics)

@@ -15,6 +15,8 @@ struct ServiceConfiguration {
     var nodeLeaseTTLMillis: Int
     /// How long finished jobs are kept, in ms; 0 keeps them all.
     var retentionMillis: Int64
+    /// Whether metrics are recorded (`--metrics on`) or every one goes nowhere (`off`).
+    var recordsMetrics: Bool
     var logLevel: Logger.Level
 
     init(_ settings: SettingValues) throws {
@@ -30,6 +32,7 @@ struct ServiceConfiguration {
         nodeLeaseTTLMillis = try settings.value(\.nodeLeaseTtlMs)
         logLevel = try settings.value(\.logLevel)
         retentionMillis = try settings.value(\.retention)
+        recordsMetrics = try settings.value(\.metrics)
         let destinations = DestinationGuard(
             allowPrivateTargets: try settings.value(\.allowPrivateTargets), allowed: try settings.value(\.allowCIDR))
         engine = EngineConfiguration(

@@ -24,6 +24,15 @@ enum SettingValue {
         }
     }
 
+    /// A switch written as a word: `on` or `off`.
+    static func onOff(_ text: String) throws(InvalidValue) -> Bool {
+        switch text {
+        case "on": return true
+        case "off": return false
+        default: throw InvalidValue(text: text, expected: "on or off")
+        }
+    }
+
     static func logLevel(_ text: String) throws(InvalidValue) -> Logger.Level {
         guard let level = Logger.Level(rawValue: text) else {
             throw InvalidValue(

@@ -119,6 +119,10 @@ struct Settings: Sendable {
         "--retention", "FETCHQ_RETENTION", default: Int64(7 * 86_400_000), shown: "7d", valueName: "duration",
         help: "How long a finished job is kept (90s, 12h, 7d); then it is deleted with its tasks. 0 keeps all.",
         parse: SettingValue.duration)
+    let metrics = Setting.option(
+        "--metrics", "FETCHQ_METRICS", default: true, shown: "on", accepted: "on or off", valueName: "on|off",
+        help: "Record the metrics GET /metrics shows; off records none (/metrics answers an empty page), to"
+            + " measure what recording costs.", parse: SettingValue.onOff)
     let logLevel = Setting.option(
         "--log-level", "FETCHQ_LOG_LEVEL", default: Logger.Level.info, valueName: "level",
         help: "Log level: trace, debug, info, notice, warning, error, critical.", parse: SettingValue.logLevel)

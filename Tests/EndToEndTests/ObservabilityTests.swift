@@ -163,4 +163,24 @@ import Testing
             #expect(!labels.contains(job) && !labels.contains("127.0.0.1"), "\(labels)")
         }
     }
+
+    @Test func withMetricsOffNothingIsRecordedAndJobsStillRun() async throws {
+        let target = try TargetServer()
+        defer { Task { await target.stop() } }
+        try await withRunningService(arguments: ["--metrics", "off"]) { service, _ in
+            let api = service.baseURL
+            let tasks = (0..<10).map { #"{"url":"\#(target.baseURL)/ok/\#($0)"}"# }
+            let submitted = try await TestClient.request(
+                "POST", "\(api)/v1/jobs", json: #"{"tasks":[\#(tasks.joined(separator: ","))]}"#)
+            let job = try #require(submitted.json?["id"]?.stringValue, "\(submitted.text)")
+            var state: String?
+            for _ in 0..<6 where state != "completed" {
+                state = try await TestClient.get("\(api)/v1/jobs/\(job)?wait=20").json?["state"]?.stringValue
+            }
+            #expect(state == "completed")
+            let scraped = try await TestClient.get("\(api)/metrics")
+            #expect(scraped.status == 200)
+            #expect(scraped.text.isEmpty, "\(scraped.text)")
+        }
+    }
 }

@@ -63,6 +63,8 @@ func readmeSettings() throws -> [(flag: String, variable: String, shownDefault: 
             value: "5000,soon"),
         BadSetting(arguments: ["--retention", "7w"], name: "--retention", value: "7w"),
         BadSetting(environment: ["FETCHQ_RETENTION": "-1d"], name: "FETCHQ_RETENTION", value: "-1d"),
+        BadSetting(arguments: ["--metrics", "no"], name: "--metrics", value: "no"),
+        BadSetting(environment: ["FETCHQ_METRICS": "1"], name: "FETCHQ_METRICS", value: "1"),
     ]
 
     @Test func retentionTakesADurationInSecondsMinutesHoursOrDays() throws {
@@ -77,6 +79,18 @@ func readmeSettings() throws -> [(flag: String, variable: String, shownDefault: 
         let defaults = try ServiceConfiguration(
             SettingValues(arguments: [], accepting: Settings.table.all, environment: Environment([:])))
         #expect(defaults.retentionMillis == 604_800_000)
+    }
+
+    @Test func metricsAreRecordedUnlessTurnedOff() throws {
+        func recordsMetrics(_ arguments: [String], _ variables: [String: String] = [:]) throws -> Bool {
+            try ServiceConfiguration(
+                SettingValues(arguments: arguments, accepting: Settings.table.all, environment: Environment(variables))
+            ).recordsMetrics
+        }
+        #expect(try recordsMetrics([]))
+        #expect(try !recordsMetrics(["--metrics", "off"]))
+        #expect(try !recordsMetrics([], ["FETCHQ_METRICS": "off"]))
+        #expect(try recordsMetrics(["--metrics=on"], ["FETCHQ_METRICS": "off"]))
     }
 
     @Test(arguments: badSettings)

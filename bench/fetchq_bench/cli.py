@@ -1,11 +1,14 @@
 """The command line of the bench (bench/bench.py, `python -m fetchq_bench`, and each phase's
 `python -m fetchq_bench.phases.NAME`), on top of the BENCH_* environment (see bench/run.sh).
 
-  --phase NAME[,NAME]  run only these phases (repeatable): limit, tuned, naive, peers, fetchq
-                       (end_to_end), submit, status, million, concurrent, scaling. Prints their
-                       figures; writes no Markdown unless --output (or BENCH_OUTPUT) names a file.
+  --phase NAME[,NAME]  run only these phases (repeatable; --only is the same): limit, tuned, naive, peers, fetchq
+                       (end_to_end), submit, status, million, concurrent, scaling, export,
+                       client, metrics, retention. Prints their figures; writes no Markdown unless
+                       --output (or BENCH_OUTPUT) names a file, except that export, client, metrics
+                       and retention each rewrite their own section of BENCHMARKS.md (not in --quick).
   --quick              the smoke run's sizes (as BENCH_QUICK=1)
-  --n, --runs, --scale-n, --million-n, --wrk-seconds   override one size
+  --n, --runs, --scale-n, --million-n, --wrk-seconds, --export-n, --client-n, --pairs, --backlog,
+  --retention-n        override one size
   --needs-fetchq       exit 0 if the chosen phases run fetchq, 1 if not (bench/run.sh asks this)
 """
 
@@ -21,12 +24,17 @@ from .common import stop_all
 
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="bench", description="The fetchq benchmark (issue #6).")
-    p.add_argument("--phase", action="append", metavar="NAME[,NAME]", help="run only these phases")
+    p.add_argument("--phase", "--only", action="append", metavar="NAME[,NAME]", help="run only these phases")
     p.add_argument("--quick", action="store_true", default=None, help="smoke-run sizes (BENCH_QUICK=1)")
     p.add_argument("--n", type=int, help="URLs per main run (BENCH_N)")
     p.add_argument("--runs", type=int, help="runs per figure (BENCH_RUNS)")
     p.add_argument("--scale-n", type=int, help="URLs per scaling run (BENCH_SCALE_N)")
     p.add_argument("--million-n", type=int, help="tasks held by the million phase (BENCH_MILLION_N)")
+    p.add_argument("--export-n", type=int, help="tasks of the export phase's job (BENCH_EXPORT_N)")
+    p.add_argument("--client-n", type=int, help="URLs of the client phase's run (BENCH_CLIENT_N)")
+    p.add_argument("--pairs", type=int, help="A/B pairs of the metrics and retention phases (BENCH_PAIRS)")
+    p.add_argument("--backlog", type=int, help="expired tasks the retention phase sweeps (BENCH_BACKLOG)")
+    p.add_argument("--retention-n", type=int, help="URLs per retention run (BENCH_RETENTION_N)")
     p.add_argument("--wrk-seconds", type=int, help="wrk's duration (BENCH_WRK_SECONDS)")
     p.add_argument("--output", help="the Markdown file to write (BENCH_OUTPUT)")
     p.add_argument("--needs-fetchq", action="store_true", help="exit 0 if the chosen phases run fetchq")

@@ -21,12 +21,16 @@ CONCURRENT_CONNECTIONS = 16
 CONCURRENT_SIZES = (1, 100)  # tasks per job in the concurrent-submit phase
 DELAY_A_DAY_MS = 86_400_000  # tasks due in a day stay queued: the engine stays idle
 
+EXPORT_BATCH = 10_000  # tasks per append when the export phase builds its open job
+
 # The phases in the order of a full run; `submit` runs only when asked for by name, since a full
-# run times the submissions inside the end-to-end runs.
-DEFAULT_PHASES = ("limit", "tuned", "naive", "fetchq", "status", "million", "concurrent", "scaling")
+# run times the submissions inside the end-to-end runs. The last four (SECTION_PHASES) each write a
+# section of BENCHMARKS.md of their own, so each can be run and written alone.
+SECTION_PHASES = ("export", "client", "metrics", "retention")
+DEFAULT_PHASES = ("limit", "tuned", "naive", "fetchq", "status", "million", "concurrent", "scaling") + SECTION_PHASES
 ALL_PHASES = DEFAULT_PHASES + ("submit",)
 ALIASES = {"end_to_end": ("fetchq",), "e2e": ("fetchq",), "peers": ("tuned", "naive")}
-FETCHQ_PHASES = frozenset({"fetchq", "submit", "status", "million", "concurrent", "scaling"})
+FETCHQ_PHASES = frozenset({"fetchq", "submit", "status", "million", "concurrent", "scaling"} | set(SECTION_PHASES))
 
 
 @dataclasses.dataclass
@@ -37,6 +41,11 @@ class Settings:
     scale_n: int
     wrk_seconds: int
     million_n: int
+    export_n: int  # tasks of the job the export phase builds and exports
+    client_n: int  # URLs of the client phase's run
+    pairs: int  # A/B pairs of the metrics and retention phases
+    backlog: int  # expired tasks the retention phase's sweeper deletes during its runs
+    retention_n: int  # URLs of each retention run
     per_host: int
     skip: frozenset
     phases: frozenset
@@ -97,6 +106,11 @@ def load(env, overrides=None):
         scale_n=o.get("scale_n", 500 if quick else env_int(env, "BENCH_SCALE_N", 20_000)),
         wrk_seconds=o.get("wrk_seconds", env_int(env, "BENCH_WRK_SECONDS", 2 if quick else 10)),
         million_n=o.get("million_n", 20_000 if quick else env_int(env, "BENCH_MILLION_N", 1_000_000)),
+        export_n=o.get("export_n", 20_000 if quick else env_int(env, "BENCH_EXPORT_N", 1_000_000)),
+        client_n=o.get("client_n", 2_000 if quick else env_int(env, "BENCH_CLIENT_N", 100_000)),
+        pairs=o.get("pairs", 1 if quick else max(1, env_int(env, "BENCH_PAIRS", 3))),
+        backlog=o.get("backlog", 60_000 if quick else env_int(env, "BENCH_BACKLOG", 400_000)),
+        retention_n=o.get("retention_n", 2_000 if quick else env_int(env, "BENCH_RETENTION_N", 40_000)),
         per_host=env_int(env, "BENCH_PER_HOST", 128),
         skip=skip,
         phases=frozenset((named or set(DEFAULT_PHASES)) - skip),

@@ -2,6 +2,8 @@
 
 import os
 import subprocess
+import threading
+import time
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -62,3 +64,55 @@ def cpu_snapshot(pid):
         "workers": sum(c[0] for c in workers.values() if c) + own[1],
         "worker_count": len(workers),
     }
+
+
+def rss_mb(pid):
+    """VmRSS of the process in MB (None if it is gone)."""
+    kb = read_status_kb(pid, "VmRSS")
+    return None if kb is None else kb / 1024
+
+
+class Sampler:
+    """Samples read() (a number, or None to skip) every `interval` s on a thread of its own, between
+    start() and stop(); `peak` is the largest sample, `samples` all of them as (seconds since start,
+    value)."""
+
+    def __init__(self, read, interval=0.1):
+        self.read, self.interval = read, interval
+        self.samples = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        t0 = time.perf_counter()
+        while not self._stop.is_set():
+            value = self.read()
+            if value is not None:
+                self.samples.append((time.perf_counter() - t0, value))
+            self._stop.wait(self.interval)
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+        return self
+
+    @property
+    def peak(self):
+        return max((value for _, value in self.samples), default=None)
+
+
+def rss_sampler(pid, interval=0.1):
+    """A Sampler of the process's VmRSS in MB."""
+    return Sampler(lambda: rss_mb(pid), interval)
+
+
+def file_mb(path):
+    """The size of a file in MB, None if it is not there."""
+    try:
+        return os.path.getsize(path) / 1e6
+    except OSError:
+        return None

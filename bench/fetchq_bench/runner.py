@@ -7,19 +7,29 @@ ratio; then the million tasks held, the concurrent submits and the scaling point
 
 import datetime
 import os
+import shlex
 import shutil
+import sys
 import tempfile
 
 from . import machine, report
 from .common import BenchError, Context, log, stop_all
 from .config import BATCH, NGINX
 from .peers import Peers
-from .phases import concurrent, end_to_end, limit, million, scaling, submit
+from .phases import client, concurrent, end_to_end, export, limit, metrics, million, retention, scaling, submit
 from .service import prepare
 from .target import Nginx
 
 # The phases after the main rounds, in their order.
-LATER_PHASES = (("million", million), ("concurrent", concurrent), ("scaling", scaling))
+LATER_PHASES = (
+    ("million", million),
+    ("concurrent", concurrent),
+    ("scaling", scaling),
+    ("export", export),
+    ("client", client),
+    ("metrics", metrics),
+    ("retention", retention),
+)
 
 
 def new_results(settings):
@@ -29,9 +39,16 @@ def new_results(settings):
         "machine": machine.machine(),
         "settings": {"n": s.n, "runs": s.runs, "scale_n": s.scale_n, "wrk_seconds": s.wrk_seconds, "quick": s.quick, "batch": BATCH},
         "commit": machine.git_commit(),
+        "command": command_line(),
         "notes": [],
         "errors": [],
     }
+
+
+def command_line():
+    """The command as a user would type it: the BENCH_* variables set, then bench/run.sh and its arguments."""
+    env = [f"{k}={shlex.quote(v)}" for k, v in sorted(os.environ.items()) if k.startswith("BENCH_") and v]
+    return " ".join(env + ["bench/run.sh"] + [shlex.quote(a) for a in sys.argv[1:]])
 
 
 def main_rounds(ctx, peers):

@@ -26,6 +26,8 @@ def fetchq_flags(binary):
     return {
         "allow_private": "--allow-private-targets" in text,
         "per_host": "--per-host-concurrency" in text,
+        "metrics": "--metrics" in text,
+        "retention": "--retention" in text,
     }
 
 
@@ -60,10 +62,14 @@ def on_fresh_fetchq(ctx, name, work, per_host=None, **kwargs):
 
 
 class Fetchq:
-    def __init__(self, binary, workdir, name, flags, processes=None, concurrency=None, per_host=None):
+    def __init__(
+        self, binary, workdir, name, flags, processes=None, concurrency=None, per_host=None, db=None, extra_args=()
+    ):
+        """`db`: a database file to run on instead of a new one in the run's directory;
+        `extra_args`: more `fetchq serve` flags (`--metrics off`, `--retention 1s`)."""
         self.dir = os.path.join(workdir, name)
         os.makedirs(self.dir, exist_ok=True)
-        self.db = os.path.join(self.dir, "bench.db")
+        self.db = db or os.path.join(self.dir, "bench.db")
         self.log_path = os.path.join(self.dir, "fetchq.log")
         self.args = [binary, "serve", "--host", "127.0.0.1", "--port", "0", "--db", self.db]
         if processes is not None:
@@ -74,6 +80,7 @@ class Fetchq:
             self.args.append("--allow-private-targets")
         if flags["per_host"] and per_host is not None:
             self.args += ["--per-host-concurrency", str(per_host)]
+        self.args += list(extra_args)
         self.proc = None
         self.port = None
         self.conn = None
@@ -123,6 +130,16 @@ class Fetchq:
         if status != 200:
             raise BenchError(f"GET {path} answered {status}: {answer[:300]!r}")
         return json.loads(answer)
+
+    def post_json(self, path, document, expect=(200, 201)):
+        """POST a JSON document; answers the decoded answer (which must have an expected status)."""
+        status, answer = self.request("POST", path, json.dumps(document).encode(), {"Content-Type": "application/json"})
+        if status not in expect:
+            raise BenchError(f"POST {path} answered {status}: {answer[:500]!r}")
+        return json.loads(answer) if answer else None
+
+    def base_url(self):
+        return f"http://127.0.0.1:{self.port}"
 
     def submit(self, body):
         """POST one job; answers the created job's document and the seconds the POST took."""
