@@ -33,12 +33,25 @@ extension PostgresStore {
         limit: Int, now: Int64, leaseMarginMillis: Int, hosts: HostAllowance, on connection: PostgresConnection
     ) async throws -> [ClaimedTask] {
         try await connection.query("SELECT pg_advisory_xact_lock(\(Self.claimLockKey))", logger: logger)
+        // A host's pause (its 429 or 503 with Retry-After, seen by any node) holds on every node.
+        if !hosts.pausedUntil.isEmpty {
+            try await connection.query(
+                """
+                INSERT INTO host_pauses (host, until)
+                SELECT * FROM unnest(\(Array(hosts.pausedUntil.keys))::text[], \(Array(hosts.pausedUntil.values))::bigint[])
+                ON CONFLICT (host) DO UPDATE SET until = greatest(host_pauses.until, excluded.until)
+                """, logger: logger)
+        }
+        let paused = try await connection.query(
+            "SELECT host FROM host_pauses WHERE until > \(now)", logger: logger
+        ).map { try $0.string(0) }
         var left: [String: Int] = [:]
+        for host in paused { left[host] = 0 }
         if hosts.defaultLimit < Int.max {
             for (host, running) in try await connection.query(
                 "SELECT host, count(*) FROM tasks WHERE state = 'running' GROUP BY host", logger: logger
             ).map({ (try $0.string(0), try $0.int(1)) }) {
-                left[host] = min(hosts.remaining[host] ?? hosts.defaultLimit, hosts.defaultLimit - running)
+                left[host] = min(left[host] ?? hosts.remaining[host] ?? hosts.defaultLimit, hosts.defaultLimit - running)
             }
         }
         for (host, remaining) in hosts.remaining where left[host] == nil { left[host] = remaining }

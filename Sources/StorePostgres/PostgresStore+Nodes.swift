@@ -106,6 +106,7 @@ extension PostgresStore {
                     metadata: ["nodes": "\(dead.joined(separator: ","))", "tasks": "\(moved)"])
             }
             if moved > 0 { try await Self.notifyWork(connection, logger: logger) }
+            try await connection.query("DELETE FROM host_pauses WHERE until < \(now)", logger: logger)
             try await PostgresOutbox.render(on: connection, store: self)
             return moved
         }

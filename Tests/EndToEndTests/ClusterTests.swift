@@ -104,6 +104,32 @@ import Testing
         #expect(target.maxInFlight >= 2)
     }
 
+    @Test func aHostsPauseHoldsOnEveryNode() async throws {
+        let target = try TargetServer()
+        defer { Task { await target.stop() } }
+        let url = try server.createDatabase()
+        let options = ["--processes", "1", "--concurrency", "8", "--per-host-concurrency", "2"]
+        let first = try await node(url, options)
+        defer { Task { await first.terminate() } }
+        let second = try await node(url, options)
+        defer { Task { await second.terminate() } }
+        // The host's first answer is a 429 asking for 3 s; every later one is a 200.
+        let tasks = (0..<60).map { "\(target.baseURL)/ratelimit/pause/1/3?n=\($0)" }
+        let (jobID, _) = try await submitJob(first, tasks: tasks, extra: #","max_attempts":3"#)
+        let completed = try await eventually(timeout: .seconds(120)) {
+            try await jobCount(first, jobID, "counts.succeeded") == 60
+        }
+        #expect(completed)
+        let answered = try #require(
+            Int64(try server.query(url, "SELECT finished_at FROM task_attempts WHERE status_code = 429").first ?? ""))
+        // Once the pause is recorded (well within half a second), neither node starts a request to
+        // the host until it ends.
+        let startedDuringPause = try count(
+            url, "started_at > \(answered + 500) AND started_at < \(answered + 2_900)")
+        #expect(startedDuringPause == 0)
+        #expect(try count(url, "started_at >= \(answered + 2_900)") > 0, "work resumed after the pause")
+    }
+
     @Test func aJobRunOnTwoNodesCallsBackOncePerTaskAndOnceForTheJob() async throws {
         let target = try TargetServer()
         defer { Task { await target.stop() } }

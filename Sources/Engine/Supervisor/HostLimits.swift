@@ -33,13 +33,16 @@ struct HostLimits {
     /// What each host may still take now, for `Store.claim`.
     func allowance(now: Int64) -> HostAllowance {
         var remaining: [String: Int] = [:]
+        var paused: [String: Int64] = [:]
         for (name, host) in hosts {
             var left = now < host.notBefore ? 0 : concurrency - host.inFlight
             if intervalMillis > 0 { left = min(left, 1) }
             remaining[name] = max(0, left)
+            if host.pausedUntil > now { paused[name] = host.pausedUntil }
         }
         return HostAllowance(
-            defaultLimit: intervalMillis > 0 ? min(1, concurrency) : concurrency, remaining: remaining)
+            defaultLimit: intervalMillis > 0 ? min(1, concurrency) : concurrency, remaining: remaining,
+            pausedUntil: paused)
     }
 
     mutating func started(_ host: String, now: Int64) {

@@ -4,9 +4,14 @@ import Foundation
 public struct HostAllowance: Sendable {
     public var defaultLimit: Int
     public var remaining: [String: Int]
+    /// Hosts that asked for a pause (`429`/`503` with `Retry-After`), until when (epoch ms). Their
+    /// `remaining` is already 0 here; a store that several nodes share records the pause so that
+    /// it holds on every node.
+    public var pausedUntil: [String: Int64]
 
-    public init(defaultLimit: Int = .max, remaining: [String: Int] = [:]) {
+    public init(defaultLimit: Int = .max, remaining: [String: Int] = [:], pausedUntil: [String: Int64] = [:]) {
         self.defaultLimit = defaultLimit
         self.remaining = remaining
+        self.pausedUntil = pausedUntil
     }
 }
