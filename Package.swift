@@ -70,8 +70,12 @@ let package = Package(
         .target(
             name: "StorePostgres",
             dependencies: [
+                "Store", "JSON",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: instrumented,
             plugins: ["EmbedMigrations"]

@@ -47,6 +47,8 @@ public struct FetchqAPI: Sendable {
     /// The scheduler's last view of hosts and slots (empty without an engine).
     let status: EngineStatus
     let metrics: APIMetrics
+    /// When this API started, for `GET /v1/nodes` on a single node.
+    let startedAt = WallClock.nowMillis()
 
     public init(
         store: any QueueStore, configuration: Configuration, logger: Logger, wake: @escaping @Sendable () -> Void,
@@ -173,6 +175,8 @@ public struct FetchqAPI: Sendable {
             return redeliver(id)
         case .hosts:
             return read(request) { try await listHosts(request.query) }
+        case .nodes:
+            return read(request) { try await listNodes() }
         case .metrics:
             return read(request) { try await scrapeMetrics() }
         }

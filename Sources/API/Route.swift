@@ -15,6 +15,7 @@ enum Route: Equatable {
     case jobDeliveries(String)
     case redeliver(String)
     case hosts
+    case nodes
     case metrics
 
     init?(_ segments: [String]) {
@@ -23,6 +24,7 @@ enum Route: Equatable {
         case (1, "openapi.yaml", _): self = .openAPI
         case (1, "metrics", _): self = .metrics
         case (2, "v1", "hosts"): self = .hosts
+        case (2, "v1", "nodes"): self = .nodes
         case (2, "v1", "jobs"): self = .jobs
         case (3, "v1", "jobs"): self = .job(segments[2])
         case (4, "v1", "jobs") where segments[3] == "tasks": self = .jobTasks(segments[2])
@@ -67,6 +69,7 @@ enum Route: Equatable {
         case .taskRetry: "/v1/tasks/{id}/retry"
         case .redeliver: "/v1/deliveries/{id}/redeliver"
         case .hosts: "/v1/hosts"
+        case .nodes: "/v1/nodes"
         }
     }
 
@@ -76,7 +79,8 @@ enum Route: Equatable {
         case .jobs, .jobTasks: ["GET", "HEAD", "POST"]
         case .jobCancel, .jobSeal, .taskCancel, .taskRetry, .redeliver: ["POST"]
         case .job: ["GET", "HEAD", "DELETE"]
-        case .health, .openAPI, .task, .taskBody, .jobDeliveries, .jobResults, .hosts, .metrics: ["GET", "HEAD"]
+        case .health, .openAPI, .task, .taskBody, .jobDeliveries, .jobResults, .hosts, .nodes, .metrics:
+            ["GET", "HEAD"]
         }
     }
 }

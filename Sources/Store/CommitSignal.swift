@@ -3,7 +3,7 @@ import NIOConcurrencyHelpers
 /// Wakes readers that wait for the database to change: every write of the writer that changed
 /// rows bumps a count and resumes whoever waits for a count past the one they saw. Long polls wait on it instead
 /// of polling the database.
-final class CommitSignal: Sendable {
+package final class CommitSignal: Sendable {
     /// A waiter between `wait` registering it and being resumed.
     private enum Entry {
         case registering
@@ -19,11 +19,13 @@ final class CommitSignal: Sendable {
 
     private let state = NIOLockedValueBox(State())
 
+    package init() {}
+
     /// Writes finished so far.
-    var count: UInt64 { state.withLockedValue { $0.count } }
+    package var count: UInt64 { state.withLockedValue { $0.count } }
 
     /// Called after each write; costs a lock when nobody waits.
-    func committed() {
+    package func committed() {
         let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
             state.count &+= 1
             guard !state.entries.isEmpty else { return [] }
@@ -40,7 +42,7 @@ final class CommitSignal: Sendable {
     }
 
     /// Returns once a write has finished after the one `count` was read at, or when the task is canceled.
-    func wait(after count: UInt64) async {
+    package func wait(after count: UInt64) async {
         let id = state.withLockedValue { state -> Int in
             state.nextID += 1
             state.entries[state.nextID] = .registering

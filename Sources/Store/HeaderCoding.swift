@@ -3,8 +3,8 @@ import JSON
 /// Header lines as stored: a JSON array of `[name, value]` pairs, in order, repeats kept.
 /// Response headers stored before this format were a JSON object (one value per lower-cased
 /// name); those rows still decode.
-enum HeaderCoding {
-    static func encode(_ fields: [HeaderField]) -> String {
+package enum HeaderCoding {
+    package static func encode(_ fields: [HeaderField]) -> String {
         guard !fields.isEmpty else { return "[]" }
         var writer = JSONWriter(capacity: 64 * fields.count)
         writer.writeArray(fields) { writer, field in
@@ -14,7 +14,7 @@ enum HeaderCoding {
     }
 
     /// The lines `encode` wrote (or an older object); empty if `text` is neither.
-    static func decode(_ text: String) -> [HeaderField] {
+    package static func decode(_ text: String) -> [HeaderField] {
         guard text != "[]", let value = try? JSONParser.parse(Array(text.utf8)) else { return [] }
         switch value {
         case .array(let pairs):

@@ -80,11 +80,16 @@ public protocol QueueStore: Sendable {
     func lastTaskSeq(ofJob jobSeq: Int64) async throws -> Int64
     func jobSeq(_ id: JobID) async throws -> Int64?
 
+    /// The live nodes sharing this store, oldest first; empty for a store only one node uses.
+    func nodes(now: Int64) async throws -> [NodeRecord]
+
     /// Whether the store takes writes now, for `/healthz` and the API's 503/507.
     var health: StoreHealth { get }
 }
 
 extension QueueStore {
+    public func nodes(now: Int64) async throws -> [NodeRecord] { [] }
+
     public func submit(_ job: NewJob, now: Int64) async throws -> SubmittedJob {
         switch try await submit(job, idempotency: nil, now: now) {
         case .created(let stored): return stored

@@ -17,6 +17,25 @@ public struct ResultLine: Sendable {
     public let finishedAt: Int64?
     /// The stored response body, when asked for and stored.
     public let body: [UInt8]?
+
+    package init(
+        seq: Int64, id: TaskID, url: String, method: String, state: TaskState, attempts: Int, statusCode: Int?,
+        error: String?, bodyBytes: Int?, bodyTruncated: Bool, durationMillis: Int?, finishedAt: Int64?, body: [UInt8]?
+    ) {
+        self.seq = seq
+        self.id = id
+        self.url = url
+        self.method = method
+        self.state = state
+        self.attempts = attempts
+        self.statusCode = statusCode
+        self.error = error
+        self.bodyBytes = bodyBytes
+        self.bodyTruncated = bodyTruncated
+        self.durationMillis = durationMillis
+        self.finishedAt = finishedAt
+        self.body = body
+    }
 }
 
 extension Store {

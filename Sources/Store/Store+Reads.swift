@@ -37,18 +37,7 @@ extension Store {
     }
 
     /// How many of a task's most recent attempts a read shows.
-    public static let attemptsShown = 20
-
-    /// The last attempt of a finished task, from the task's own row (`record` does not copy it
-    /// into `task_attempts`).
-    private static func lastAttempt(of task: TaskRecord) -> AttemptRecord? {
-        guard task.state == .succeeded || task.state == .failed, task.attempts > 0,
-            let outcome = task.outcome, let finishedAt = task.finishedAt
-        else { return nil }
-        return AttemptRecord(
-            attempt: task.attempts, startedAt: task.startedAt, finishedAt: finishedAt, statusCode: outcome.statusCode,
-            durationMillis: outcome.durationMillis, error: outcome.error, errorMessage: outcome.errorMessage)
-    }
+    public static var attemptsShown: Int { AttemptsLog.shown }
 
     /// Fills in the attempts log of each task, in one query.
     private static func withAttempts(_ tasks: [(seq: Int64, record: TaskRecord)], _ db: Database) throws -> [TaskRecord]
@@ -74,19 +63,7 @@ extension Store {
         {
             log[seq, default: []].append(attempt)
         }
-        return tasks.map { task in
-            var record = task.record
-            var attempts = log[task.seq] ?? []
-            if let last = lastAttempt(of: record) {
-                // The row is the latest word on its attempt (a row logged by a retry's cleanup or an
-                // earlier run of the task has the same number).
-                attempts.removeAll { $0.attempt == last.attempt }
-                attempts.append(last)
-                attempts.sort { $0.attempt < $1.attempt }
-            }
-            record.attemptsLog = Array(attempts.suffix(attemptsShown))
-            return record
-        }
+        return tasks.map { AttemptsLog.attach(log[$0.seq] ?? [], to: $0.record) }
     }
 
     public func body(of id: TaskID) throws -> BodyLookup {

@@ -22,6 +22,17 @@ public struct DeliveryWork: Sendable {
     public let jobSeq: Int64
     /// The job's own secret, when it set one.
     public let secret: String?
+
+    package init(seq: Int64, id: DeliveryID, url: String, payload: String, attempt: Int, jobSeq: Int64, secret: String?)
+    {
+        self.seq = seq
+        self.id = id
+        self.url = url
+        self.payload = payload
+        self.attempt = attempt
+        self.jobSeq = jobSeq
+        self.secret = secret
+    }
 }
 
 /// How one delivery attempt ended.
@@ -64,11 +75,33 @@ public struct DeliveryRecord: Sendable {
     public let nextAttemptAt: Int64?
     public let createdAt: Int64
     public let deliveredAt: Int64?
+
+    package init(
+        id: DeliveryID, eventType: EventType, taskID: TaskID?, url: String, state: DeliveryState, attempts: Int,
+        lastStatus: Int?, lastError: String?, nextAttemptAt: Int64?, createdAt: Int64, deliveredAt: Int64?
+    ) {
+        self.id = id
+        self.eventType = eventType
+        self.taskID = taskID
+        self.url = url
+        self.state = state
+        self.attempts = attempts
+        self.lastStatus = lastStatus
+        self.lastError = lastError
+        self.nextAttemptAt = nextAttemptAt
+        self.createdAt = createdAt
+        self.deliveredAt = deliveredAt
+    }
 }
 
 public struct DeliveryPage: Sendable {
     public let deliveries: [DeliveryRecord]
     public let nextCursor: String?
+
+    package init(deliveries: [DeliveryRecord], nextCursor: String?) {
+        self.deliveries = deliveries
+        self.nextCursor = nextCursor
+    }
 }
 
 extension Store {

@@ -6,11 +6,12 @@ import Logging
 import Prometheus
 import ServiceLifecycle
 import Store
+import StorePostgres
 
 /// `fetchq serve`: the supervisor. API, store and engine in one process; workers as children.
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the service: HTTP API, SQLite store, and the worker processes.",
+        abstract: "Run the service: HTTP API, store (SQLite, or PostgreSQL shared by several nodes), and the workers.",
         usage: "fetchq serve [--<setting> <value> ...]",
         discussion: SettingsHelp.text(for: Settings.table.all))
 
@@ -26,8 +27,45 @@ struct Serve: AsyncParsableCommand {
         // One registry for the whole service, handed to each part (no global `MetricsSystem`).
         let registry = PrometheusCollectorRegistry()
         let factory = metricsFactory(registry)
-        let store = try Store(path: configuration.databasePath, logger: logger, metrics: factory)
-        logger.info("database ready", metadata: ["db.path": "\(configuration.databasePath)"])
+        switch configuration.database {
+        case .sqlite(let path):
+            let store = try Store(path: path, logger: logger, metrics: factory)
+            logger.info("database ready", metadata: ["db.path": "\(path)"])
+            try await serve(store, configuration, registry: registry, factory: factory, logger: logger)
+        case .postgres(let location):
+            let node = NodeIdentity(
+                id: "node_\(String(UInt64.random(in: 0...UInt64.max), radix: 16))",
+                host: "\(ProcessInfo.processInfo.hostName):\(configuration.http.port)",
+                workers: configuration.engine.processes)
+            let store = PostgresStore(
+                location: location, node: node, logger: logger, metrics: factory,
+                leaseTTLMillis: configuration.nodeLeaseTTLMillis)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await store.run() }
+                defer { group.cancelAll() }
+                try await store.start(now: WallClock.nowMillis())
+                logger.info(
+                    "database ready",
+                    metadata: [
+                        "db.url": "\(location)", "node.id": "\(node.id)",
+                        "node.lease_ttl_ms": "\(configuration.nodeLeaseTTLMillis)",
+                    ])
+                try await serve(
+                    store, configuration, registry: registry, factory: factory, logger: logger,
+                    wakeUps: store.workArrived)
+                // Stopped cleanly (every task given back): the cluster need not wait for the TTL.
+                await store.leave()
+            }
+        }
+        logger.info("stopped")
+    }
+
+    /// Runs the API, engine, webhook dispatcher and retention sweeper on `store` until a signal
+    /// stops them. `wakeUps` (PostgreSQL's `NOTIFY`) tells the engine that another node queued work.
+    private func serve(
+        _ store: any QueueStore, _ configuration: ServiceConfiguration, registry: PrometheusCollectorRegistry,
+        factory: PrometheusMetricsFactory, logger: Logger, wakeUps: AsyncStream<Void>? = nil
+    ) async throws {
         let engineMetrics = EngineMetrics(factory: factory)
         let engine = Engine(store: store, configuration: configuration.engine, logger: logger, metrics: engineMetrics)
         var webhooks = configuration.webhooks
@@ -56,8 +94,15 @@ struct Serve: AsyncParsableCommand {
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
-        try await group.run()
-        logger.info("stopped")
+        if let wakeUps {
+            try await withThrowingTaskGroup(of: Void.self) { wakers in
+                wakers.addTask { for await _ in wakeUps { engine.wake() } }
+                defer { wakers.cancelAll() }
+                try await group.run()
+            }
+        } else {
+            try await group.run()
+        }
     }
 }
 

@@ -10,7 +10,9 @@ struct ServiceConfiguration {
     var engine: EngineConfiguration
     var webhooks: WebhookConfiguration
     var api: FetchqAPI.Configuration
-    var databasePath: String
+    var database: DatabaseLocation
+    /// On PostgreSQL: how long a node may miss heartbeats before its tasks are rescued, in ms.
+    var nodeLeaseTTLMillis: Int
     /// How long finished jobs are kept, in ms; 0 keeps them all.
     var retentionMillis: Int64
     var logLevel: Logger.Level
@@ -24,13 +26,8 @@ struct ServiceConfiguration {
             connectionTimeoutSeconds: try settings.value(\.connectionTimeoutS),
             connectionLimit: try settings.value(\.maxConnections),
             perIPConnectionLimit: try settings.value(\.maxConnectionsPerIp))
-        let database = try settings.value(\.database)
-        if database.hasPrefix("postgres://") || database.hasPrefix("postgresql://") {
-            throw ValidationError(
-                "fetchq serve does not run on PostgreSQL yet (only `fetchq migrate --database` does): leave"
-                    + " --database / FETCHQ_DATABASE unset, or give it a SQLite file path")
-        }
-        databasePath = database.isEmpty ? try settings.value(\.db) : database
+        database = try DatabaseLocation(database: try settings.value(\.database), db: try settings.value(\.db))
+        nodeLeaseTTLMillis = try settings.value(\.nodeLeaseTtlMs)
         logLevel = try settings.value(\.logLevel)
         retentionMillis = try settings.value(\.retention)
         let destinations = DestinationGuard(

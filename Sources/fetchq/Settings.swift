@@ -19,8 +19,12 @@ struct Settings: Sendable {
         help: "SQLite database file, created if missing.", parse: SettingValue.text)
     let database = Setting.option(
         "--database", "FETCHQ_DATABASE", default: "", shown: "the --db file", valueName: "url",
-        help: "A postgres://user:password@host:port/database URL, or a SQLite file path (as --db). Only"
-            + " `fetchq migrate` takes a PostgreSQL URL so far.", parse: SettingValue.text)
+        help: "A postgres://user:password@host:port/database URL (several nodes share one queue), or a SQLite"
+            + " file path (as --db).", parse: SettingValue.text)
+    let nodeLeaseTtlMs = Setting.integer(
+        "--node-lease-ttl-ms", "FETCHQ_NODE_LEASE_TTL_MS", default: 15_000, in: 1_000...600_000,
+        help: "On PostgreSQL: how long a node may go without a heartbeat (sent every third of it) before"
+            + " another node takes its running tasks back to the queue.")
     let processes = Setting.integer(
         "--processes", "FETCHQ_PROCESSES", default: ProcessInfo.processInfo.activeProcessorCount, in: 1...256,
         shown: "number of cores", help: "Worker processes.")

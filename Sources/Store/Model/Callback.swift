@@ -6,7 +6,7 @@ public enum EventType: String, Sendable, CaseIterable {
     case jobFinished = "job.finished"
 
     /// The bit of `jobs.callback_events` that turns this event on.
-    var bit: Int {
+    package var bit: Int {
         switch self {
         case .taskFinished: 1
         case .jobFinished: 2

@@ -5,4 +5,9 @@ import Foundation
 public struct Cancellation: Sendable {
     public let canceled: Int
     public let running: [Int64]
+
+    package init(canceled: Int, running: [Int64]) {
+        self.canceled = canceled
+        self.running = running
+    }
 }

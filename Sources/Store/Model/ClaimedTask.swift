@@ -15,4 +15,21 @@ public struct ClaimedTask: Sendable {
     public let retryMaxMillis: Int?
     /// When the task was due (its `next_attempt_at`), for the time it waited in the queue.
     public var dueAt: Int64 = 0
+
+    package init(
+        seq: Int64, id: TaskID, jobSeq: Int64, host: String, request: FetchRequest, timeoutMillis: Int, attempt: Int,
+        maxAttempts: Int, retryBaseMillis: Int?, retryMaxMillis: Int?, dueAt: Int64 = 0
+    ) {
+        self.seq = seq
+        self.id = id
+        self.jobSeq = jobSeq
+        self.host = host
+        self.request = request
+        self.timeoutMillis = timeoutMillis
+        self.attempt = attempt
+        self.maxAttempts = maxAttempts
+        self.retryBaseMillis = retryBaseMillis
+        self.retryMaxMillis = retryMaxMillis
+        self.dueAt = dueAt
+    }
 }

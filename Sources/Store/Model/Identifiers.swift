@@ -15,7 +15,7 @@ public struct ULIDIdentifier<Kind: IdentifierKind>: Hashable, Sendable, CustomSt
         guard ULID.isWellFormed(text) else { return nil }
         rawValue = String(text)
     }
-    init(trusted rawValue: String) { self.rawValue = rawValue }
+    package init(trusted rawValue: String) { self.rawValue = rawValue }
     public var description: String { rawValue }
 }
 
@@ -24,7 +24,7 @@ public typealias TaskID = ULIDIdentifier<TaskKind>
 
 /// Makes ULIDs (48-bit millisecond time, 80 random bits, Crockford base32). Within one millisecond
 /// it increments the random part, so ids made by one generator sort in the order they were made.
-struct ULID {
+package struct ULID {
     static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
 
     private var lastMillis: UInt64 = 0
@@ -32,7 +32,9 @@ struct ULID {
     private var low: UInt64 = 0  // bottom 64 of the 80 random bits
     private var generator = SystemRandomNumberGenerator()
 
-    mutating func next(millis: Int64) -> String {
+    package init() {}
+
+    package mutating func next(millis: Int64) -> String {
         let time = UInt64(max(0, millis))
         if time > lastMillis {
             lastMillis = time
@@ -86,9 +88,9 @@ public struct DeliveryID: Hashable, Sendable, CustomStringConvertible {
         rawValue = String(text)
     }
 
-    init(trusted rawValue: String) { self.rawValue = rawValue }
+    package init(trusted rawValue: String) { self.rawValue = rawValue }
 
-    static func next(millis: Int64, using ids: inout ULID) -> DeliveryID {
+    package static func next(millis: Int64, using ids: inout ULID) -> DeliveryID {
         DeliveryID(trusted: "msg_" + ids.next(millis: millis))
     }
 

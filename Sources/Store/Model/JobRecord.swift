@@ -15,4 +15,19 @@ public struct JobRecord: Sendable {
     public let isOpen: Bool
 
     public var state: JobState { !isOpen && counts.queued + counts.running == 0 ? .completed : .pending }
+
+    package init(
+        id: JobID, callbackURL: String?, callbackEvents: [EventType], taskCount: Int, timeoutMillis: Int,
+        createdAt: Int64, finishedAt: Int64?, counts: StateCounts, isOpen: Bool
+    ) {
+        self.id = id
+        self.callbackURL = callbackURL
+        self.callbackEvents = callbackEvents
+        self.taskCount = taskCount
+        self.timeoutMillis = timeoutMillis
+        self.createdAt = createdAt
+        self.finishedAt = finishedAt
+        self.counts = counts
+        self.isOpen = isOpen
+    }
 }

@@ -9,6 +9,19 @@ public struct AttemptRecord: Sendable, Equatable {
     public let durationMillis: Int?
     public let error: String?
     public let errorMessage: String?
+
+    package init(
+        attempt: Int, startedAt: Int64?, finishedAt: Int64, statusCode: Int?, durationMillis: Int?, error: String?,
+        errorMessage: String?
+    ) {
+        self.attempt = attempt
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.statusCode = statusCode
+        self.durationMillis = durationMillis
+        self.error = error
+        self.errorMessage = errorMessage
+    }
 }
 
 /// A task as read back, with the outcome of its last attempt.
@@ -33,7 +46,31 @@ public struct TaskRecord: Sendable {
     /// Nil until the first attempt ends.
     public let outcome: Outcome?
     /// The most recent attempts, oldest first (at most `Store.attemptsShown`).
-    public internal(set) var attemptsLog: [AttemptRecord]
+    public package(set) var attemptsLog: [AttemptRecord]
+
+    package init(
+        id: TaskID, jobID: JobID, request: FetchRequest, state: TaskState, failureReason: FailureReason?, priority: Int,
+        attempts: Int, maxAttempts: Int, timeoutMillis: Int, nextAttemptAt: Int64?, createdAt: Int64, updatedAt: Int64,
+        startedAt: Int64?, finishedAt: Int64?, host: String, outcome: Outcome?, attemptsLog: [AttemptRecord]
+    ) {
+        self.id = id
+        self.jobID = jobID
+        self.request = request
+        self.state = state
+        self.failureReason = failureReason
+        self.priority = priority
+        self.attempts = attempts
+        self.maxAttempts = maxAttempts
+        self.timeoutMillis = timeoutMillis
+        self.nextAttemptAt = nextAttemptAt
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.host = host
+        self.outcome = outcome
+        self.attemptsLog = attemptsLog
+    }
 }
 
 /// A page of a job's tasks.
@@ -41,6 +78,11 @@ public struct TaskPage: Sendable {
     public let tasks: [TaskRecord]
     /// Pass back to get the next page; nil on the last page.
     public let nextCursor: String?
+
+    package init(tasks: [TaskRecord], nextCursor: String?) {
+        self.tasks = tasks
+        self.nextCursor = nextCursor
+    }
 }
 
 /// A page of jobs, newest first.
@@ -48,4 +90,9 @@ public struct JobPage: Sendable {
     public let jobs: [JobRecord]
     /// Pass back to get the next page; nil on the last page.
     public let nextCursor: String?
+
+    package init(jobs: [JobRecord], nextCursor: String?) {
+        self.jobs = jobs
+        self.nextCursor = nextCursor
+    }
 }

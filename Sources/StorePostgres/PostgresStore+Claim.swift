@@ -1,0 +1,305 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+import Store
+
+// Running tasks: claims, results, lost and given-back attempts, expired leases.
+
+extension PostgresStore {
+    /// The advisory lock claims take turns on, so that the per-host limit holds for the cluster.
+    static let claimLockKey: Int64 = 7_253_068_941_220_452
+
+    public func recordAndClaim(
+        _ results: [AttemptResult], limit: Int, now: Int64, leaseMarginMillis: Int, hosts: HostAllowance
+    ) async throws -> (recorded: [Bool], claimed: [ClaimedTask]) {
+        guard !results.isEmpty || limit > 0 else { return ([], []) }
+        return try await transaction { connection in
+            let recorded = try await record(results, on: connection)
+            let claimed =
+                limit > 0
+                ? try await claim(
+                    limit: limit, now: now, leaseMarginMillis: leaseMarginMillis, hosts: hosts, on: connection) : []
+            try await PostgresOutbox.render(on: connection, store: self)
+            return (recorded, claimed)
+        }
+    }
+
+    /// Moves up to `limit` due tasks to `running` on this node, by priority, then due time, then
+    /// submit order. Each host may have at most `hosts.defaultLimit` running across the cluster
+    /// (counted under the claim lock, so two nodes never both take the last slot), and no more
+    /// than this node's own allowance for it (its pauses and intervals).
+    private func claim(
+        limit: Int, now: Int64, leaseMarginMillis: Int, hosts: HostAllowance, on connection: PostgresConnection
+    ) async throws -> [ClaimedTask] {
+        try await connection.query("SELECT pg_advisory_xact_lock(\(Self.claimLockKey))", logger: logger)
+        var left: [String: Int] = [:]
+        if hosts.defaultLimit < Int.max {
+            for (host, running) in try await connection.query(
+                "SELECT host, count(*) FROM tasks WHERE state = 'running' GROUP BY host", logger: logger
+            ).map({ (try $0.string(0), try $0.int(1)) }) {
+                left[host] = min(hosts.remaining[host] ?? hosts.defaultLimit, hosts.defaultLimit - running)
+            }
+        }
+        for (host, remaining) in hosts.remaining where left[host] == nil { left[host] = remaining }
+        let blocked = left.filter { $0.value <= 0 }.map(\.key)
+        let window = left.isEmpty && hosts.defaultLimit >= limit ? limit : max(limit * 4, 256)
+        let candidates = try await connection.query(
+            """
+            SELECT seq, host FROM tasks
+            WHERE state = 'queued' AND next_attempt_at <= \(now) AND NOT (host = ANY(\(blocked)::text[]))
+            ORDER BY priority DESC, next_attempt_at, seq LIMIT \(window)
+            FOR UPDATE SKIP LOCKED
+            """, logger: logger
+        ).map { (seq: try $0.int64(0), host: try $0.string(1)) }
+        var chosen: [Int64] = []
+        for candidate in candidates where chosen.count < limit {
+            let allowance = left[candidate.host] ?? hosts.defaultLimit
+            guard allowance > 0 else { continue }
+            left[candidate.host] = allowance - 1
+            chosen.append(candidate.seq)
+        }
+        guard !chosen.isEmpty else { return [] }
+        return try await connection.query(
+            """
+            UPDATE tasks SET state = 'running', attempts = attempts + 1, started_at = \(now), updated_at = \(now),
+                             lease_expires_at = \(now) + timeout_ms + \(leaseMarginMillis), node_id = \(node.id)
+            WHERE seq = ANY(\(chosen)::bigint[])
+            RETURNING seq, id, job_seq, host, url, method, headers, body, timeout_ms, attempts, max_attempts,
+                      retry_base_ms, retry_max_ms, next_attempt_at
+            """, logger: logger
+        ).map { row in
+            ClaimedTask(
+                seq: try row.int64(0), id: TaskID(trusted: try row.string(1)), jobSeq: try row.int64(2),
+                host: try row.string(3),
+                request: FetchRequest(
+                    url: try row.string(4), method: try row.string(5), headers: HeaderCoding.decode(try row.string(6)),
+                    body: try row.bytes(7)),
+                timeoutMillis: try row.int(8), attempt: try row.int(9), maxAttempts: try row.int(10),
+                retryBaseMillis: try row.optionalInt(11), retryMaxMillis: try row.optionalInt(12),
+                dueAt: try row.int64(13))
+        }
+        .sorted { $0.seq < $1.seq }
+    }
+
+    /// Records finished attempts, all in three statements: the attempts a retry follows logged,
+    /// the task rows updated (only those still `running` under the same attempt), their bodies
+    /// stored. Answers, per result, whether it was recorded.
+    private func record(_ results: [AttemptResult], on connection: PostgresConnection) async throws -> [Bool] {
+        guard !results.isEmpty else { return [] }
+        let rows = results.map(RecordedColumns.init)
+        let seqs = rows.map(\.seq)
+        let attempts = rows.map(\.attempt)
+        let finished = rows.map(\.finishedAt)
+        let status = rows.map(\.status)
+        let duration = rows.map(\.duration)
+        let error = rows.map(\.error)
+        let message = rows.map(\.message)
+        let retries = rows.enumerated().filter { $0.element.state == .queued }.map(\.offset)
+        if !retries.isEmpty {
+            let pick = { (values: [Int]) in retries.map { values[$0] } }
+            let pickText = { (values: [String]) in retries.map { values[$0] } }
+            try await connection.query(
+                """
+                INSERT INTO task_attempts
+                    (task_seq, attempt, started_at, finished_at, status_code, duration_ms, error, error_message)
+                SELECT t.seq, t.attempts, t.started_at, u.finished, nullif(u.status, -1), nullif(u.duration, -1),
+                       CASE WHEN u.error = '' THEN NULL ELSE substr(u.error, 2) END,
+                       CASE WHEN u.message = '' THEN NULL ELSE substr(u.message, 2) END
+                FROM unnest(\(retries.map { seqs[$0] })::bigint[], \(pick(attempts))::int[],
+                            \(retries.map { finished[$0] })::bigint[], \(pick(status))::int[], \(pick(duration))::int[],
+                            \(pickText(error))::text[], \(pickText(message))::text[])
+                     AS u(seq, attempt, finished, status, duration, error, message)
+                JOIN tasks t ON t.seq = u.seq AND t.state = 'running' AND t.attempts = u.attempt
+                ON CONFLICT (task_seq, attempt) DO UPDATE SET
+                    started_at = excluded.started_at, finished_at = excluded.finished_at,
+                    status_code = excluded.status_code, duration_ms = excluded.duration_ms,
+                    error = excluded.error, error_message = excluded.error_message
+                """, logger: logger)
+        }
+        let updated = Set(
+            try await connection.query(
+                """
+                UPDATE tasks t SET state = u.state, next_attempt_at = u.next, updated_at = u.finished,
+                    finished_at = CASE WHEN u.state = 'queued' THEN NULL ELSE u.finished END,
+                    lease_expires_at = NULL, node_id = NULL, status_code = nullif(u.status, -1),
+                    response_headers = CASE WHEN u.headers = '' THEN NULL ELSE substr(u.headers, 2) END,
+                    body_bytes = nullif(u.body_bytes, -1), body_truncated = u.truncated,
+                    duration_ms = nullif(u.duration, -1),
+                    error = CASE WHEN u.error = '' THEN NULL ELSE substr(u.error, 2) END,
+                    error_message = CASE WHEN u.message = '' THEN NULL ELSE substr(u.message, 2) END,
+                    failure_reason = nullif(u.reason, '')
+                FROM unnest(\(seqs)::bigint[], \(attempts)::int[], \(rows.map(\.state.rawValue))::text[],
+                            \(rows.map(\.next))::bigint[], \(finished)::bigint[], \(status)::int[],
+                            \(rows.map(\.headers))::text[], \(rows.map(\.bodyBytes))::int[],
+                            \(rows.map(\.truncated))::bool[], \(duration)::int[], \(error)::text[],
+                            \(message)::text[], \(rows.map(\.reason))::text[])
+                     AS u(seq, attempt, state, next, finished, status, headers, body_bytes, truncated, duration,
+                          error, message, reason)
+                WHERE t.seq = u.seq AND t.state = 'running' AND t.attempts = u.attempt
+                RETURNING t.seq
+                """, logger: logger
+            ).map { try $0.int64(0) })
+        let stored = results.filter { updated.contains($0.seq) }
+        let bodies = stored.compactMap { result in result.body.map { (result.seq, $0) } }
+        if !bodies.isEmpty {
+            try await connection.query(
+                """
+                INSERT INTO task_bodies (task_seq, content_type, body)
+                SELECT u.seq, nullif(u.type, ''), decode(u.body, 'base64')
+                FROM unnest(\(bodies.map(\.0))::bigint[], \(bodies.map { $0.1.contentType ?? "" })::text[],
+                            \(bodies.map { Data($0.1.bytes).base64EncodedString() })::text[]) AS u(seq, type, body)
+                ON CONFLICT (task_seq) DO UPDATE SET content_type = excluded.content_type, body = excluded.body
+                """, logger: logger)
+        }
+        let bodiless = stored.filter { $0.body == nil }.map(\.seq)
+        if !bodiless.isEmpty {
+            // An attempt without a response leaves no body, not the body of an earlier attempt.
+            try await connection.query(
+                "DELETE FROM task_bodies WHERE task_seq = ANY(\(bodiless)::bigint[])", logger: logger)
+        }
+        return results.map { updated.contains($0.seq) }
+    }
+
+    public func returnLost(
+        _ leases: [(seq: Int64, attempt: Int)], error: String, message: String, now: Int64
+    ) async throws -> Int {
+        guard !leases.isEmpty else { return 0 }
+        return try await transaction { connection in
+            let moved = try await Self.lose(
+                leases, error: error, message: message, now: now, on: connection, logger: logger)
+            try await PostgresOutbox.render(on: connection, store: self)
+            if moved > 0 { try await Self.notifyWork(connection, logger: logger) }
+            return moved
+        }
+    }
+
+    public func giveBack(_ leases: [(seq: Int64, attempt: Int)], now: Int64) async throws -> Int {
+        guard !leases.isEmpty else { return 0 }
+        return try await transaction { connection in
+            let moved = try await connection.query(
+                """
+                UPDATE tasks t SET state = 'queued', attempts = t.attempts - 1, next_attempt_at = \(now),
+                    updated_at = \(now), lease_expires_at = NULL, node_id = NULL
+                FROM unnest(\(leases.map(\.seq))::bigint[], \(leases.map(\.attempt))::int[]) AS u(seq, attempt)
+                WHERE t.seq = u.seq AND t.state = 'running' AND t.attempts = u.attempt
+                RETURNING 1
+                """, logger: logger
+            ).count()
+            if moved > 0 { try await Self.notifyWork(connection, logger: logger) }
+            return moved
+        }
+    }
+
+    /// This node's running tasks whose lease ran out before `now`, back to the queue (the attempt
+    /// counting). At start-up (`now = .max`) also the tasks a previous run on the same host and
+    /// port left running: that run is over (the port was free), so they need not wait for its TTL.
+    /// Other live nodes' tasks are never touched; dead nodes' are the leader's (`rescueDeadNodes`).
+    public func rescueExpired(now: Int64, reason: String) async throws -> Int {
+        let stamp = now == .max ? WallClock.nowMillis() : now
+        return try await transaction { connection in
+            if now == .max {
+                try await connection.query(
+                    "DELETE FROM nodes WHERE host = \(node.host) AND id <> \(node.id)", logger: logger)
+            }
+            // At start-up, tasks whose node has no row: the previous run here (deleted just now),
+            // or a dead node whose row the leader removed before it could move them.
+            let orphans =
+                now == .max ? "OR NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = t.node_id)" : ""
+            let leases = try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        SELECT seq, attempts FROM tasks t
+                        WHERE state = 'running' AND ((node_id = $1 AND lease_expires_at < $2) \(orphans))
+                        FOR UPDATE SKIP LOCKED
+                        """, binds: binds(node.id, stamp)), logger: logger
+            ).map { (seq: try $0.int64(0), attempt: try $0.int(1)) }
+            let moved = try await Self.lose(
+                leases, error: "lease_expired", message: reason, now: stamp, on: connection, logger: logger)
+            try await PostgresOutbox.render(on: connection, store: self)
+            if moved > 0 { try await Self.notifyWork(connection, logger: logger) }
+            return moved
+        }
+    }
+
+    /// Lost attempts: each logged, then its task queued again or failed, as
+    /// `Disposition.afterLostAttempt` decides. Answers how many tasks moved.
+    static func lose(
+        _ leases: [(seq: Int64, attempt: Int)], error: String, message: String, now: Int64,
+        on connection: PostgresConnection, logger: Logger
+    ) async throws -> Int {
+        var moved = 0
+        for lease in leases {
+            guard
+                let maxAttempts = try await connection.query(
+                    """
+                    SELECT max_attempts FROM tasks
+                    WHERE seq = \(lease.seq) AND state = 'running' AND attempts = \(lease.attempt) FOR UPDATE
+                    """, logger: logger
+                ).first({ try $0.int(0) })
+            else { continue }
+            try await connection.query(
+                """
+                INSERT INTO task_attempts (task_seq, attempt, started_at, finished_at, duration_ms, error, error_message)
+                SELECT seq, attempts, started_at, \(now), \(now) - started_at, \(error), \(message)
+                FROM tasks WHERE seq = \(lease.seq)
+                ON CONFLICT (task_seq, attempt) DO UPDATE SET finished_at = excluded.finished_at,
+                    duration_ms = excluded.duration_ms, error = excluded.error, error_message = excluded.error_message
+                """, logger: logger)
+            let (state, reason, finishedAt, nextAttemptAt): (TaskState, FailureReason?, Int64?, Int64) =
+                switch Disposition.afterLostAttempt(attempt: lease.attempt, maxAttempts: maxAttempts, now: now) {
+                case .retry(let at): (.queued, nil, nil, at)
+                case .failed(let reason): (.failed, reason, now, now)
+                case .succeeded: (.succeeded, nil, now, now)
+                }
+            try await connection.query(
+                """
+                UPDATE tasks SET state = \(state.rawValue), failure_reason = \(reason?.rawValue),
+                    finished_at = \(finishedAt), next_attempt_at = \(nextAttemptAt), updated_at = \(now),
+                    lease_expires_at = NULL, node_id = NULL, status_code = NULL, body_bytes = NULL,
+                    response_headers = NULL, body_truncated = false, duration_ms = \(now) - started_at,
+                    error = \(error), error_message = \(message)
+                WHERE seq = \(lease.seq)
+                """, logger: logger)
+            moved += 1
+        }
+        return moved
+    }
+}
+
+/// One result as the columns of `record`'s arrays: a missing number is -1, a missing text is ""
+/// and a present one "=" and the text (PostgreSQL arrays bound from Swift carry no NULLs).
+private struct RecordedColumns {
+    let seq: Int64
+    let attempt: Int
+    let state: TaskState
+    let next: Int64
+    let finishedAt: Int64
+    let status: Int
+    let headers: String
+    let bodyBytes: Int
+    let truncated: Bool
+    let duration: Int
+    let error: String
+    let message: String
+    let reason: String
+
+    init(_ result: AttemptResult) {
+        let outcome = result.outcome
+        seq = result.seq
+        attempt = result.attempt
+        finishedAt = result.finishedAt
+        switch result.disposition {
+        case .succeeded: (state, next, reason) = (.succeeded, result.finishedAt, "")
+        case .failed(let why): (state, next, reason) = (.failed, result.finishedAt, why.rawValue)
+        case .retry(let at): (state, next, reason) = (.queued, at, "")
+        }
+        status = outcome.statusCode ?? -1
+        headers = outcome.headers.map { "=" + HeaderCoding.encode($0) } ?? ""
+        bodyBytes = outcome.bodyBytes ?? -1
+        truncated = outcome.bodyTruncated
+        duration = outcome.durationMillis ?? -1
+        error = outcome.error.map { "=" + $0 } ?? ""
+        message = outcome.errorMessage.map { "=" + $0 } ?? ""
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+import PostgresNIO
+import Store
+
+// The reads the API needs, each on a pooled connection outside a transaction.
+
+extension PostgresStore {
+    public func job(_ id: JobID) async throws -> JobRecord? {
+        try await read { connection in try await PostgresJobRow.job(id: id, on: connection, logger: logger) }
+    }
+
+    /// The job once it is completed, or as it is when `timeout` has passed: woken by this node's
+    /// writes, and re-read at least every `pollMillis` for changes other nodes make.
+    public func job(_ id: JobID, waitingUpTo timeout: Duration) async throws -> JobRecord? {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let seen = commits.count
+            guard let job = try await job(id) else { return nil }
+            if job.state == .completed || ContinuousClock.now >= deadline || Task.isCancelled { return job }
+            let wake = min(deadline, ContinuousClock.now + .milliseconds(Self.pollMillis))
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.commits.wait(after: seen) }
+                group.addTask { try? await Task.sleep(until: wake) }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+    }
+
+    /// How often a long poll re-reads a job that another node may be finishing.
+    static let pollMillis = 500
+
+    public func jobs(state: JobState?, cursor: String?, limit: Int) async throws -> JobPage {
+        let before = try cursor.map(Cursor.decode) ?? Int64.max
+        let filter =
+            switch state {
+            case .pending?: "AND (n_queued + n_running > 0 OR open)"
+            case .completed?: "AND n_queued + n_running = 0 AND NOT open"
+            case nil: ""
+            }
+        return try await read { connection in
+            let rows = try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: "\(PostgresJobRow.select) WHERE seq < $1 \(filter) ORDER BY seq DESC LIMIT $2",
+                    binds: binds(before, limit + 1)), logger: logger
+            ).map(PostgresJobRow.read)
+            let page = Array(rows.prefix(limit))
+            let next = rows.count > limit ? page.last.map { Cursor.encode($0.seq) } : nil
+            return JobPage(jobs: page.map(\.record), nextCursor: next)
+        }
+    }
+
+    public func tasks(of id: JobID, state: TaskState?, cursor: String?, limit: Int) async throws -> TaskPage? {
+        let after = try cursor.map(Cursor.decode) ?? 0
+        return try await read { connection in
+            guard let jobSeq = try await Self.jobSeq(id, on: connection, logger: logger) else { return nil }
+            var bindings = binds(jobSeq, after, limit + 1)
+            var filter = ""
+            if let state {
+                filter = "AND t.state = $4"
+                bindings.append(state.rawValue)
+            }
+            let rows = try await connection.query(
+                PostgresQuery(
+                    unsafeSQL:
+                        "\(PostgresTaskRow.select) WHERE t.job_seq = $1 AND t.seq > $2 \(filter) ORDER BY t.seq LIMIT $3",
+                    binds: bindings), logger: logger
+            ).map(PostgresTaskRow.read)
+            let page = Array(rows.prefix(limit))
+            let next = rows.count > limit ? page.last.map { Cursor.encode($0.seq) } : nil
+            return TaskPage(
+                tasks: try await PostgresTaskRow.withAttempts(page, on: connection, logger: logger), nextCursor: next)
+        }
+    }
+
+    public func task(_ id: TaskID) async throws -> TaskRecord? {
+        try await read { connection in
+            guard
+                let found = try await connection.query(
+                    PostgresQuery(unsafeSQL: "\(PostgresTaskRow.select) WHERE t.id = $1", binds: binds(id.rawValue)),
+                    logger: logger
+                ).first(PostgresTaskRow.read)
+            else { return nil }
+            return try await PostgresTaskRow.withAttempts([found], on: connection, logger: logger).first
+        }
+    }
+
+    public func body(of id: TaskID) async throws -> BodyLookup {
+        try await read { connection in
+            try await connection.query(
+                """
+                SELECT t.body_truncated, b.task_seq IS NOT NULL, b.content_type, b.body
+                FROM tasks t LEFT JOIN task_bodies b ON b.task_seq = t.seq WHERE t.id = \(id.rawValue)
+                """, logger: logger
+            ).first { row -> BodyLookup in
+                guard try row.bool(1) else { return .noBody }
+                return .body(
+                    StoredBody(contentType: try row.optionalString(2), bytes: try row.bytes(3) ?? []),
+                    truncated: try row.bool(0))
+            } ?? .noTask
+        }
+    }
+
+    public func totals() async throws -> StateCounts {
+        try await read { connection in
+            try await connection.query(
+                """
+                SELECT coalesce(sum(n_queued), 0)::bigint, coalesce(sum(n_running), 0)::bigint,
+                       coalesce(sum(n_succeeded), 0)::bigint, coalesce(sum(n_failed), 0)::bigint,
+                       coalesce(sum(n_canceled), 0)::bigint
+                FROM jobs
+                """, logger: logger
+            ).first { row in
+                var counts = StateCounts()
+                counts.queued = try row.int(0)
+                counts.running = try row.int(1)
+                counts.succeeded = try row.int(2)
+                counts.failed = try row.int(3)
+                counts.canceled = try row.int(4)
+                return counts
+            } ?? StateCounts()
+        }
+    }
+
+    public func hostQueues(now: Int64) async throws -> [String: (running: Int, queuedDue: Int)] {
+        try await read { connection in
+            var queues: [String: (running: Int, queuedDue: Int)] = [:]
+            for (host, running, due) in try await connection.query(
+                """
+                SELECT host, count(*) FILTER (WHERE state = 'running'),
+                       count(*) FILTER (WHERE state = 'queued' AND next_attempt_at <= \(now))
+                FROM tasks WHERE state IN ('queued', 'running') GROUP BY host
+                """, logger: logger
+            ).map({ (try $0.string(0), try $0.int(1), try $0.int(2)) }) {
+                queues[host] = (running, due)
+            }
+            return queues
+        }
+    }
+
+    public func results(
+        ofJob jobSeq: Int64, state: TaskState?, after: Int64, last: Int64, limit: Int, bodies: Bool
+    ) async throws -> [ResultLine] {
+        let body = bodies ? "b.body" : "NULL::bytea"
+        let join = bodies ? "LEFT JOIN task_bodies b ON b.task_seq = t.seq" : ""
+        var bindings = binds(jobSeq, after, limit, last)
+        if let state { bindings.append(state.rawValue) }
+        let (filter, values) = (state == nil ? "" : "AND t.state = $5", bindings)
+        return try await read { connection in
+            try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        SELECT t.seq, t.id, t.url, t.method, t.state, t.attempts, t.status_code, t.error, t.body_bytes,
+                               t.body_truncated, t.duration_ms, t.finished_at, \(body)
+                        FROM tasks t \(join)
+                        WHERE t.job_seq = $1 AND t.seq > $2 AND t.seq <= $4 \(filter) ORDER BY t.seq LIMIT $3
+                        """, binds: values), logger: logger
+            ).map { row in
+                guard let state = TaskState(rawValue: try row.string(4)) else {
+                    throw StoreError(.postgres, "unknown task state \(try row.string(4))")
+                }
+                return ResultLine(
+                    seq: try row.int64(0), id: TaskID(trusted: try row.string(1)), url: try row.string(2),
+                    method: try row.string(3), state: state, attempts: try row.int(5),
+                    statusCode: try row.optionalInt(6), error: try row.optionalString(7),
+                    bodyBytes: try row.optionalInt(8), bodyTruncated: try row.bool(9),
+                    durationMillis: try row.optionalInt(10), finishedAt: try row.optionalInt64(11),
+                    body: bodies ? try row.bytes(12) : nil)
+            }
+        }
+    }
+
+    public func lastTaskSeq(ofJob jobSeq: Int64) async throws -> Int64 {
+        try await read { connection in
+            try await connection.query(
+                "SELECT coalesce(max(seq), 0)::bigint FROM tasks WHERE job_seq = \(jobSeq)", logger: logger
+            ).first({ try $0.int64(0) }) ?? 0
+        }
+    }
+
+    public func jobSeq(_ id: JobID) async throws -> Int64? {
+        try await read { connection in try await Self.jobSeq(id, on: connection, logger: logger) }
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+import Store
+
+// Submissions: a job and all its tasks stored durably, or nothing.
+
+extension PostgresStore {
+    public func submit(_ job: NewJob, idempotency: Idempotency?, now: Int64) async throws -> SubmitOutcome {
+        try await store(job, into: nil, idempotency: idempotency, now: now)
+    }
+
+    public func append(_ tasks: [NewTask], to id: JobID, idempotency: Idempotency?, now: Int64) async throws
+        -> SubmitOutcome
+    {
+        try await store(NewJob(tasks: tasks, timeoutMillis: 1), into: id, idempotency: idempotency, now: now)
+    }
+
+    public func seal(job id: JobID, now: Int64) async throws -> SealOutcome {
+        try await transaction { connection in
+            guard let seq = try await Self.jobSeq(id, on: connection, logger: logger) else { return .notFound }
+            try await Self.close(jobSeq: seq, now: now, on: connection, logger: logger)
+            try await PostgresOutbox.render(on: connection, store: self)
+            guard let job = try await PostgresJobRow.job(seq: seq, on: connection, logger: logger) else {
+                return .notFound
+            }
+            return .sealed(job)
+        }
+    }
+
+    /// One durable transaction: the idempotency key checked (and, on a new key, taken under a
+    /// transaction-scoped advisory lock on the key, so the same key sent to two nodes at once makes
+    /// one job), the job or the appended tasks inserted, the key's answer recorded, and every node
+    /// told that work is due.
+    private func store(_ job: NewJob, into: JobID?, idempotency: Idempotency?, now: Int64) async throws
+        -> SubmitOutcome
+    {
+        try await transaction(durable: true) { connection in
+            if let idempotency {
+                try await connection.query(
+                    "SELECT pg_advisory_xact_lock(hashtextextended(\(idempotency.key), 0))", logger: logger)
+                try await connection.query(
+                    "DELETE FROM idempotency_keys WHERE created_at < \(now - Store.idempotencyWindowMillis)",
+                    logger: logger)
+                if let earlier = try await connection.query(
+                    "SELECT request_hash, status, response FROM idempotency_keys WHERE key = \(idempotency.key)",
+                    logger: logger
+                ).first({ (hash: try $0.string(0), status: try $0.int(1), body: try $0.bytes(2) ?? []) }) {
+                    return earlier.hash == idempotency.requestHash
+                        ? .replayed(status: earlier.status, body: earlier.body) : .keyReused
+                }
+            }
+            let submitted =
+                if let into {
+                    try await append(job.tasks, to: into, now: now, on: connection)
+                } else {
+                    try await insert(job, now: now, on: connection)
+                }
+            if let idempotency {
+                try await connection.query(
+                    """
+                    INSERT INTO idempotency_keys (key, request_hash, status, response, created_at)
+                    VALUES (\(idempotency.key), \(idempotency.requestHash), \(idempotency.status),
+                            \(ByteBuffer(bytes: idempotency.render(submitted))), \(now))
+                    """, logger: logger)
+            }
+            if !job.tasks.isEmpty { try await Self.notifyWork(connection, logger: logger) }
+            return .created(submitted)
+        }
+    }
+
+    private func insert(_ job: NewJob, now: Int64, on connection: PostgresConnection) async throws -> SubmittedJob {
+        let jobID = nextID(millis: now)
+        let events = job.callback?.events.reduce(0) { $0 | $1.bit } ?? 0
+        guard
+            let jobSeq = try await connection.query(
+                """
+                INSERT INTO jobs (id, task_count, timeout_ms, created_at, n_queued, callback_url, callback_events,
+                                  callback_secret, open)
+                VALUES (\(jobID), \(job.tasks.count), \(job.timeoutMillis), \(now), \(job.tasks.count),
+                        \(job.callback?.url), \(events), \(job.callback?.secret), \(job.open))
+                RETURNING seq
+                """, logger: logger
+            ).first({ try $0.int64(0) })
+        else { throw StoreError(.postgres, "job insert returned no row") }
+        let taskIDs = try await insertTasks(job.tasks, jobSeq: jobSeq, firstPosition: 0, now: now, on: connection)
+        return SubmittedJob(id: JobID(trusted: jobID), taskIDs: taskIDs, createdAt: now)
+    }
+
+    private func append(_ tasks: [NewTask], to id: JobID, now: Int64, on connection: PostgresConnection)
+        async throws -> SubmittedJob
+    {
+        guard
+            let (jobSeq, open, taskCount, createdAt) = try await connection.query(
+                "SELECT seq, open, task_count, created_at FROM jobs WHERE id = \(id.rawValue) FOR UPDATE",
+                logger: logger
+            ).first({ (try $0.int64(0), try $0.bool(1), try $0.int(2), try $0.int64(3)) })
+        else { throw StoreError(.notFound, "job \(id) does not exist") }
+        guard open else { throw StoreError(.conflict, "job \(id) is sealed or canceled") }
+        let taskIDs = try await insertTasks(
+            tasks, jobSeq: jobSeq, firstPosition: taskCount, now: now, on: connection)
+        try await connection.query(
+            """
+            UPDATE jobs SET task_count = task_count + \(tasks.count), n_queued = n_queued + \(tasks.count)
+            WHERE seq = \(jobSeq)
+            """, logger: logger)
+        return SubmittedJob(id: id, taskIDs: taskIDs, createdAt: createdAt)
+    }
+
+    /// Inserts `tasks` in one statement (`unnest` of one array per column); answers their ids.
+    private func insertTasks(
+        _ tasks: [NewTask], jobSeq: Int64, firstPosition: Int, now: Int64, on connection: PostgresConnection
+    ) async throws -> [TaskID] {
+        guard !tasks.isEmpty else { return [] }
+        let ids = tasks.map { _ in nextID(millis: now) }
+        // Arrays cannot carry NULL here: a body is "=" and its base64 ("" for none), a missing
+        // retry setting is -1.
+        let bodies = tasks.map { task in task.request.body.map { "=" + Data($0).base64EncodedString() } ?? "" }
+        let due = tasks.map { $0.notBefore ?? now }
+        try await connection.query(
+            """
+            INSERT INTO tasks (id, job_seq, position, url, host, method, headers, body, timeout_ms, priority,
+                               max_attempts, retry_base_ms, retry_max_ms, next_attempt_at, created_at, updated_at)
+            SELECT u.id, \(jobSeq), \(firstPosition) + u.ord - 1, u.url, u.host, u.method, u.headers,
+                   CASE WHEN u.body = '' THEN NULL ELSE decode(substr(u.body, 2), 'base64') END,
+                   u.timeout_ms, u.priority, u.max_attempts, nullif(u.retry_base_ms, -1),
+                   nullif(u.retry_max_ms, -1), u.due, \(now), \(now)
+            FROM unnest(\(ids)::text[], \(tasks.map(\.request.url))::text[], \(tasks.map(\.host))::text[],
+                        \(tasks.map(\.request.method))::text[],
+                        \(tasks.map { HeaderCoding.encode($0.request.headers) })::text[], \(bodies)::text[],
+                        \(tasks.map(\.timeoutMillis))::int[], \(tasks.map(\.priority))::int[],
+                        \(tasks.map(\.maxAttempts))::int[], \(tasks.map { $0.retryBaseMillis ?? -1 })::int[],
+                        \(tasks.map { $0.retryMaxMillis ?? -1 })::int[], \(due)::bigint[])
+                 WITH ORDINALITY AS u(id, url, host, method, headers, body, timeout_ms, priority, max_attempts,
+                                      retry_base_ms, retry_max_ms, due, ord)
+            ORDER BY u.ord
+            """, logger: logger)
+        return ids.map(TaskID.init(trusted:))
+    }
+
+    static func jobSeq(_ id: JobID, on connection: PostgresConnection, logger: Logger) async throws -> Int64? {
+        try await connection.query("SELECT seq FROM jobs WHERE id = \(id.rawValue)", logger: logger)
+            .first({ try $0.int64(0) })
+    }
+
+    /// Clears `open` and stamps `finished_at` when no task is left to run.
+    static func close(jobSeq: Int64, now: Int64, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            """
+            UPDATE jobs SET open = false,
+                finished_at = CASE WHEN n_queued + n_running = 0 THEN coalesce(finished_at, \(now)) END
+            WHERE seq = \(jobSeq) AND open
+            """, logger: logger)
+    }
+}

@@ -1,0 +1,193 @@
+import CoreMetrics
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import PostgresNIO
+import Store
+
+/// fetchq's second storage engine: several nodes sharing one queue in one PostgreSQL database.
+///
+/// Every verb is one transaction on a pooled connection (postgres-nio's `PostgresClient`). Claims
+/// use `FOR UPDATE SKIP LOCKED` and take turns on an advisory lock, so the per-host limit holds for
+/// the whole cluster; a running task carries the node that holds it and its attempt number (the
+/// token). Each node heartbeats in `nodes`; one elected node (the `leader` row, with an expiry)
+/// returns the tasks of nodes that stopped heartbeating to the queue. Submissions and retries
+/// `NOTIFY fetchq_work`, which every node `LISTEN`s to, so an idle node starts new work at once.
+///
+/// Durability: submissions and appends commit with `synchronous_commit = on`, so a 2xx means the
+/// batch is on PostgreSQL's disk; the engine's bookkeeping (claims, results) commits with
+/// `synchronous_commit = off`, as SQLite's engine writes it with `synchronous = NORMAL`: a crash of
+/// the database server may lose the last fraction of a second of results, which are then fetched
+/// again (at-least-once), never a submission.
+public final class PostgresStore: QueueStore {
+    let client: PostgresClient
+    let logger: Logger
+    let location: PostgresLocation
+    public let node: NodeIdentity
+    /// How long a node may go without a heartbeat before its tasks are rescued.
+    public let leaseTTLMillis: Int
+    let ids = NIOLockedValueBox(ULID())
+    let healthState = NIOLockedValueBox(StoreHealth.ok)
+    /// This node's writes, for long polls (other nodes' changes are seen by re-reading).
+    let commits = CommitSignal()
+    let writeSeconds: CoreMetrics.Timer
+    private let work: AsyncStream<Void>.Continuation
+    /// One element per `NOTIFY fetchq_work` from any node: work may be due.
+    public let workArrived: AsyncStream<Void>
+
+    public init(
+        location: PostgresLocation, node: NodeIdentity, logger: Logger,
+        metrics: any MetricsFactory = NOOPMetricsHandler.instance, leaseTTLMillis: Int = 15_000
+    ) {
+        var configuration = location.clientConfiguration
+        configuration.options.minimumConnections = 1
+        configuration.options.maximumConnections = 16
+        configuration.options.connectTimeout = .seconds(5)
+        self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.location = location
+        self.node = node
+        self.logger = logger
+        self.leaseTTLMillis = leaseTTLMillis
+        self.writeSeconds = CoreMetrics.Timer(label: "fetchq_store_write_seconds", factory: metrics)
+        (workArrived, work) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    public var health: StoreHealth { healthState.withLockedValue { $0 } }
+
+    /// Runs the connection pool, this node's heartbeat (and, when elected, the rescue of dead
+    /// nodes' tasks) and its `LISTEN`, until the task is cancelled.
+    public func run() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.client.run() }
+            group.addTask { await self.heartbeatLoop() }
+            group.addTask { await self.listenLoop() }
+            await group.next()
+            group.cancelAll()
+        }
+        work.finish()
+    }
+
+    /// Applies pending migrations and registers this node; call while `run()` runs. A bad URL,
+    /// a wrong password or an unreachable server fails here, with PostgreSQL's reason.
+    public func start(now: Int64) async throws {
+        do {
+            _ = try await PostgresMigrator.migrate(client, logger: logger)
+            try await register(now: now)
+        } catch {
+            throw Self.describe(error, at: location)
+        }
+    }
+
+    /// An error people can act on: PostgreSQL's own message, the server named without a password.
+    static func describe(_ error: any Error, at location: PostgresLocation) -> StoreError {
+        if let error = error as? StoreError { return error }
+        if let error = error as? PSQLError {
+            let message = error.serverInfo?[.message] ?? "\(error.code)"
+            let code = error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
+            return StoreError(.unavailable, "PostgreSQL at \(location): \(message)\(code)")
+        }
+        return StoreError(.unavailable, "PostgreSQL at \(location): \(error)")
+    }
+
+    // MARK: Transactions
+
+    /// Runs `body` in one transaction. `durable` makes the commit wait for PostgreSQL's disk
+    /// (submissions); otherwise it commits with `synchronous_commit = off`. A lost connection or an
+    /// unreachable server is `StoreError.unavailable` (the API answers 503) and marks the store
+    /// unavailable until a transaction succeeds again.
+    func transaction<T: Sendable>(
+        durable: Bool = false, _ body: @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let started = DispatchTime.now().uptimeNanoseconds
+        defer { writeSeconds.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started)) }
+        do {
+            let result = try await client.withTransaction(logger: logger) { connection -> T in
+                if !durable {
+                    try await connection.query("SET LOCAL synchronous_commit = off", logger: logger)
+                }
+                return try await body(connection)
+            }
+            recovered()
+            commits.committed()
+            return result
+        } catch let error as PostgresTransactionError {
+            throw mapped(error.closureError ?? error.beginError ?? error.commitError ?? error)
+        } catch {
+            throw mapped(error)
+        }
+    }
+
+    /// One read outside a transaction.
+    func read<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            let result = try await client.withConnection { try await body($0) }
+            recovered()
+            return result
+        } catch {
+            throw mapped(error)
+        }
+    }
+
+    /// A store error for `error`: one of ours as it is; a connection failure marks the store
+    /// unavailable (logged once per episode).
+    private func mapped(_ error: any Error) -> any Error {
+        if error is StoreError || error is CancellationError { return error }
+        if let error = error as? PSQLError, error.code == .server {
+            return StoreError(.postgres, error.serverInfo?[.message] ?? "\(error)")
+        }
+        let reason = Self.describe(error, at: location).message
+        let began = healthState.withLockedValue { health -> Bool in
+            if case .unavailable = health { return false }
+            health = .unavailable(since: WallClock.nowMillis(), reason: reason)
+            return true
+        }
+        if began {
+            logger.error(
+                "the database cannot be reached: the API answers 503 until it is back",
+                metadata: ["error": "\(reason)"])
+        }
+        return StoreError(.unavailable, reason)
+    }
+
+    private func recovered() {
+        let ended = healthState.withLockedValue { health -> Bool in
+            guard case .unavailable = health else { return false }
+            health = .ok
+            return true
+        }
+        if ended { logger.notice("the database is reachable again") }
+    }
+
+    /// A new ULID, from this node's generator.
+    func nextID(millis: Int64) -> String { ids.withLockedValue { $0.next(millis: millis) } }
+
+    /// A new delivery id (`msg_` and a ULID), from the same generator.
+    func nextDeliveryID(millis: Int64) -> String {
+        ids.withLockedValue { DeliveryID.next(millis: millis, using: &$0).rawValue }
+    }
+
+    // MARK: Wake-ups
+
+    /// Tells every node (this one too) that work may be due; part of the caller's transaction, so
+    /// it is sent only if the transaction commits.
+    static func notifyWork(_ connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("SELECT pg_notify('fetchq_work', '')", logger: logger)
+    }
+
+    /// `LISTEN fetchq_work` on a connection of its own, reconnecting after a failure.
+    private func listenLoop() async {
+        while !Task.isCancelled {
+            do {
+                try await client.withConnection { connection in
+                    try await connection.listen(on: "fetchq_work") { notifications in
+                        for try await _ in notifications { work.yield() }
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.debug("LISTEN fetchq_work failed; retrying", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+}
