@@ -11,12 +11,6 @@ public enum StoreEngine: String, Sendable, CaseIterable, CustomStringConvertible
     case postgres
 
     public var description: String { rawValue }
-
-    // TODO(#12): until `PostgresStore` is on main the suite runs on SQLite only; drop this
-    // override and the `#if` below when it lands.
-    #if !POSTGRES_STORE
-        public static var allCases: [StoreEngine] { [.sqlite] }
-    #endif
 }
 
 /// Runs `body` with a new, empty store of `engine`, seen only through `QueueStore`, and tears it
@@ -33,20 +27,16 @@ public func withStore<T>(_ engine: StoreEngine, _ body: (any QueueStore) async t
 /// A `PostgresStore` on the database at `url`: `run()` in a child task, `start(now:)` awaited
 /// (migrations, node registered), then `body`; the child is cancelled at the end.
 func withPostgresStore<T>(url: String, _ body: (any QueueStore) async throws -> T) async throws -> T {
-    #if !POSTGRES_STORE
-        throw ServiceProcessError("PostgresStore is not on this branch yet")
-    #else
-        let store = PostgresStore(
-            location: try PostgresLocation(url: url),
-            node: NodeIdentity(id: "conf-\(UUID().uuidString.prefix(8))", host: "127.0.0.1", workers: 2),
-            logger: .quiet)
-        return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
-            group.addTask { await store.run() }
-            // Thrown out of here, the group cancels `run()` and waits for it.
-            try await store.start(now: WallClock.nowMillis())
-            let result = try await body(store)
-            group.cancelAll()
-            return result
-        }
-    #endif
+    let store = PostgresStore(
+        location: try PostgresLocation(url: url),
+        node: NodeIdentity(id: "conf-\(UUID().uuidString.prefix(8))", host: "127.0.0.1", workers: 2),
+        logger: .quiet)
+    return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
+        group.addTask { await store.run() }
+        // Thrown out of here, the group cancels `run()` and waits for it.
+        try await store.start(now: WallClock.nowMillis())
+        let result = try await body(store)
+        group.cancelAll()
+        return result
+    }
 }
