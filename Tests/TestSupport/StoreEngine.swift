@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import Store
 import StorePostgres
 
@@ -24,19 +25,34 @@ public func withStore<T>(_ engine: StoreEngine, _ body: (any QueueStore) async t
     }
 }
 
-/// A `PostgresStore` on the database at `url`: `run()` in a child task, `start(now:)` awaited
-/// (migrations, node registered), then `body`; the child is cancelled at the end.
+/// A `PostgresStore` on the database at `url`: `run()` going, `start(now:)` awaited (migrations,
+/// node registered), then `body`; `run()` is canceled at the end and must return within
+/// `stopLimit`, or the test fails saying so.
 func withPostgresStore<T>(url: String, _ body: (any QueueStore) async throws -> T) async throws -> T {
     let store = PostgresStore(
         location: try PostgresLocation(url: url),
         node: NodeIdentity(id: "conf-\(UUID().uuidString.prefix(8))", host: "127.0.0.1", workers: 2),
         logger: .quiet)
-    return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
-        group.addTask { await store.run() }
-        // Thrown out of here, the group cancels `run()` and waits for it.
-        try await store.start(now: WallClock.nowMillis())
-        let result = try await body(store)
-        group.cancelAll()
-        return result
+    // A task of its own rather than a child of a group: a `run()` that ignored its cancellation
+    // would keep a group (and so the test, and every test waiting for a database) waiting forever.
+    let stopped = NIOLockedValueBox(false)
+    let running = Task {
+        await store.run()
+        stopped.withLockedValue { $0 = true }
     }
+    let result: Result<T, any Error>
+    do {
+        try await store.start(now: WallClock.nowMillis())
+        result = .success(try await body(store))
+    } catch {
+        result = .failure(error)
+    }
+    running.cancel()
+    guard await eventually(timeout: stopLimit, { stopped.withLockedValue { $0 } }) else {
+        throw ServiceProcessError("PostgresStore.run() did not return within \(stopLimit) of being canceled")
+    }
+    return try result.get()
 }
+
+/// How long a canceled `PostgresStore.run()` may take to return, on a busy machine.
+private let stopLimit = Duration.seconds(30)
