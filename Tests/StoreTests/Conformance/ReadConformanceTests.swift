@@ -77,6 +77,23 @@ import Testing
     }
 
     @Test(arguments: StoreEngine.allCases)
+    func anOpenJobIsListedAsPendingUntilSealed(engine: StoreEngine) async throws {
+        try await withStore(engine) { store in
+            let open = try await store.submit(NewJob(tasks: sampleTasks(1), timeoutMillis: 1_000, open: true), now: 1)
+            _ = try await store.finishAll(now: 2)
+            let empty = try await store.submit(NewJob(tasks: [], timeoutMillis: 1_000, open: true), now: 3)
+            // Its state is `pending` (JobRecord.state), and the filter says the same.
+            #expect(try await store.job(open.id)?.state == .pending)
+            let pending = try await store.jobs(state: .pending, cursor: nil, limit: 10).jobs.map(\.id)
+            #expect(pending == [empty.id, open.id])
+            #expect(try await store.jobs(state: .completed, cursor: nil, limit: 10).jobs.isEmpty)
+            _ = try await store.seal(job: open.id, now: 4)
+            #expect(try await store.jobs(state: .completed, cursor: nil, limit: 10).jobs.map(\.id) == [open.id])
+            #expect(try await store.jobs(state: .pending, cursor: nil, limit: 10).jobs.map(\.id) == [empty.id])
+        }
+    }
+
+    @Test(arguments: StoreEngine.allCases)
     func deliveryPagesWalkEveryDeliveryOnceOldestFirst(engine: StoreEngine) async throws {
         try await withStore(engine) { store in
             let job = try await store.submit(
