@@ -6,8 +6,8 @@ extension Store {
         let before = try cursor.map(Cursor.decode) ?? Int64.max
         let filter =
             switch state {
-            case .pending?: "AND n_queued + n_running > 0"
-            case .completed?: "AND n_queued + n_running = 0"
+            case .pending?: "AND (n_queued + n_running > 0 OR open = 1)"
+            case .completed?: "AND n_queued + n_running = 0 AND open = 0"
             case nil: ""
             }
         return try readers.withReader { db in

@@ -51,7 +51,8 @@ extension PostgresStore {
             for (host, running) in try await connection.query(
                 "SELECT host, count(*) FROM tasks WHERE state = 'running' GROUP BY host", logger: logger
             ).map({ (try $0.string(0), try $0.int(1)) }) {
-                left[host] = min(left[host] ?? hosts.remaining[host] ?? hosts.defaultLimit, hosts.defaultLimit - running)
+                left[host] = min(
+                    left[host] ?? hosts.remaining[host] ?? hosts.defaultLimit, hosts.defaultLimit - running)
             }
         }
         for (host, remaining) in hosts.remaining where left[host] == nil { left[host] = remaining }
@@ -205,7 +206,7 @@ extension PostgresStore {
     }
 
     /// This node's running tasks whose lease ran out before `now`, back to the queue (the attempt
-    /// counting). At start-up (`now = .max`) also the tasks a previous run on the same host and
+    /// counting); with `now = .max`, all of them. At start-up (`.max`) also the tasks a previous run on the same host and
     /// port left running: that run is over (the port was free), so they need not wait for its TTL.
     /// Other live nodes' tasks are never touched; dead nodes' are the leader's (`rescueDeadNodes`).
     public func rescueExpired(now: Int64, reason: String) async throws -> Int {
@@ -225,7 +226,7 @@ extension PostgresStore {
                         SELECT seq, attempts FROM tasks t
                         WHERE state = 'running' AND ((node_id = $1 AND lease_expires_at < $2) \(orphans))
                         FOR UPDATE SKIP LOCKED
-                        """, binds: binds(node.id, stamp)), logger: logger
+                        """, binds: binds(node.id, now)), logger: logger
             ).map { (seq: try $0.int64(0), attempt: try $0.int(1)) }
             let moved = try await Self.lose(
                 leases, error: "lease_expired", message: reason, now: stamp, on: connection, logger: logger)

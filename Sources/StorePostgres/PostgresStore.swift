@@ -71,7 +71,7 @@ public final class PostgresStore: QueueStore {
     /// a wrong password or an unreachable server fails here, with PostgreSQL's reason.
     public func start(now: Int64) async throws {
         do {
-            _ = try await PostgresMigrator.migrate(client, logger: logger)
+            try await withDeadline { _ = try await PostgresMigrator.migrate(self.client, logger: self.logger) }
             try await register(now: now)
         } catch {
             throw Self.describe(error, at: location)
@@ -141,7 +141,7 @@ public final class PostgresStore: QueueStore {
     /// hold its caller (the engine's pass, an API request). If it commits after all, what it did is
     /// safe to repeat: a result is recorded once (its attempt number), and a claim nobody received
     /// runs out its lease and is rescued.
-    private func withDeadline<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+    func withDeadline<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
         let location = self.location
         let answered = NIOLockedValueBox(false)
         let running = NIOLockedValueBox<Task<Void, Never>?>(nil)
