@@ -1,0 +1,99 @@
+import Foundation
+import TestSupport
+
+/// Task counts per state (`queued`, `running`, `succeeded`, `failed`, `canceled`).
+typealias StateCounts = [String: Int]
+
+let taskStates = ["queued", "running", "succeeded", "failed", "canceled"]
+
+/// One job as the API shows it: `GET /v1/jobs/{id}`, and its tasks list read page by page.
+struct APIJobView {
+    let state: String
+    let counts: StateCounts
+    let listed: StateCounts
+    let listedIDs: Set<String>
+    /// Listed tasks whose `attempts` exceed their `max_attempts`.
+    let overMaxAttempts: Int
+
+    static func read(_ job: SoakJob, base: String) async throws -> APIJobView {
+        let answer = try await TestClient.get("\(base)/v1/jobs/\(job.id)")
+        guard answer.status == 200, let json = answer.json else {
+            throw ServiceProcessError("GET /v1/jobs/\(job.id): \(answer.status)")
+        }
+        var counts = StateCounts()
+        for state in taskStates { counts[state] = json.at("counts.\(state)")?.intValue ?? 0 }
+        var listed = StateCounts()
+        var ids = Set<String>()
+        var overMax = 0
+        var cursor: String?
+        repeat {
+            let query = cursor.map { "&cursor=\($0)" } ?? ""
+            let page = try await TestClient.get("\(base)/v1/jobs/\(job.id)/tasks?limit=1000\(query)")
+            guard page.status == 200, let json = page.json else {
+                throw ServiceProcessError("GET /v1/jobs/\(job.id)/tasks: \(page.status)")
+            }
+            for task in json["tasks"]?.arrayValue ?? [] {
+                listed[task["state"]?.stringValue ?? "?", default: 0] += 1
+                ids.insert(task["id"]?.stringValue ?? "")
+                if (task["attempts"]?.intValue ?? 0) > (task["max_attempts"]?.intValue ?? 0) { overMax += 1 }
+            }
+            cursor = json["next_cursor"]?.stringValue
+        } while cursor != nil
+        return APIJobView(
+            state: json["state"]?.stringValue ?? "", counts: counts, listed: listed, listedIDs: ids,
+            overMaxAttempts: overMax)
+    }
+}
+
+/// The database file as `sqlite3` reads it once the service has stopped.
+struct StoreView {
+    let integrity: String
+    let jobs: Int
+    /// Per job id: its tasks counted by state, and the counters kept on the job's row.
+    let counted: [String: StateCounts]
+    let counters: [String: StateCounts]
+    let overMaxAttempts: Int
+    let attemptRowsOverMax: Int
+    let attempts: Int
+    let attemptRows: Int
+    /// `event_type state` → deliveries.
+    let deliveries: [String: Int]
+    /// How the tasks ended: `failure_reason error` or the status code → tasks.
+    let endings: [String: Int]
+
+    static func read(_ shell: SQLiteShell) throws -> StoreView {
+        var counted: [String: StateCounts] = [:]
+        for row in try shell.rows(
+            "SELECT j.id, t.state, count(*) FROM tasks t JOIN jobs j ON j.seq = t.job_seq GROUP BY j.id, t.state")
+        where row.count == 3 {
+            counted[row[0], default: [:]][row[1]] = Int(row[2]) ?? 0
+        }
+        var counters: [String: StateCounts] = [:]
+        for row in try shell.rows("SELECT id, n_queued, n_running, n_succeeded, n_failed, n_canceled FROM jobs")
+        where row.count == 6 {
+            counters[row[0]] = Dictionary(uniqueKeysWithValues: zip(taskStates, row[1...].map { Int($0) ?? -1 }))
+        }
+        var deliveries: [String: Int] = [:]
+        for row in try shell.rows("SELECT event_type, state, count(*) FROM deliveries GROUP BY 1, 2")
+        where row.count == 3 {
+            deliveries["\(row[0]) \(row[1])"] = Int(row[2]) ?? 0
+        }
+        var endings: [String: Int] = [:]
+        for row in try shell.rows(
+            "SELECT state, coalesce(failure_reason || ' ' || coalesce(error, status_code), ''), count(*) FROM tasks"
+                + " GROUP BY 1, 2") where row.count == 3
+        {
+            endings[row[1].isEmpty ? row[0] : "\(row[0]) \(row[1])"] = Int(row[2]) ?? 0
+        }
+        return StoreView(
+            integrity: try shell.rows("PRAGMA integrity_check").map { $0.joined() }.joined(separator: "; "),
+            jobs: try shell.integer("SELECT count(*) FROM jobs"), counted: counted, counters: counters,
+            overMaxAttempts: try shell.integer("SELECT count(*) FROM tasks WHERE attempts > max_attempts"),
+            attemptRowsOverMax: try shell.integer(
+                "SELECT count(*) FROM task_attempts a JOIN tasks t ON t.seq = a.task_seq WHERE a.attempt > t.max_attempts"
+            ),
+            attempts: try shell.integer("SELECT sum(attempts) FROM tasks"),
+            attemptRows: try shell.integer("SELECT count(*) FROM task_attempts"),
+            deliveries: deliveries, endings: endings)
+    }
+}
