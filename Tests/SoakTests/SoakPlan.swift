@@ -34,7 +34,7 @@ struct SoakPlan: Sendable, CustomStringConvertible {
         let seed = environment["FETCHQ_SOAK_SEED"].flatMap { UInt64($0) } ?? UInt64.random(in: 1...999_999_999)
         if let tasks = environment["FETCHQ_SOAK_TASKS"].flatMap({ Int($0) }), tasks > 0 {
             return SoakPlan(
-                tasks: tasks, tasksPerJob: 1_000, seed: seed, backlog: 10_000,
+                tasks: tasks, tasksPerJob: 1_000, seed: seed, backlog: 5_000,
                 serviceEvents: [
                     .init(atShare: 0.2, signal: SIGKILL), .init(atShare: 0.45, signal: SIGTERM),
                     .init(atShare: 0.7, signal: SIGKILL),
