@@ -43,8 +43,8 @@ struct SoakPlan: Sendable, CustomStringConvertible {
         }
         let sanitized = environment["FETCHQ_SANITIZE"] != nil
         return SoakPlan(
-            tasks: sanitized ? 600 : 2_500, tasksPerJob: sanitized ? 100 : 250, seed: seed,
-            backlog: sanitized ? 300 : 1_000,
+            tasks: sanitized ? 600 : 2_000, tasksPerJob: sanitized ? 100 : 200, seed: seed,
+            backlog: sanitized ? 300 : 800,
             serviceEvents: [.init(atShare: 0.3, signal: SIGKILL), .init(atShare: 0.6, signal: SIGTERM)],
             workerKillEveryMillis: sanitized ? 3_000...5_000 : 1_500...3_000, deadline: .seconds(600))
     }
