@@ -67,7 +67,7 @@ private let soakSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
             || jobs.contains(where: { !summary.jobs.contains($0.id) }),
             ContinuousClock.now < deadline
         {
-            try await Task.sleep(for: .milliseconds(250))
+            try await Task.sleep(for: .seconds(1))
             summary = try await receiver.summary()
         }
         let deliveredAt = ContinuousClock.now
