@@ -77,6 +77,8 @@ struct SoakReport {
             overMax + receiverOverMax + store.overMaxAttempts + store.attemptRowsOverMax == 0,
             "attempts above max_attempts")
         figure("attempts (sum over tasks / attempt rows)", "\(store.attempts) / \(store.attemptRows)")
+        figure("succeeded tasks whose stored status or body is not the target's 200", store.wrongSuccesses)
+        check(store.wrongSuccesses == 0, "\(store.wrongSuccesses) succeeded tasks with a wrong status or body")
         figure(
             "endings",
             store.endings.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))

@@ -12,6 +12,9 @@ struct StoreView {
     let attemptRowsOverMax: Int
     let attempts: Int
     let attemptRows: Int
+    /// Succeeded tasks whose stored answer is not one the target gives with a 200 (`ok`, or 64
+    /// dripped `d`s): a body cut short, or a reset taken for a success.
+    let wrongSuccesses: Int
     /// `event_type state` → deliveries.
     let deliveries: [String: Int]
     /// How the tasks ended: `failure_reason error` or the status code → tasks.
@@ -50,6 +53,10 @@ struct StoreView {
             ),
             attempts: try shell.integer("SELECT sum(attempts) FROM tasks"),
             attemptRows: try shell.integer("SELECT count(*) FROM task_attempts"),
+            wrongSuccesses: try shell.integer(
+                "SELECT count(*) FROM tasks t LEFT JOIN task_bodies b ON b.task_seq = t.seq"
+                    + " WHERE t.state = 'succeeded' AND (t.status_code IS NOT 200 OR b.body IS NULL"
+                    + " OR CAST(b.body AS TEXT) NOT IN ('ok', '\(String(repeating: "d", count: 64))'))"),
             deliveries: deliveries, endings: endings)
     }
 }
