@@ -174,5 +174,9 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: instrumented, linkerSettings: sanitizerRuntime),
+        // The chaos soak (issue #16): short in `make test`, 50,000 tasks in `make soak`.
+        .testTarget(
+            name: "SoakTests", dependencies: ["fetchq", "JSON", "Spawn", "TestSupport"],
+            swiftSettings: instrumented, linkerSettings: sanitizerRuntime),
     ]
 )

@@ -9,13 +9,19 @@ Behaviour by path (counts are per webhook-id):
   /ratelimit/K/SECONDS   429 with Retry-After: SECONDS for the first K attempts, then 200
   /hang/MS               waits MS milliseconds, then 200
   /gone                  410
+  /random/PERCENT        500 for PERCENT % of calls, drawn from SEED, the webhook-id and its attempt
 GET /events answers JSON: [{"id", "type", "path", "valid", "status", "at", "task_id", "job_id", "data"}]
 for every call received, in order. GET /stats answers {"max_in_flight"}: the most calls it was
-answering at once.
+answering at once. GET /summary answers {"calls", "failed_answers", "invalid", "tasks": {task_id:
+[state, attempts]}, "jobs": [job_id]}: the events answered 2xx, each task's as its payload said.
+
+Usage: webhook_receiver.py SECRET [SEED] [--summary-only]; with --summary-only, /events stays empty
+(a soak's hundred thousand calls are only counted).
 """
 import ctypes
 import json
 import os
+import random
 import sys
 import threading
 import time
@@ -39,12 +45,32 @@ def die_with_parent():
 die_with_parent()
 
 SECRET = sys.argv[1]
+SEED = next((argument for argument in sys.argv[2:] if not argument.startswith("--")), "0")
+SUMMARY_ONLY = "--summary-only" in sys.argv[2:]
 verifier = Webhook(SECRET)
 lock = threading.Lock()
 calls = []
 attempts = {}
 in_flight = 0
 max_in_flight = 0
+summary = {"calls": 0, "failed_answers": 0, "invalid": 0, "tasks": {}, "jobs": []}
+jobs_delivered = set()
+
+
+def tally(event, data, valid, status):
+    """Adds one call to the summary (the caller holds the lock)."""
+    summary["calls"] += 1
+    if not valid:
+        summary["invalid"] += 1
+    if status >= 300:
+        summary["failed_answers"] += 1
+        return
+    kind = event.get("type") if isinstance(event, dict) else None
+    if kind == "task.finished" and valid:
+        summary["tasks"][data.get("id")] = [data.get("state"), data.get("attempts")]
+    elif kind == "job.finished" and valid and data.get("id") not in jobs_delivered:
+        jobs_delivered.add(data.get("id"))
+        summary["jobs"].append(data.get("id"))
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -65,6 +91,10 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/events":
             with lock:
                 body = json.dumps(calls).encode()
+            self.answer(200, body, [("Content-Type", "application/json")])
+        elif self.path == "/summary":
+            with lock:
+                body = json.dumps(summary).encode()
             self.answer(200, body, [("Content-Type", "application/json")])
         elif self.path == "/stats":
             with lock:
@@ -112,15 +142,19 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(int(parts[1]) / 1000)
         elif parts[:1] == ["gone"]:
             status = 410
+        elif parts[:1] == ["random"] and random.Random(f"{SEED}|{webhook_id}|{seen}").random() * 100 < int(parts[1]):
+            status = 500
         data = event.get("data", {}) if isinstance(event, dict) else {}
         with lock:
-            calls.append({
-                "id": webhook_id, "type": event.get("type") if isinstance(event, dict) else None,
-                "path": self.path, "valid": valid, "status": status, "at": time.time(),
-                "task_id": data.get("id") if event.get("type") == "task.finished" else None,
-                "job_id": data.get("job_id") if event.get("type") == "task.finished" else data.get("id"),
-                "user_agent": headers.get("user-agent"), "problem": problem, "data": data,
-            })
+            tally(event, data, valid, status)
+            if not SUMMARY_ONLY:
+                calls.append({
+                    "id": webhook_id, "type": event.get("type") if isinstance(event, dict) else None,
+                    "path": self.path, "valid": valid, "status": status, "at": time.time(),
+                    "task_id": data.get("id") if event.get("type") == "task.finished" else None,
+                    "job_id": data.get("job_id") if event.get("type") == "task.finished" else data.get("id"),
+                    "user_agent": headers.get("user-agent"), "problem": problem, "data": data,
+                })
         try:
             self.answer(status, b"", extra)
         except (BrokenPipeError, ConnectionResetError):

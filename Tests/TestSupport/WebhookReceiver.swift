@@ -25,32 +25,13 @@ public final class WebhookReceiver: Sendable {
     public let port: Int
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    public init(secret: String) async throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        let python = root.appending(path: ".build/test-venv/bin/python").path
-        guard FileManager.default.isExecutableFile(atPath: python) else {
-            throw ServiceProcessError("no \(python): run scripts/test-venv.sh (make test does)")
-        }
-        let process = try ChildProcess.spawn(
-            .init(
-                executable: python,
-                arguments: [root.appending(path: "Tests/Receivers/webhook_receiver.py").path, secret],
-                standardOutput: .pipe, standardError: .null))
-        let log = LogBuffer()
-        if let pipe = process.standardOutput { log.collect(from: pipe) }
-        var port: Int?
-        _ = await eventually(timeout: .seconds(20)) {
-            port = log.contents.split(separator: "\n").first { $0.hasPrefix("listening ") }
-                .flatMap { Int($0.dropFirst("listening ".count)) }
-            return port != nil || !process.isRunning
-        }
-        guard let port else {
-            process.signal(SIGKILL)
-            throw ServiceProcessError("the webhook receiver did not start: \(log.contents)")
-        }
-        self.process = process
-        self.port = port
+    /// Starts a receiver that checks signatures against `secret`. `seed` decides which calls to
+    /// `/random/PERCENT` fail; with `summaryOnly`, `calls()` stays empty and only `summary()` counts.
+    public init(secret: String, seed: UInt64 = 0, summaryOnly: Bool = false) async throws {
+        let helper = try await PythonHelper.start(
+            "webhook_receiver.py", arguments: [secret, String(seed)] + (summaryOnly ? ["--summary-only"] : []))
+        process = helper.process
+        port = helper.ports[0]
     }
 
     public func stop() { process.signal(SIGKILL) }
@@ -72,6 +53,34 @@ extension WebhookReceiver {
     /// The most calls the receiver was answering at once, so far.
     public func maxInFlight() async throws -> Int {
         try await TestClient.get("\(baseURL)/stats").json?["max_in_flight"]?.intValue ?? 0
+    }
+}
+
+extension WebhookReceiver {
+    /// The events it answered with a 2xx, as `GET /summary` reports them.
+    public struct Summary: Sendable {
+        /// Calls received, and those answered with a failure or not verified.
+        public let calls: Int
+        public let failedAnswers: Int
+        public let invalid: Int
+        /// Each task whose `task.finished` was answered 2xx: the state and attempts its payload gave.
+        public let tasks: [String: (state: String, attempts: Int)]
+        /// The jobs whose `job.finished` was answered 2xx.
+        public let jobs: Set<String>
+    }
+
+    public func summary() async throws -> Summary {
+        let json = try await TestClient.get("\(baseURL)/summary").json
+        var tasks: [String: (state: String, attempts: Int)] = [:]
+        if case .object(let members)? = json?["tasks"] {
+            for (id, value) in members {
+                tasks[id] = (value.arrayValue?.first?.stringValue ?? "", value.arrayValue?.last?.intValue ?? 0)
+            }
+        }
+        return Summary(
+            calls: json?["calls"]?.intValue ?? 0, failedAnswers: json?["failed_answers"]?.intValue ?? 0,
+            invalid: json?["invalid"]?.intValue ?? 0, tasks: tasks,
+            jobs: Set((json?["jobs"]?.arrayValue ?? []).compactMap(\.stringValue)))
     }
 }
 
