@@ -26,6 +26,10 @@ public final class PostgresStore: QueueStore {
     public let node: NodeIdentity
     /// How long a node may go without a heartbeat before its tasks are rescued.
     public let leaseTTLMillis: Int
+    /// How long one transaction or read may wait for a connection and run. The pool waits for a
+    /// connection for as long as the server is away; past this the caller hears `unavailable`
+    /// (the API answers 503) instead of hanging.
+    public let deadline: Duration
     let ids = NIOLockedValueBox(ULID())
     let healthState = NIOLockedValueBox(StoreHealth.ok)
     /// This node's writes, for long polls (other nodes' changes are seen by re-reading).
@@ -37,8 +41,10 @@ public final class PostgresStore: QueueStore {
 
     public init(
         location: PostgresLocation, node: NodeIdentity, logger: Logger,
-        metrics: any MetricsFactory = NOOPMetricsHandler.instance, leaseTTLMillis: Int = 15_000
+        metrics: any MetricsFactory = NOOPMetricsHandler.instance, leaseTTLMillis: Int = 15_000,
+        deadline: Duration = .seconds(10)
     ) {
+        self.deadline = deadline
         var configuration = location.clientConfiguration
         configuration.options.minimumConnections = 1
         configuration.options.maximumConnections = 16
@@ -131,18 +137,13 @@ public final class PostgresStore: QueueStore {
         }
     }
 
-    /// How long one transaction or read may wait for a connection and run. The pool waits for a
-    /// connection for as long as the server is away; past this the caller hears `unavailable`
-    /// (the API answers 503) instead of hanging.
-    static let deadline: Duration = .seconds(10)
-
     /// `operation`, or `StoreError.unavailable` once `deadline` has passed. The operation is then
     /// cancelled but not waited for: a statement stuck on a connection the server dropped must not
     /// hold its caller (the engine's pass, an API request). If it commits after all, what it did is
     /// safe to repeat: a result is recorded once (its attempt number), and a claim nobody received
     /// runs out its lease and is rescued.
     func withDeadline<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
-        let location = self.location
+        let (location, deadline) = (self.location, self.deadline)
         let answered = NIOLockedValueBox(false)
         let running = NIOLockedValueBox<Task<Void, Never>?>(nil)
         /// True for the first of the two to finish.
@@ -154,12 +155,12 @@ public final class PostgresStore: QueueStore {
         }
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let watcher = Task {
-                do { try await Task.sleep(for: Self.deadline) } catch { return }
+                do { try await Task.sleep(for: deadline) } catch { return }
                 guard first() else { return }
                 running.withLockedValue { $0?.cancel() }
                 continuation.resume(
                     throwing: StoreError(
-                        .unavailable, "no answer from PostgreSQL at \(location) within \(Self.deadline)"))
+                        .unavailable, "no answer from PostgreSQL at \(location) within \(deadline)"))
             }
             let work = Task {
                 let result: Result<T, any Error>

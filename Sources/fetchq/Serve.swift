@@ -47,7 +47,8 @@ struct Serve: AsyncParsableCommand {
                 workers: configuration.engine.processes)
             let store = PostgresStore(
                 location: location, node: node, logger: logger, metrics: factory,
-                leaseTTLMillis: configuration.nodeLeaseTTLMillis)
+                leaseTTLMillis: configuration.nodeLeaseTTLMillis,
+                deadline: .milliseconds(configuration.databaseTimeoutMillis))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await store.run() }
                 defer { group.cancelAll() }

@@ -13,6 +13,8 @@ struct ServiceConfiguration {
     var database: DatabaseLocation
     /// On PostgreSQL: how long a node may miss heartbeats before its tasks are rescued, in ms.
     var nodeLeaseTTLMillis: Int
+    /// On PostgreSQL: the longest one store call may take, in ms.
+    var databaseTimeoutMillis: Int
     /// How long finished jobs are kept, in ms; 0 keeps them all.
     var retentionMillis: Int64
     /// Whether metrics are recorded (`--metrics on`) or every one goes nowhere (`off`).
@@ -30,6 +32,7 @@ struct ServiceConfiguration {
             perIPConnectionLimit: try settings.value(\.maxConnectionsPerIp))
         database = try DatabaseLocation(database: try settings.value(\.database), db: try settings.value(\.db))
         nodeLeaseTTLMillis = try settings.value(\.nodeLeaseTtlMs)
+        databaseTimeoutMillis = try settings.value(\.databaseTimeoutMs)
         logLevel = try settings.value(\.logLevel)
         retentionMillis = try settings.value(\.retention)
         recordsMetrics = try settings.value(\.metrics)

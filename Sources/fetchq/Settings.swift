@@ -21,6 +21,10 @@ struct Settings: Sendable {
         "--database", "FETCHQ_DATABASE", default: "", shown: "the --db file", valueName: "url",
         help: "A postgres://user:password@host:port/database URL (several nodes share one queue), or a SQLite"
             + " file path (as --db).", parse: SettingValue.text)
+    let databaseTimeoutMs = Setting.integer(
+        "--database-timeout-ms", "FETCHQ_DATABASE_TIMEOUT_MS", default: 10_000, in: 100...600_000,
+        help: "On PostgreSQL: how long one transaction may wait for the database before the request"
+            + " is answered 503 (the database is taken for unreachable).")
     let nodeLeaseTtlMs = Setting.integer(
         "--node-lease-ttl-ms", "FETCHQ_NODE_LEASE_TTL_MS", default: 15_000, in: 1_000...600_000,
         help: "On PostgreSQL: how long a node may go without a heartbeat (sent every third of it) before"

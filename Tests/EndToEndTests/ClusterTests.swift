@@ -16,12 +16,16 @@ import Testing
     deinit { server.stop() }
 
     /// A node on `url`; every node of a test gets the same webhook secret.
-    private func node(_ url: String, _ arguments: [String] = []) async throws -> ServiceProcess {
+    /// `timeoutMillis` is the node's `--database-timeout-ms`: long, for a loaded machine, unless a
+    /// test wants an outage to show soon.
+    private func node(_ url: String, _ arguments: [String] = [], timeoutMillis: Int = 30_000) async throws
+        -> ServiceProcess
+    {
         try await ServiceProcess.start(
             database: URL(fileURLWithPath: "/nonexistent/unused.db"),
             arguments: [
                 "--database", url, "--node-lease-ttl-ms", "\(Self.ttlMillis)", "--webhook-secret", testSecret,
-                "--webhook-retry-schedule-ms", "100,100",
+                "--webhook-retry-schedule-ms", "100,100", "--database-timeout-ms", "\(timeoutMillis)",
             ] + arguments)
     }
 
@@ -168,7 +172,8 @@ import Testing
         let target = try TargetServer()
         defer { Task { await target.stop() } }
         let url = try server.createDatabase()
-        let service = try await node(url, ["--processes", "1", "--concurrency", "8", "--per-host-concurrency", "64"])
+        let service = try await node(
+            url, ["--processes", "1", "--concurrency", "8", "--per-host-concurrency", "64"], timeoutMillis: 5_000)
         defer { Task { await service.terminate() } }
         let tasks = (0..<400).map { "\(target.baseURL)/work/\($0)/30" }
         let (jobID, _) = try await submitJob(service, tasks: tasks, extra: #","max_attempts":5"#)

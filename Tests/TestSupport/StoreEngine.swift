@@ -32,7 +32,7 @@ func withPostgresStore<T>(url: String, _ body: (any QueueStore) async throws -> 
     let store = PostgresStore(
         location: try PostgresLocation(url: url),
         node: NodeIdentity(id: "conf-\(UUID().uuidString.prefix(8))", host: "127.0.0.1", workers: 2),
-        logger: .quiet)
+        logger: .quiet, deadline: .seconds(120))
     // A task of its own rather than a child of a group: a `run()` that ignored its cancellation
     // would keep a group (and so the test, and every test waiting for a database) waiting forever.
     let stopped = NIOLockedValueBox(false)
