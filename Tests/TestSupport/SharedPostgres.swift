@@ -40,6 +40,10 @@ public actor SharedPostgres {
         return try result.get()
     }
 
+    /// Runs one SQL statement on the database at `url` (one of `withDatabase`'s) with `psql`;
+    /// answers its rows, one per line, columns split by `|`.
+    public func query(_ url: String, _ sql: String) throws -> [String] { try server().query(url, sql) }
+
     /// The server, started on first use (`initdb` takes seconds); a failure to start is kept, so
     /// every later test fails at once with the same words.
     private func server() throws -> PostgresServer {

@@ -28,7 +28,7 @@ public func withStore<T>(_ engine: StoreEngine, _ body: (any QueueStore) async t
 /// A `PostgresStore` on the database at `url`: `run()` going, `start(now:)` awaited (migrations,
 /// node registered), then `body`; `run()` is canceled at the end and must return within
 /// `stopLimit`, or the test fails saying so.
-func withPostgresStore<T>(url: String, _ body: (any QueueStore) async throws -> T) async throws -> T {
+public func withPostgresStore<T>(url: String, _ body: (any QueueStore) async throws -> T) async throws -> T {
     let store = PostgresStore(
         location: try PostgresLocation(url: url),
         node: NodeIdentity(id: "conf-\(UUID().uuidString.prefix(8))", host: "127.0.0.1", workers: 2),
