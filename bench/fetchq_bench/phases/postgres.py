@@ -81,7 +81,9 @@ def parent_of(pid):
         return None
 
 
-DB_COLUMNS = ("xact_commit", "xact_rollback", "tup_returned", "tup_fetched", "tup_inserted", "tup_updated", "tup_deleted")
+DB_COLUMNS = (
+    "xact_commit", "xact_rollback", "tup_returned", "tup_fetched", "tup_inserted", "tup_updated", "tup_deleted", "deadlocks",
+)
 WAL_COLUMNS = ("wal_records", "wal_fpi", "wal_bytes", "wal_write", "wal_sync")
 
 
@@ -128,6 +130,8 @@ class Counters:
             "statements": calls,
             "transactions": transactions,
             "commits": db["xact_commit"],
+            "rollbacks": db["xact_rollback"],
+            "deadlocks": db["deadlocks"],
             "rows_written": db["tup_inserted"] + db["tup_updated"] + db["tup_deleted"],
             "wal_bytes": wal["wal_bytes"],
             "wal_records": wal["wal_records"],
@@ -328,6 +332,8 @@ def summarize(ctx, pg, runs):
         "two_nodes_cpu": ab.summary(runs, "two_nodes", "postgres", "fetchq_cpu_us"),
         "per_task": {},
         "top": {},
+        "deadlocks": {arm: [r["pg"]["deadlocks"] if r and "pg" in r else None for r in runs[arm]] for arm in ("postgres", "two_nodes")},
+        "rollbacks": {arm: [r["pg"]["rollbacks"] if r and "pg" in r else None for r in runs[arm]] for arm in ("postgres", "two_nodes")},
     }
     for label, arm, key in (("e2e", "postgres", "pg"), ("two_nodes", "two_nodes", "pg"), ("submit", "postgres", "pg_submit")):
         measured = [r[key] for r in runs[arm] if r and key in r]
@@ -343,6 +349,11 @@ def summarize(ctx, pg, runs):
 
 def med(s, arm, digits=0):
     return "—" if not s or not s.get(arm) else f"{s[arm]['median']:,.{digits}f}"
+
+
+def counts(res, key, arm):
+    values = (res.get(key) or {}).get(arm) or []
+    return ", ".join("—" if v is None else f"{v:,}" for v in values) or "—"
 
 
 def median_of(per_task, label, key):
@@ -447,6 +458,8 @@ def render(res):
         f"| End to end, tasks/s | {med(two, 'postgres')} | {med(two, 'two_nodes')} | {ab.ratio_text(two)} |",
         f"| … each run, in the order they ran | {ab.runs_text(two, 'postgres')} | {ab.runs_text(two, 'two_nodes')} | |",
         f"| fetchq's CPU per task (both nodes), µs | {med(two_cpu, 'postgres')} | {med(two_cpu, 'two_nodes')} | {ab.ratio_text(two_cpu)} |",
+        f"| Deadlocks PostgreSQL detected (`pg_stat_database.deadlocks`), each run | {counts(res, 'deadlocks', 'postgres')} | {counts(res, 'deadlocks', 'two_nodes')} | |",
+        f"| Transactions rolled back, each run | {counts(res, 'rollbacks', 'postgres')} | {counts(res, 'rollbacks', 'two_nodes')} | |",
         "",
         f"**This box is CPU-bound**: its {res['cores']} cores run nginx, the bench, PostgreSQL and every fetchq process "
         "at once (and other builds now and then), so a second node adds no cores, only a second supervisor, "
