@@ -16,13 +16,15 @@ Environment:
   BENCH_PER_HOST    --per-host-concurrency, when fetchq has it (default 128)
   BENCH_SKIP        comma list of phases to leave out:
                     limit,tuned,naive,fetchq,status,scaling,million,concurrent,export,client,
-                    metrics,retention
+                    metrics,retention,postgres
   BENCH_MILLION_N   tasks held in the database for the memory phase (default 1000000; 20000 quick)
   BENCH_EXPORT_N    tasks of the job the export phase builds and exports (default 1000000; 20000 quick)
   BENCH_CLIENT_N    URLs of the client phase's `fetchq submit --wait` run (default 100000; 2000 quick)
-  BENCH_PAIRS       A/B pairs of the metrics and retention phases (default 3; 1 quick)
+  BENCH_PAIRS       A/B pairs of the metrics, retention and postgres phases (default 3; 1 quick)
   BENCH_BACKLOG     expired tasks the retention phase's sweeper deletes (default 400000; 60000 quick)
   BENCH_RETENTION_N URLs per retention run (default 40000; 2000 quick)
+  BENCH_PG_N        URLs per end-to-end run of the postgres phase (default 20000; 500 quick)
+  BENCH_PG_SUBMIT_N URLs per submit run of the postgres phase, jobs of 10,000 (default 100000; 20000 quick)
   BENCH_FETCHQ      the fetchq binary                         (default .build/release/fetchq)
   BENCH_OUTPUT      the Markdown file to write                (default BENCHMARKS.md)
   BENCH_RUN_TIMEOUT seconds one fetchq or peer run may take   (default 120 + N/100)
@@ -31,8 +33,9 @@ Environment:
 
 Command line (on top of the environment; `bench.py --help`): --phase NAME[,NAME], --quick, --n,
 --runs, --scale-n, --million-n, --export-n, --client-n, --pairs, --backlog, --retention-n,
---wrk-seconds, --output, --needs-fetchq. The metrics phase (N = BENCH_N) and the retention phase
-run their two sides interleaved, A, B, A, B, and report the ratios per pair.
+--pg-n, --pg-submit-n, --wrk-seconds, --output, --needs-fetchq, --needs-postgres. The metrics phase
+(N = BENCH_N), the retention phase and the postgres phase (SQLite, PostgreSQL, two nodes on
+PostgreSQL) run their sides interleaved, A, B, A, B, and report the ratios per pair.
 """
 
 import sys

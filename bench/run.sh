@@ -10,11 +10,13 @@
 #                                        writes no Markdown unless --output names a file
 #
 #   bench/run.sh --phase export          one of the phases with a BENCHMARKS.md section of its own
-#                                        (export, client, metrics, retention): rewrites that section
-#                                        only, leaving the main table as it is
+#                                        (export, client, metrics, retention, postgres): rewrites that
+#                                        section only, leaving the main table as it is
+#   bench/run.sh --phase postgres        SQLite against PostgreSQL (a server of its own, started and
+#                                        stopped by the bench), one node and two, interleaved
 #
 # Phases: limit, tuned, naive (peers: both), fetchq (end_to_end), submit, status, million,
-# concurrent, scaling, export, client, metrics, retention. Arguments go to bench/bench.py
+# concurrent, scaling, export, client, metrics, retention, postgres. Arguments go to bench/bench.py
 # (`bench/bench.py --help`).
 # Environment: BENCH_N, BENCH_RUNS, BENCH_SCALE_N, BENCH_QUICK, BENCH_SKIP, ... (see bench/bench.py);
 # BENCH_NO_BUILD=1 uses the release binary as it is instead of running `swift build` first.
@@ -30,6 +32,11 @@ need=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
 command -v pgrep >/dev/null 2>&1 || need+=(procps)
+# PostgreSQL 15 (Debian's server, with pg_stat_statements) for the postgres phase, when it runs.
+# bench.py uses only the standard library, so the system's python3 can answer before the venv exists.
+if python3 "$bench_dir/bench.py" --needs-postgres "$@" && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+    need+=(postgresql)
+fi
 if [ -x scripts/install-deps.sh ]; then
     scripts/install-deps.sh "${need[@]}"
 elif [ ${#need[@]} -gt 0 ]; then

@@ -15,6 +15,13 @@ extension PostgresStore {
     ) async throws -> (recorded: [Bool], claimed: [ClaimedTask]) {
         guard !results.isEmpty || limit > 0 else { return ([], []) }
         return try await transaction { [self] connection in
+            // The claim lock before any row lock: recording locks task rows and their job's row (the
+            // counters' trigger), and a node holding those while it waits for the lock that another
+            // node's claim holds, whose UPDATE waits for those rows, is a deadlock that PostgreSQL
+            // breaks only after `deadlock_timeout` (1 s), rolling one batch back.
+            if limit > 0 {
+                try await connection.query("SELECT pg_advisory_xact_lock(\(Self.claimLockKey))", logger: logger)
+            }
             let recorded = try await record(results, on: connection)
             let claimed =
                 limit > 0
@@ -28,11 +35,10 @@ extension PostgresStore {
     /// Moves up to `limit` due tasks to `running` on this node, by priority, then due time, then
     /// submit order. Each host may have at most `hosts.defaultLimit` running across the cluster
     /// (counted under the claim lock, so two nodes never both take the last slot), and no more
-    /// than this node's own allowance for it (its pauses and intervals).
+    /// than this node's own allowance for it (its pauses and intervals). The caller holds the claim lock.
     private func claim(
         limit: Int, now: Int64, leaseMarginMillis: Int, hosts: HostAllowance, on connection: PostgresConnection
     ) async throws -> [ClaimedTask] {
-        try await connection.query("SELECT pg_advisory_xact_lock(\(Self.claimLockKey))", logger: logger)
         // A host's pause (its 429 or 503 with Retry-After, seen by any node) holds on every node.
         if !hosts.pausedUntil.isEmpty {
             try await connection.query(

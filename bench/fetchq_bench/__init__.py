@@ -6,8 +6,9 @@
   peers.py      the Python peers (aiomultiprocess tuned and naive), interleaved with fetchq
   service.py    one fresh `fetchq serve` per run (`on_fresh_fetchq`)
   procstat.py   CPU seconds and peak RSS from /proc
-  phases/       limit, submit, end_to_end (+ status), million, concurrent, scaling, and the four
-                with a BENCHMARKS.md section each: export, client, metrics, retention
-  ab.py         interleaved A/B runs and their ratios per pair (metrics, retention)
+  phases/       limit, submit, end_to_end (+ status), million, concurrent, scaling, and the five
+                with a BENCHMARKS.md section each: export, client, metrics, retention, postgres
+  pgserver.py   the postgres phase's own PostgreSQL server (initdb, pg_ctl, psql)
+  ab.py         interleaved A/B runs and their ratios per pair (metrics, retention, postgres)
   runner.py     the order of a full run; report.py the BENCHMARKS.md block; cli.py the flags
 """

@@ -3,13 +3,16 @@
 
   --phase NAME[,NAME]  run only these phases (repeatable; --only is the same): limit, tuned, naive, peers, fetchq
                        (end_to_end), submit, status, million, concurrent, scaling, export,
-                       client, metrics, retention. Prints their figures; writes no Markdown unless
-                       --output (or BENCH_OUTPUT) names a file, except that export, client, metrics
-                       and retention each rewrite their own section of BENCHMARKS.md (not in --quick).
+                       client, metrics, retention, postgres. Prints their figures; writes no Markdown
+                       unless --output (or BENCH_OUTPUT) names a file, except that export, client,
+                       metrics, retention and postgres each rewrite their own section of BENCHMARKS.md
+                       (not in --quick).
   --quick              the smoke run's sizes (as BENCH_QUICK=1)
   --n, --runs, --scale-n, --million-n, --wrk-seconds, --export-n, --client-n, --pairs, --backlog,
-  --retention-n        override one size
+  --retention-n, --pg-n, --pg-submit-n
+                       override one size
   --needs-fetchq       exit 0 if the chosen phases run fetchq, 1 if not (bench/run.sh asks this)
+  --needs-postgres     exit 0 if the chosen phases run PostgreSQL (the postgres phase), 1 if not
 """
 
 import argparse
@@ -35,9 +38,12 @@ def parse_args(argv):
     p.add_argument("--pairs", type=int, help="A/B pairs of the metrics and retention phases (BENCH_PAIRS)")
     p.add_argument("--backlog", type=int, help="expired tasks the retention phase sweeps (BENCH_BACKLOG)")
     p.add_argument("--retention-n", type=int, help="URLs per retention run (BENCH_RETENTION_N)")
+    p.add_argument("--pg-n", type=int, help="URLs per end-to-end run of the postgres phase (BENCH_PG_N)")
+    p.add_argument("--pg-submit-n", type=int, help="URLs per submit run of the postgres phase (BENCH_PG_SUBMIT_N)")
     p.add_argument("--wrk-seconds", type=int, help="wrk's duration (BENCH_WRK_SECONDS)")
     p.add_argument("--output", help="the Markdown file to write (BENCH_OUTPUT)")
     p.add_argument("--needs-fetchq", action="store_true", help="exit 0 if the chosen phases run fetchq")
+    p.add_argument("--needs-postgres", action="store_true", help="exit 0 if the chosen phases run PostgreSQL")
     args = p.parse_args(argv)
     if args.phase:
         args.phase = [name for value in args.phase for name in value.split(",")]
@@ -46,7 +52,7 @@ def parse_args(argv):
 
 def settings_from(argv):
     parser, args = parse_args(argv)
-    overrides = {k: v for k, v in vars(args).items() if k != "needs_fetchq"}
+    overrides = {k: v for k, v in vars(args).items() if k not in ("needs_fetchq", "needs_postgres")}
     try:
         return config.load(os.environ, overrides), args
     except ValueError as error:
@@ -57,6 +63,8 @@ def main(argv=None):
     settings, args = settings_from(sys.argv[1:] if argv is None else argv)
     if args.needs_fetchq:
         return 0 if settings.needs_fetchq() else 1
+    if args.needs_postgres:
+        return 0 if settings.wants("postgres") else 1
 
     # SIGTERM (e.g. from a CI timeout) goes through the same cleanup as Ctrl-C.
     def on_sigterm(signum, frame):

@@ -24,9 +24,9 @@ DELAY_A_DAY_MS = 86_400_000  # tasks due in a day stay queued: the engine stays 
 EXPORT_BATCH = 10_000  # tasks per append when the export phase builds its open job
 
 # The phases in the order of a full run; `submit` runs only when asked for by name, since a full
-# run times the submissions inside the end-to-end runs. The last four (SECTION_PHASES) each write a
+# run times the submissions inside the end-to-end runs. The last five (SECTION_PHASES) each write a
 # section of BENCHMARKS.md of their own, so each can be run and written alone.
-SECTION_PHASES = ("export", "client", "metrics", "retention")
+SECTION_PHASES = ("export", "client", "metrics", "retention", "postgres")
 DEFAULT_PHASES = ("limit", "tuned", "naive", "fetchq", "status", "million", "concurrent", "scaling") + SECTION_PHASES
 ALL_PHASES = DEFAULT_PHASES + ("submit",)
 ALIASES = {"end_to_end": ("fetchq",), "e2e": ("fetchq",), "peers": ("tuned", "naive")}
@@ -46,6 +46,8 @@ class Settings:
     pairs: int  # A/B pairs of the metrics and retention phases
     backlog: int  # expired tasks the retention phase's sweeper deletes during its runs
     retention_n: int  # URLs of each retention run
+    pg_n: int  # URLs of each end-to-end run of the postgres phase
+    pg_submit_n: int  # URLs of each submit run of the postgres phase (jobs of 10,000)
     per_host: int
     skip: frozenset
     phases: frozenset
@@ -111,6 +113,8 @@ def load(env, overrides=None):
         pairs=o.get("pairs", 1 if quick else max(1, env_int(env, "BENCH_PAIRS", 3))),
         backlog=o.get("backlog", 60_000 if quick else env_int(env, "BENCH_BACKLOG", 400_000)),
         retention_n=o.get("retention_n", 2_000 if quick else env_int(env, "BENCH_RETENTION_N", 40_000)),
+        pg_n=o.get("pg_n", 500 if quick else env_int(env, "BENCH_PG_N", 20_000)),
+        pg_submit_n=o.get("pg_submit_n", 20_000 if quick else env_int(env, "BENCH_PG_SUBMIT_N", 100_000)),
         per_host=env_int(env, "BENCH_PER_HOST", 128),
         skip=skip,
         phases=frozenset((named or set(DEFAULT_PHASES)) - skip),

@@ -2,7 +2,7 @@
 (or of the quick run's file), the results as JSON in bench/out/, and a summary on stdout.
 
 A run of some phases only (`--phase`) prints the rows it measured and writes no Markdown unless
-an output file is named; but export, client, metrics and retention each have a section of their
+an output file is named; but export, client, metrics, retention and postgres each have a section of their
 own (between `<!-- bench:NAME:begin -->` and `<!-- bench:NAME:end -->`), which a run of that phase
 rewrites, alone or not, leaving the rest of the file as it is (not in a quick run).
 """
@@ -13,7 +13,7 @@ import sys
 import time
 
 from .config import CONCURRENT_CONNECTIONS, CONCURRENT_SIZES, MILLION_BATCH, OUT_DIR, SECTION_PHASES
-from .phases import client, export, metrics, retention
+from .phases import client, export, metrics, postgres, retention
 
 BEGIN = "<!-- bench:begin -->"
 END = "<!-- bench:end -->"
@@ -230,6 +230,14 @@ SECTIONS = {
         "Python's sqlite3 in fetchq's schema, 1 KiB bodies, finished two days ago): `--retention 1d`, so the "
         "sweeper deletes the backlog in its 500-row transactions throughout the run, against `--retention 7d`, "
         "where it finds nothing. A ratio of 1 within the spread of the pairs means fetching does not notice. "
+        + DRIFT_NOTE,
+    ),
+    "postgres": (
+        "fetchq on PostgreSQL next to SQLite, one node and two (issue #12, interleaved)",
+        postgres,
+        "fetchq end to end, its submit rate and its status reads on SQLite (`--db`) and on PostgreSQL "
+        "(`--database postgres://…`), and two nodes on one PostgreSQL, interleaved SQLite, PostgreSQL, two nodes, "
+        "SQLite, …, each run on a fresh file or a fresh database; per task, what PostgreSQL counted. "
         + DRIFT_NOTE,
     ),
 }

@@ -16,7 +16,7 @@ from . import machine, report
 from .common import BenchError, Context, log, stop_all
 from .config import BATCH, NGINX
 from .peers import Peers
-from .phases import client, concurrent, end_to_end, export, limit, metrics, million, retention, scaling, submit
+from .phases import client, concurrent, end_to_end, export, limit, metrics, million, postgres, retention, scaling, submit
 from .service import prepare
 from .target import Nginx
 
@@ -29,6 +29,7 @@ LATER_PHASES = (
     ("client", client),
     ("metrics", metrics),
     ("retention", retention),
+    ("postgres", postgres),
 )
 
 

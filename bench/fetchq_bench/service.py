@@ -63,15 +63,18 @@ def on_fresh_fetchq(ctx, name, work, per_host=None, **kwargs):
 
 class Fetchq:
     def __init__(
-        self, binary, workdir, name, flags, processes=None, concurrency=None, per_host=None, db=None, extra_args=()
+        self, binary, workdir, name, flags, processes=None, concurrency=None, per_host=None, db=None, extra_args=(),
+        database=None,
     ):
         """`db`: a database file to run on instead of a new one in the run's directory;
+        `database`: a postgres:// URL to run on instead of a SQLite file (`--database`);
         `extra_args`: more `fetchq serve` flags (`--metrics off`, `--retention 1s`)."""
         self.dir = os.path.join(workdir, name)
         os.makedirs(self.dir, exist_ok=True)
         self.db = db or os.path.join(self.dir, "bench.db")
         self.log_path = os.path.join(self.dir, "fetchq.log")
-        self.args = [binary, "serve", "--host", "127.0.0.1", "--port", "0", "--db", self.db]
+        store = ["--database", database] if database else ["--db", self.db]
+        self.args = [binary, "serve", "--host", "127.0.0.1", "--port", "0", *store]
         if processes is not None:
             self.args += ["--processes", str(processes)]
         if concurrency is not None:
