@@ -152,7 +152,8 @@ let package = Package(
             name: "SpawnTests", dependencies: ["Spawn", "TestSupport"], swiftSettings: instrumented,
             linkerSettings: sanitizerRuntime),
         .testTarget(
-            name: "StoreTests", dependencies: ["JSON", "Store", "TestSupport"], swiftSettings: instrumented,
+            name: "StoreTests", dependencies: ["JSON", "Store", "StorePostgres", "TestSupport"],
+            swiftSettings: instrumented,
             linkerSettings: sanitizerRuntime),
         .testTarget(
             name: "EngineTests",

@@ -62,13 +62,21 @@ public final class PostgresStore: QueueStore {
 
     /// Runs the connection pool, this node's heartbeat (and, when elected, the rescue of dead
     /// nodes' tasks) and its `LISTEN`, until the task is cancelled.
+    ///
+    /// The heartbeat and the listener are tasks of their own, not children this waits for: a
+    /// `LISTEN` whose connection drops may never end its notification sequence (postgres-nio
+    /// #601), and a stop must not wait for it. The listener has its own connection, outside the
+    /// pool, which it closes when cancelled, so the pool's shutdown waits for no lease of its.
     public func run() async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.client.run() }
-            group.addTask { await self.heartbeatLoop() }
-            group.addTask { await self.listenLoop() }
-            await group.next()
-            group.cancelAll()
+        let pool = Task { await self.client.run() }
+        let heartbeat = Task { await self.heartbeatLoop() }
+        let listener = Task { await self.listenLoop() }
+        await withTaskCancellationHandler {
+            await pool.value
+        } onCancel: {
+            heartbeat.cancel()
+            listener.cancel()
+            pool.cancel()
         }
         work.finish()
     }
@@ -219,15 +227,27 @@ public final class PostgresStore: QueueStore {
         try await connection.query("SELECT pg_notify('fetchq_work', '')", logger: logger)
     }
 
-    /// `LISTEN fetchq_work` on a connection of its own, reconnecting after a failure.
+    /// `LISTEN fetchq_work` on a connection of its own, reconnecting a second after a failure;
+    /// cancelling closes the connection.
     private func listenLoop() async {
+        let configuration = PostgresConnection.Configuration(
+            host: location.host, port: location.port, username: location.user, password: location.password,
+            database: location.database, tls: .disable)
+        var id = 0
         while !Task.isCancelled {
+            id += 1
             do {
-                try await client.withConnection { connection in
+                let connection = try await PostgresConnection.connect(
+                    configuration: configuration, id: id, logger: logger)
+                try await withTaskCancellationHandler {
                     try await connection.listen(on: "fetchq_work") { notifications in
                         for try await _ in notifications { work.yield() }
                     }
+                } onCancel: {
+                    let closing: EventLoopFuture<Void> = connection.close()
+                    closing.whenComplete { _ in }
                 }
+                try? await connection.close()
             } catch {
                 if Task.isCancelled { return }
                 logger.debug("LISTEN fetchq_work failed; retrying", metadata: ["error": "\(error)"])
