@@ -225,7 +225,7 @@ func waitUntilCompleted(_ store: Store, _ job: SubmittedJob, timeout: Duration =
                 store, engine,
                 [task("\(limited.baseURL)/ratelimit/p/1/15", attempts: 3)]
                     + (0..<5).map { task("\(limited.baseURL)/ok/later\($0)") })
-            #expect(try await eventually { limited.requests("/ratelimit/p/1/15") >= 1 })
+            #expect(try await eventually(timeout: .seconds(120)) { limited.requests("/ratelimit/p/1/15") >= 1 })
             let otherJob = try await submit(store, engine, (0..<10).map { task("\(other.baseURL)/ok/\($0)") })
             #expect(try await waitUntilCompleted(store, otherJob, timeout: .seconds(14)))
             #expect(try store.job(limitedJob.id)?.state == .pending)
