@@ -227,8 +227,8 @@ public final class PostgresStore: QueueStore {
         try await connection.query("SELECT pg_notify('fetchq_work', '')", logger: logger)
     }
 
-    /// `LISTEN fetchq_work` on a connection of its own, reconnecting a second after a failure;
-    /// cancelling closes the connection.
+    /// `LISTEN fetchq_work` on a connection of its own until it closes, reconnecting a second
+    /// later; cancelling closes the connection.
     private func listenLoop() async {
         let configuration = PostgresConnection.Configuration(
             host: location.host, port: location.port, username: location.user, password: location.password,
@@ -239,15 +239,17 @@ public final class PostgresStore: QueueStore {
             do {
                 let connection = try await PostgresConnection.connect(
                     configuration: configuration, id: id, logger: logger)
+                // The callback form, not `listen(on:)`'s sequence: a sequence whose connection
+                // closes may leave its continuation (and the task awaiting it) behind for good,
+                // which LeakSanitizer reported. Here the task awaits the connection's close.
+                let work = self.work
+                connection.addListener(channel: "fetchq_work") { _, _ in work.yield() }
                 try await withTaskCancellationHandler {
-                    try await connection.listen(on: "fetchq_work") { notifications in
-                        for try await _ in notifications { work.yield() }
-                    }
+                    try await connection.closeFuture.get()
                 } onCancel: {
                     let closing: EventLoopFuture<Void> = connection.close()
                     closing.whenComplete { _ in }
                 }
-                try? await connection.close()
             } catch {
                 if Task.isCancelled { return }
                 logger.debug("LISTEN fetchq_work failed; retrying", metadata: ["error": "\(error)"])
