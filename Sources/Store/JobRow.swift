@@ -1,6 +1,6 @@
 /// The columns of a job as read for the API, and how to turn them into a `JobRecord`.
-enum JobRow {
-    static let select = """
+package enum JobRow {
+    package static let select = """
         SELECT id, task_count, timeout_ms, created_at, finished_at,
                n_queued, n_running, n_succeeded, n_failed, n_canceled, callback_url, callback_events, open, seq
         FROM jobs

@@ -273,8 +273,8 @@ extension Store {
     }
 }
 
-private enum DeliveryRow {
-    static let select = """
+package enum DeliveryRow {
+    package static let select = """
         SELECT d.id, d.event_type, t.id, d.url, d.state, d.attempts, d.last_status, d.last_error, d.next_attempt_at,
                d.created_at, d.delivered_at, d.seq
         FROM deliveries d LEFT JOIN tasks t ON t.seq = d.task_seq

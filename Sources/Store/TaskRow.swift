@@ -1,8 +1,8 @@
 import Foundation
 
 /// The columns of a task as read for the API, and how to turn them into a `TaskRecord`.
-enum TaskRow {
-    static let select = """
+package enum TaskRow {
+    package static let select = """
         SELECT t.id, j.id, t.url, t.method, t.headers, t.body, t.state, t.priority, t.attempts, t.max_attempts,
                t.timeout_ms, t.next_attempt_at, t.created_at, t.updated_at, t.started_at, t.finished_at,
                t.status_code, t.response_headers, t.body_bytes, t.body_truncated, t.duration_ms, t.error,

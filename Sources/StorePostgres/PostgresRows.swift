@@ -5,11 +5,8 @@ import Store
 
 /// The columns of a job as read for the API (the same as the SQLite engine's), and how to read them.
 enum PostgresJobRow {
-    static let select = """
-        SELECT id, task_count, timeout_ms, created_at, finished_at,
-               n_queued, n_running, n_succeeded, n_failed, n_canceled, callback_url, callback_events, open, seq
-        FROM jobs
-        """
+    /// The SQLite engine's column list, shared: the reader below takes the columns by position.
+    static var select: String { JobRow.select }
 
     static func read(_ row: PostgresColumns) throws -> (seq: Int64, record: JobRecord) {
         var counts = StateCounts()
@@ -45,13 +42,8 @@ enum PostgresJobRow {
 
 /// The columns of a task as read for the API, and how to read them.
 enum PostgresTaskRow {
-    static let select = """
-        SELECT t.id, j.id, t.url, t.method, t.headers, t.body, t.state, t.priority, t.attempts, t.max_attempts,
-               t.timeout_ms, t.next_attempt_at, t.created_at, t.updated_at, t.started_at, t.finished_at,
-               t.status_code, t.response_headers, t.body_bytes, t.body_truncated, t.duration_ms, t.error,
-               t.error_message, t.seq, t.failure_reason, t.host
-        FROM tasks t JOIN jobs j ON j.seq = t.job_seq
-        """
+    /// The SQLite engine's column list, shared: the reader below takes the columns by position.
+    static var select: String { TaskRow.select }
 
     static func read(_ row: PostgresColumns) throws -> (seq: Int64, record: TaskRecord) {
         guard let state = TaskState(rawValue: try row.string(6)) else {

@@ -138,11 +138,8 @@ extension PostgresStore {
 }
 
 enum PostgresDeliveryRow {
-    static let select = """
-        SELECT d.id, d.event_type, t.id, d.url, d.state, d.attempts, d.last_status, d.last_error, d.next_attempt_at,
-               d.created_at, d.delivered_at, d.seq
-        FROM deliveries d LEFT JOIN tasks t ON t.seq = d.task_seq
-        """
+    /// The SQLite engine's column list, shared: the reader below takes the columns by position.
+    static var select: String { DeliveryRow.select }
 
     static func read(_ row: PostgresColumns) throws -> (seq: Int64, record: DeliveryRecord) {
         guard let type = EventType(rawValue: try row.string(1)), let state = DeliveryState(rawValue: try row.string(4))
