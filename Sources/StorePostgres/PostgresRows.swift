@@ -9,12 +9,7 @@ enum PostgresJobRow {
     static var select: String { JobRow.select }
 
     static func read(_ row: PostgresColumns) throws -> (seq: Int64, record: JobRecord) {
-        var counts = StateCounts()
-        counts.queued = try row.int(5)
-        counts.running = try row.int(6)
-        counts.succeeded = try row.int(7)
-        counts.failed = try row.int(8)
-        counts.canceled = try row.int(9)
+        let counts = try StateCounts(row, from: 5)
         let events = try row.int(11)
         return (
             try row.int64(13),
@@ -96,6 +91,19 @@ enum PostgresTaskRow {
             log[seq, default: []].append(attempt)
         }
         return tasks.map { AttemptsLog.attach(log[$0.seq] ?? [], to: $0.record) }
+    }
+}
+
+extension StateCounts {
+    /// Counts read from five columns of `row`, from `first` on: queued, running, succeeded, failed,
+    /// canceled (the order of the `jobs.n_*` columns), as the SQLite engine's reader takes them.
+    init(_ row: PostgresColumns, from first: Int) throws {
+        self.init()
+        queued = try row.int(first)
+        running = try row.int(first + 1)
+        succeeded = try row.int(first + 2)
+        failed = try row.int(first + 3)
+        canceled = try row.int(first + 4)
     }
 }
 

@@ -110,15 +110,7 @@ extension PostgresStore {
                        coalesce(sum(n_canceled), 0)::bigint
                 FROM jobs
                 """, logger: logger
-            ).first { row in
-                var counts = StateCounts()
-                counts.queued = try row.int(0)
-                counts.running = try row.int(1)
-                counts.succeeded = try row.int(2)
-                counts.failed = try row.int(3)
-                counts.canceled = try row.int(4)
-                return counts
-            } ?? StateCounts()
+            ).first { try StateCounts($0, from: 0) } ?? StateCounts()
         }
     }
 
