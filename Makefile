@@ -36,8 +36,8 @@ test: deps lint
 	scripts/install-deps.sh postgresql chromium chromium-driver sqlite3
 	scripts/test-venv.sh
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --skip SoakTests
-	$(SWIFT) test --skip-build --filter SoakTests
+	scripts/run-tests.sh --skip SoakTests
+	scripts/run-tests.sh --filter SoakTests
 	FETCHQ_BINARY=$$($(SWIFT) build --show-bin-path)/fetchq scripts/contract-test.sh
 	scripts/sanitize.sh
 
@@ -58,7 +58,7 @@ soak: deps
 	scripts/test-venv.sh
 	$(SWIFT) build --build-tests
 	FETCHQ_SOAK_TASKS=$(SOAK_TASKS) $(if $(SOAK_SEED),FETCHQ_SOAK_SEED=$(SOAK_SEED)) \
-		$(SWIFT) test --skip-build --filter SoakTests
+		scripts/run-tests.sh --filter SoakTests
 
 bench: deps
 	bench/run.sh

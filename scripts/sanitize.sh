@@ -25,7 +25,7 @@ for sanitizer in address thread; do
             ASAN_OPTIONS="log_path=$reports/report" \
             LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp" \
             TSAN_OPTIONS="log_path=$reports/report" \
-            $SWIFT test --skip-build $selection
+            scripts/run-tests.sh $selection
     done
     found=$(grep -l -E "ERROR: (AddressSanitizer|LeakSanitizer)|WARNING: ThreadSanitizer" "$reports"/* 2>/dev/null || true)
     if [ -n "$found" ]; then

@@ -89,7 +89,7 @@ import Testing
                         Self.root.appending(path: "Tests/Browser/dashboard_browser.py").path, try FetchqBinary.path,
                         screenshot.path,
                     ], environment: environment, standardInput: .pipe, standardOutput: .pipe,
-                    standardError: .standardOutput))
+                    standardError: .standardOutput, newProcessGroup: true))
             let output = LogBuffer()
             if let pipe = browser.standardOutput { output.collect(from: pipe) }
             let ended = await eventually(timeout: .seconds(600), every: .milliseconds(200)) { !browser.isRunning }

@@ -116,7 +116,7 @@ public final class PostgresServer: Sendable {
         let configuration = ChildProcess.Configuration(
             executable: asRoot ? "/usr/sbin/runuser" : executable,
             arguments: asRoot ? ["-u", "postgres", "--", executable] + arguments : arguments,
-            standardOutput: .pipe, standardError: .standardOutput)
+            standardOutput: .pipe, standardError: .standardOutput, newProcessGroup: true)
         let run = try ChildProcess.run(configuration)
         guard run.termination == .exited(0) else {
             throw ServiceProcessError("\(executable) \(arguments.joined(separator: " ")): \(run.outputText)")

@@ -19,7 +19,7 @@ struct PythonHelper {
         let process = try ChildProcess.spawn(
             .init(
                 executable: python, arguments: [root.appending(path: "Tests/Receivers/\(script)").path] + arguments,
-                standardOutput: .pipe, standardError: .null))
+                standardOutput: .pipe, standardError: .null, newProcessGroup: true))
         let log = LogBuffer()
         if let pipe = process.standardOutput { log.collect(from: pipe) }
         var ports: [Int] = []

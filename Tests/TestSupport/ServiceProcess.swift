@@ -70,13 +70,15 @@ public final class ServiceProcess: Sendable {
     public static func start(database: URL, arguments: [String] = [], guarded: Bool = false) async throws
         -> ServiceProcess
     {
+        // In a process group of its own, as every helper the tests start: whatever it or its
+        // children send to their group never reaches the test process.
         let process = try ChildProcess.spawn(
             .init(
                 executable: try FetchqBinary.path,
                 arguments: ["serve", "--port", "0", "--db", database.path]
                     + (guarded ? [] : ["--allow-private-targets"])
                     + arguments,
-                standardOutput: .pipe, standardError: .standardOutput))
+                standardOutput: .pipe, standardError: .standardOutput, newProcessGroup: true))
         let output = LogBuffer()
         if let pipe = process.standardOutput { output.collect(from: pipe) }
         var port: Int?
