@@ -24,7 +24,7 @@ PEER_NOTE = (
     "already running with its workers. fetchq's CPU is counted from the first POST to the last final "
     "task (workers: live ones plus any reaped); the status reads run afterwards, on the idle service; "
     "peak RSS is VmHWM just before SIGTERM. The peers' runs and fetchq's alternate (peer, peer, fetchq, "
-    "then again), so that drift in the machine's speed during the run weighs on both sides of the ratio."
+    "then the tuned peer and fetchq over https, then again), so that drift in the machine's speed during the run weighs on both sides of the ratio."
 )
 
 WHERE_THE_TIME_GOES = """## Where the time goes
