@@ -304,7 +304,8 @@ ROWS = (
 
 NOTE = (
     "Each column is one scheme and N, its runs interleaved in this bench run (the tuned peer, then fetchq, "
-    "round after round; at the first N the http rounds are the main rounds above, the https run follows each). "
+    "round after round; at the first N the http runs are the main table's own runs, and the https runs follow "
+    "each of its rounds). "
     "Each cell: the median of the runs (min–max). Over each run's timed window (the peer: its `pool.map`; "
     "fetchq: first POST to the last job seen completed): connections = nginx `stub_status` `accepts` after "
     "less before (less the reading's own); CPU = utime+stime from `/proc/<pid>/stat`, the peer's parent and "
