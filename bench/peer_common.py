@@ -8,8 +8,9 @@ that took.
 
 Over the same window, from /proc (fetchq_bench.procstat, the code that measures fetchq): the CPU
 seconds of this process ("cpu_parent") and of its live children ("cpu_children"), utime+stime;
-the bytes they caused to be written to storage ("write_bytes"); and the share of all the cores'
-time that was idle and in iowait ("idle_pct", "iowait_pct", from /proc/stat).
+the bytes they caused to be written to storage ("write_bytes"); the share of all the cores' time
+that was idle and in iowait ("idle_pct", "iowait_pct", from /proc/stat); and, with --disk-of, the
+bytes the whole machine wrote to that path's block device ("device_write_bytes", /proc/diskstats).
 
 An https URL is fetched with an ssl.SSLContext of ssl.create_default_context(cafile=--ca-file)
 (verification on, the system's roots replaced by the bench's CA), made once in each child.
@@ -37,6 +38,7 @@ def parse_args(description: str, default_processes, default_childconcurrency):
     parser.add_argument("--childconcurrency", type=int, default=default_childconcurrency)
     parser.add_argument("--expect-bytes", type=int, default=1024, help="body length counted as a success")
     parser.add_argument("--ca-file", help="PEM file of the CA that https URLs are verified against")
+    parser.add_argument("--disk-of", help="report the writes to the block device holding this path (/proc/diskstats)")
     return parser.parse_args()
 
 
@@ -62,10 +64,16 @@ def session_kwargs(aiohttp):
     return {"connector": aiohttp.TCPConnector(ssl=_ssl_context)}
 
 
-def window_snapshot():
-    """CPU of this process and its children, their storage writes, and /proc/stat, now."""
+def window_snapshot(disk_of=None):
+    """CPU of this process and its children, their storage writes, /proc/stat and the device's
+    writes, now."""
     pid = os.getpid()
-    return {"cpu": procstat.tree_cpu_snapshot(pid), "write_bytes": procstat.tree_write_bytes(pid), "stat": procstat.system_cpu()}
+    return {
+        "cpu": procstat.tree_cpu_snapshot(pid),
+        "write_bytes": procstat.tree_write_bytes(pid),
+        "stat": procstat.system_cpu(),
+        "device": procstat.device_written_bytes(disk_of),
+    }
 
 
 def window_figures(before, after):
@@ -77,6 +85,7 @@ def window_figures(before, after):
         "write_bytes": after["write_bytes"] - before["write_bytes"],
         "idle_pct": share["idle"],
         "iowait_pct": share["iowait"],
+        "device_write_bytes": None if before["device"] is None or after["device"] is None else after["device"] - before["device"],
     }
 
 
@@ -106,11 +115,11 @@ def run(pool_factory, get, args, name: str, extra: dict):
         begin = time.perf_counter()
         async with pool_factory() as pool:
             children = await warm_up(pool, pool.process_count, pool.process_count * pool.childconcurrency * 2)
-            before = window_snapshot()
+            before = window_snapshot(args.disk_of)
             start = time.perf_counter()
             results = await pool.map(get, urls)
             seconds = time.perf_counter() - start
-            window = window_figures(before, window_snapshot())
+            window = window_figures(before, window_snapshot(args.disk_of))
         return results, seconds, start - begin, children, window
 
     results, seconds, startup, children, window = asyncio.run(main())

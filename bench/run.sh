@@ -41,7 +41,9 @@
 #                    polling are in it, and so are other processes on a shared machine)
 #   storage writes   per task: write_bytes - cancelled_write_bytes of /proc/<pid>/io (the page-cache
 #                    pages dirtied, i.e. what is sent to the disk) of fetchq's supervisor (its reaped
-#                    workers included) and live workers, and of the peer's processes
+#                    workers included) and live workers, and of the peer's processes; beside it the
+#                    device writes: sectors written x 512 in /proc/diskstats for the device of the
+#                    bench's temporary directory, by the whole machine (journal included)
 # https: the same nginx and file on a second port, TLSv1.2/1.3, a shared session cache, the same
 # keep-alive settings (keepalive_requests 10,000,000), HTTP/1.1; an ECDSA P-256 certificate for
 # IP:127.0.0.1 and DNS:localhost signed by a CA that the bench makes with openssl in the run's

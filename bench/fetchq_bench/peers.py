@@ -23,12 +23,15 @@ from .phases import versus
 PEERS = (("tuned", "peer_tuned.py"), ("naive", "peer_naive.py"))
 
 
-def run_peer(script, url, n, timeout, ca_file=None, nginx=None):
+def run_peer(script, url, n, timeout, ca_file=None, nginx=None, disk_of=None):
     """One peer run; with nginx (the target), "nginx" in the answer is the connections it accepted
-    and the requests it served during the run (the peer's start-up included: it opens none then)."""
+    and the requests it served during the run (the peer's start-up included: it opens none then);
+    with disk_of, the writes to that path's device during the peer's timed window."""
     args = [VENV_PYTHON, os.path.join(BENCH_DIR, script), "--url", url, "--n", str(n)]
     if ca_file:
         args += ["--ca-file", ca_file]
+    if disk_of:
+        args += ["--disk-of", disk_of]
     before = nginx.counters() if nginx is not None else None
     proc = spawn(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=BENCH_DIR)
     out, err = communicate(proc, timeout, f"{script} did not finish within {timeout} s")
@@ -68,7 +71,7 @@ class Peers:
         for name, script in self.peers:
             res = attempt(
                 self.ctx.results, f"{name} peer run {r + 1}",
-                lambda: run_peer(script, self.ctx.url, s.n, s.run_timeout(s.n), nginx=self.ctx.nginx),
+                lambda: run_peer(script, self.ctx.url, s.n, s.run_timeout(s.n), nginx=self.ctx.nginx, disk_of=self.ctx.workdir),
             )
             if res:
                 log(f"{name} peer run {r + 1}: {describe(res)}")

@@ -205,3 +205,21 @@ def idle_share(before, after):
     if total <= 0:
         return {"idle": None, "iowait": None}
     return {"idle": 100.0 * delta["idle"] / total, "iowait": 100.0 * delta["iowait"] / total}
+
+
+def device_written_bytes(path):
+    """Bytes written to the block device that holds path since boot (/proc/diskstats' sectors
+    written × 512, the whole machine's writes to it), or None (no such device: tmpfs, overlay)."""
+    if not path:
+        return None
+    try:
+        dev = os.stat(path).st_dev
+        want = (os.major(dev), os.minor(dev))
+        with open("/proc/diskstats") as f:
+            for line in f:
+                fields = line.split()
+                if (int(fields[0]), int(fields[1])) == want:
+                    return int(fields[9]) * 512
+    except (OSError, ValueError, IndexError):
+        pass
+    return None

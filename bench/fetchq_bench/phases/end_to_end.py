@@ -87,6 +87,8 @@ def run(server, url, n, timeout, nginx=None):
     share = idle_share(sub.window_before["stat"], window_after["stat"])
     result["idle_pct"], result["iowait_pct"] = share["idle"], share["iowait"]
     result["write_bytes"] = window_after["write_bytes"] - sub.window_before["write_bytes"]
+    before_dev, after_dev = sub.window_before["device"], window_after["device"]
+    result["device_write_bytes"] = None if before_dev is None or after_dev is None else after_dev - before_dev
     result["nginx"] = connections_between(sub.window_before["nginx"], window_after["nginx"])
     if counts.get("succeeded", 0) != n:
         log(f"WARNING: not every task succeeded: {counts}")

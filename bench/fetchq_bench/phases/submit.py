@@ -13,7 +13,7 @@ import time
 
 from ..common import BenchError, repeat, stats
 from ..config import BATCH
-from ..procstat import cpu_snapshot, fetchq_write_bytes, system_cpu
+from ..procstat import cpu_snapshot, device_written_bytes, fetchq_write_bytes, system_cpu
 from ..service import on_fresh_fetchq
 
 
@@ -39,10 +39,12 @@ def job_bodies(url, n):
 
 def window_snapshot(server, nginx=None):
     """What end_to_end compares at the end of a run: the cores' ticks (/proc/stat), the bytes the
-    supervisor and its workers caused to be written to storage, nginx's counters (if given)."""
+    supervisor and its workers caused to be written to storage, the bytes written to the device of
+    the database, nginx's counters (if given)."""
     return {
         "stat": system_cpu(),
         "write_bytes": fetchq_write_bytes(server.proc.pid),
+        "device": device_written_bytes(server.dir),
         "nginx": nginx.counters() if nginx is not None else None,
     }
 

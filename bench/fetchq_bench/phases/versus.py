@@ -40,7 +40,7 @@ SCHEMES = ("http", "https")
 SIDES = ("tuned", "fetchq")
 FIGURES = (
     "rate", "cpu_us", "cpu_parent_us", "cpu_children_us", "cpu_supervisor_us", "cpu_workers_us",
-    "conn_per_1000", "requests_per_task", "idle_pct", "iowait_pct", "write_bytes_per_task",
+    "conn_per_1000", "requests_per_task", "idle_pct", "iowait_pct", "write_bytes_per_task", "device_bytes_per_task",
 )
 
 
@@ -83,6 +83,7 @@ def peer_figures(res):
         "idle_pct": res.get("idle_pct"),
         "iowait_pct": res.get("iowait_pct"),
         "write_bytes_per_task": per_task(res.get("write_bytes"), tasks),
+        "device_bytes_per_task": per_task(res.get("device_write_bytes"), tasks),
     }
     out.update(nginx_figures(res.get("nginx"), tasks))
     return out
@@ -102,6 +103,7 @@ def fetchq_figures(res):
         "idle_pct": res.get("idle_pct"),
         "iowait_pct": res.get("iowait_pct"),
         "write_bytes_per_task": per_task(res.get("write_bytes"), tasks),
+        "device_bytes_per_task": per_task(res.get("device_write_bytes"), tasks),
     }
     out.update(nginx_figures(res.get("nginx"), tasks))
     return out
@@ -122,6 +124,8 @@ def describe(fig):
         parts.append(f"cores {fig['idle_pct']:.1f} % idle, {fig['iowait_pct']:.1f} % iowait")
     if fig.get("write_bytes_per_task") is not None:
         parts.append(f"{fig['write_bytes_per_task']:,.0f} B written/task")
+    if fig.get("device_bytes_per_task") is not None:
+        parts.append(f"device {fig['device_bytes_per_task']:,.0f} B/task")
     if fig.get("failed"):
         parts.append(f"{fig['failed']} failed")
     return ", ".join(parts)
@@ -136,7 +140,9 @@ def peer_run(ctx, scheme, n, r):
     ca = ctx.nginx.tls.ca_cert if scheme == "https" else None
     res = attempt(
         ctx.results, f"tuned peer {scheme} N={n} run {r + 1}",
-        lambda: peers_module.run_peer("peer_tuned.py", ctx.nginx.url(scheme), n, s.run_timeout(n), ca_file=ca, nginx=ctx.nginx),
+        lambda: peers_module.run_peer(
+            "peer_tuned.py", ctx.nginx.url(scheme), n, s.run_timeout(n), ca_file=ca, nginx=ctx.nginx, disk_of=ctx.workdir
+        ),
     )
     if res:
         fig = peer_figures(res)
@@ -300,6 +306,8 @@ ROWS = (
     ("Cores in iowait during fetchq's run, %", "fetchq", "iowait_pct", 1),
     ("Storage writes per task, fetchq (supervisor + workers, `/proc/<pid>/io`), bytes", "fetchq", "write_bytes_per_task", 0),
     ("Storage writes per task, tuned peer (parent + children), bytes", "tuned", "write_bytes_per_task", 0),
+    ("Device writes per task during fetchq's run (`/proc/diskstats`, whole machine), bytes", "fetchq", "device_bytes_per_task", 0),
+    ("Device writes per task during the tuned peer's run (the same), bytes", "tuned", "device_bytes_per_task", 0),
 )
 
 NOTE = (
@@ -313,7 +321,9 @@ NOTE = (
     "iowait = the share of all cores' ticks in `/proc/stat` (vmstat's `id` and `wa`; the whole machine, "
     "nginx and the bench's own polling included); storage writes = `write_bytes` − `cancelled_write_bytes` "
     "of `/proc/<pid>/io` (page-cache pages the processes dirtied, which is what is sent to the disk; the "
-    "database is in the bench's temporary directory). https: nginx with TLSv1.2/1.3, an ECDSA P-256 "
+    "database is in the bench's temporary directory); device writes = sectors written × 512 in `/proc/diskstats` "
+    "for the block device of that directory, by every process on the machine (the file system's journal "
+    "included; pages written back after the window are not), so the peer's row is the machine's background. https: nginx with TLSv1.2/1.3, an ECDSA P-256 "
     "certificate for 127.0.0.1 from a CA made by the bench with openssl, HTTP/1.1 (no ALPN h2), keep-alive "
     "as over http; fetchq trusts the CA with `--ca-file`, the peer with `ssl.create_default_context(cafile=…)`."
 )
