@@ -32,7 +32,7 @@ On its own: `bench/run.sh --phase https` (the https rounds only; add `fetchq,tun
 import sys
 
 from .. import peers as peers_module
-from ..common import BenchError, attempt, log, stats
+from ..common import attempt, log, stats
 from ..service import on_fresh_fetchq
 from . import end_to_end
 
