@@ -8,6 +8,8 @@ first. Only the standard library is used here; the peers run under bench/.venv/b
 
 Environment:
   BENCH_N           URLs per main run                         (default 100000)
+  BENCH_SMALL_N     the side-by-side table's second N, run when smaller than BENCH_N (default
+                    20000; 200 when quick; 0: none)
   BENCH_RUNS        runs per figure; the median is reported   (default 3)
   BENCH_SCALE_N     URLs per scaling run                      (default 20000)
   BENCH_QUICK=1     smoke run: N=500, 1 run, wrk 2 s, one scaling point each; the report goes to
@@ -15,7 +17,7 @@ Environment:
   BENCH_WRK_SECONDS wrk duration                              (default 10; 2 when quick)
   BENCH_PER_HOST    --per-host-concurrency, when fetchq has it (default 128)
   BENCH_SKIP        comma list of phases to leave out:
-                    limit,tuned,naive,fetchq,status,scaling,million,concurrent,export,client,
+                    limit,tuned,naive,fetchq,https,status,scaling,million,concurrent,export,client,
                     metrics,retention,postgres
   BENCH_MILLION_N   tasks held in the database for the memory phase (default 1000000; 20000 quick)
   BENCH_EXPORT_N    tasks of the job the export phase builds and exports (default 1000000; 20000 quick)
@@ -32,7 +34,7 @@ Environment:
   BENCH_KEEP_TMP=1  keep the temporary directories
 
 Command line (on top of the environment; `bench.py --help`): --phase NAME[,NAME], --quick, --n,
---runs, --scale-n, --million-n, --export-n, --client-n, --pairs, --backlog, --retention-n,
+--small-n, --runs, --scale-n, --million-n, --export-n, --client-n, --pairs, --backlog, --retention-n,
 --pg-n, --pg-submit-n, --wrk-seconds, --output, --needs-fetchq, --needs-postgres. The metrics phase
 (N = BENCH_N), the retention phase and the postgres phase (SQLite, PostgreSQL, two nodes on
 PostgreSQL) run their sides interleaved, A, B, A, B, and report the ratios per pair.

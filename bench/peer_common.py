@@ -5,6 +5,15 @@ JSON line: {"tasks", "seconds", "rate", "ok", "failed", ...}. The clock runs fro
 pool.map to the last result, once every child process of the pool has started and imported its
 modules (as fetchq's workers are running when its clock starts); "startup_seconds" says how long
 that took.
+
+Over the same window, from /proc (fetchq_bench.procstat, the code that measures fetchq): the CPU
+seconds of this process ("cpu_parent") and of its live children ("cpu_children"), utime+stime;
+the bytes they caused to be written to storage ("write_bytes"); the share of all the cores' time
+that was idle and in iowait ("idle_pct", "iowait_pct", from /proc/stat); and, with --disk-of, the
+bytes the whole machine wrote to that path's block device ("device_write_bytes", /proc/diskstats).
+
+An https URL is fetched with an ssl.SSLContext of ssl.create_default_context(cafile=--ca-file)
+(verification on, the system's roots replaced by the bench's CA), made once in each child.
 """
 
 import argparse
@@ -12,7 +21,13 @@ import asyncio
 import json
 import logging
 import os
+import ssl
 import time
+
+from fetchq_bench import procstat
+
+_ca_file = None  # in each child: set by the pool's initializer
+_ssl_context = None
 
 
 def parse_args(description: str, default_processes, default_childconcurrency):
@@ -22,12 +37,56 @@ def parse_args(description: str, default_processes, default_childconcurrency):
     parser.add_argument("--processes", type=int, default=default_processes)
     parser.add_argument("--childconcurrency", type=int, default=default_childconcurrency)
     parser.add_argument("--expect-bytes", type=int, default=1024, help="body length counted as a success")
+    parser.add_argument("--ca-file", help="PEM file of the CA that https URLs are verified against")
+    parser.add_argument("--disk-of", help="report the writes to the block device holding this path (/proc/diskstats)")
     return parser.parse_args()
 
 
-def quiet_child():
-    """Pool initializer: keep asyncio's shutdown chatter (unclosed sessions at exit) off stderr."""
+def init_child(ca_file=None):
+    """Pool initializer: keep asyncio's shutdown chatter (unclosed sessions at exit) off stderr, and
+    remember the CA file for this child's SSL context."""
+    global _ca_file
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+    _ca_file = ca_file
+
+
+quiet_child = init_child  # the initializer's former name
+
+
+def session_kwargs(aiohttp):
+    """The keyword arguments of a child's aiohttp.ClientSession: with --ca-file, a TCPConnector
+    whose SSL context trusts that CA (verification on); without, nothing (aiohttp's defaults)."""
+    global _ssl_context
+    if not _ca_file:
+        return {}
+    if _ssl_context is None:
+        _ssl_context = ssl.create_default_context(cafile=_ca_file)
+    return {"connector": aiohttp.TCPConnector(ssl=_ssl_context)}
+
+
+def window_snapshot(disk_of=None):
+    """CPU of this process and its children, their storage writes, /proc/stat and the device's
+    writes, now."""
+    pid = os.getpid()
+    return {
+        "cpu": procstat.tree_cpu_snapshot(pid),
+        "write_bytes": procstat.tree_write_bytes(pid),
+        "stat": procstat.system_cpu(),
+        "device": procstat.device_written_bytes(disk_of),
+    }
+
+
+def window_figures(before, after):
+    share = procstat.idle_share(before["stat"], after["stat"])
+    return {
+        "cpu_parent": after["cpu"]["own"] - before["cpu"]["own"],
+        "cpu_children": after["cpu"]["children"] - before["cpu"]["children"],
+        "child_count": after["cpu"]["child_count"],
+        "write_bytes": after["write_bytes"] - before["write_bytes"],
+        "idle_pct": share["idle"],
+        "iowait_pct": share["iowait"],
+        "device_write_bytes": None if before["device"] is None or after["device"] is None else after["device"] - before["device"],
+    }
 
 
 async def child_pid(_):
@@ -56,12 +115,14 @@ def run(pool_factory, get, args, name: str, extra: dict):
         begin = time.perf_counter()
         async with pool_factory() as pool:
             children = await warm_up(pool, pool.process_count, pool.process_count * pool.childconcurrency * 2)
+            before = window_snapshot(args.disk_of)
             start = time.perf_counter()
             results = await pool.map(get, urls)
             seconds = time.perf_counter() - start
-        return results, seconds, start - begin, children
+            window = window_figures(before, window_snapshot(args.disk_of))
+        return results, seconds, start - begin, children, window
 
-    results, seconds, startup, children = asyncio.run(main())
+    results, seconds, startup, children, window = asyncio.run(main())
     ok = sum(1 for r in results if isinstance(r, str) and len(r) == args.expect_bytes)
     report = {
         "peer": name,
@@ -74,6 +135,8 @@ def run(pool_factory, get, args, name: str, extra: dict):
         "failed": len(results) - ok,
         "errors": sorted({r[len("error: "):] for r in results if isinstance(r, str) and r.startswith("error: ")})[:5],
     }
+    report.update(window)
+    report["scheme"] = args.url.split(":", 1)[0]
     report.update(extra)
     print(json.dumps(report), flush=True)
     return 0 if ok == len(urls) else 1

@@ -17,7 +17,7 @@ import peer_common
 
 async def get(url):
     try:
-        session = aiohttp.ClientSession()
+        session = aiohttp.ClientSession(**peer_common.session_kwargs(aiohttp))
         try:
             response = await session.get(url)
             result = await response.text()
@@ -33,7 +33,7 @@ async def get(url):
 def main():
     # None = aiomultiprocess's defaults: Pool() takes os.cpu_count() processes, childconcurrency 16.
     args = peer_common.parse_args(__doc__, default_processes=None, default_childconcurrency=None)
-    kwargs = {"initializer": peer_common.quiet_child}
+    kwargs = {"initializer": peer_common.init_child, "initargs": (args.ca_file,)}
     if args.processes is not None:
         kwargs["processes"] = args.processes
     if args.childconcurrency is not None:

@@ -30,6 +30,8 @@ public struct EngineConfiguration: Sendable {
     public var perHostIntervalMillis: Int
     /// Which addresses workers may connect to.
     public var destinations: DestinationGuard
+    /// Certificate authorities workers trust on top of the system's (`--ca-file`).
+    public var trustRoots: TrustRoots?
     /// Where the engine reads the time; tests pass one they advance by hand.
     public var clock: EngineClock
 
@@ -37,8 +39,8 @@ public struct EngineConfiguration: Sendable {
     public init(
         processes: Int, concurrency: Int, maxBodyBytes: Int, leaseMarginMillis: Int = 30_000,
         tickMillis: Int = 200, shutdownGraceMillis: Int, retry: RetryPolicy, perHostConcurrency: Int,
-        perHostIntervalMillis: Int, destinations: DestinationGuard, workerExecutable: String, userAgent: String,
-        workerLogLevel: String, clock: EngineClock = .system
+        perHostIntervalMillis: Int, destinations: DestinationGuard, trustRoots: TrustRoots?, workerExecutable: String,
+        userAgent: String, workerLogLevel: String, clock: EngineClock = .system
     ) {
         self.processes = processes
         self.concurrency = concurrency
@@ -50,6 +52,7 @@ public struct EngineConfiguration: Sendable {
         self.perHostConcurrency = perHostConcurrency
         self.perHostIntervalMillis = perHostIntervalMillis
         self.destinations = destinations
+        self.trustRoots = trustRoots
         self.workerExecutable = workerExecutable
         self.userAgent = userAgent
         self.workerLogLevel = workerLogLevel

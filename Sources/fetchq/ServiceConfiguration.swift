@@ -38,6 +38,7 @@ struct ServiceConfiguration {
         recordsMetrics = try settings.value(\.metrics)
         let destinations = DestinationGuard(
             allowPrivateTargets: try settings.value(\.allowPrivateTargets), allowed: try settings.value(\.allowCIDR))
+        let trustRoots = try settings.value(\.caFile)
         engine = EngineConfiguration(
             processes: try settings.value(\.processes),
             concurrency: try settings.value(\.concurrency),
@@ -48,6 +49,7 @@ struct ServiceConfiguration {
             perHostConcurrency: try settings.value(\.perHostConcurrency),
             perHostIntervalMillis: try settings.value(\.perHostIntervalMs),
             destinations: destinations,
+            trustRoots: trustRoots,
             workerExecutable: executablePath(),
             userAgent: Fetchq.userAgent,
             workerLogLevel: logLevel.rawValue)
@@ -57,7 +59,8 @@ struct ServiceConfiguration {
             retryScheduleMillis: try settings.value(\.webhookRetryScheduleMs),
             concurrency: try settings.value(\.webhookConcurrency),
             userAgent: "fetchq-webhooks/\(Fetchq.version)",
-            destinations: destinations)
+            destinations: destinations,
+            trustRoots: trustRoots)
         var limits = SubmissionLimits()
         limits.maxTasks = try settings.value(\.maxTasksPerJob)
         limits.maxURLBytes = try settings.value(\.maxUrlBytes)

@@ -49,6 +49,15 @@ enum SettingValue {
         return range
     }
 
+    /// A PEM file of certificate authorities, read and checked now.
+    static func trustRoots(_ text: String) throws(InvalidValue) -> TrustRoots {
+        do {
+            return try TrustRoots(path: text)
+        } catch {
+            throw InvalidValue(text: text, expected: "a PEM file of certificate authorities (\(error))")
+        }
+    }
+
     /// Comma-separated waits in milliseconds, at least one.
     static func waits(_ text: String) throws(InvalidValue) -> [Int] {
         let waits = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }

@@ -73,6 +73,10 @@ struct Settings: Sendable {
     let allowCIDR = Setting.repeatable(
         "--allow-cidr", "FETCHQ_ALLOW_CIDR", valueName: "range",
         help: "An address range to allow despite the guard, like 10.1.0.0/16.", parse: SettingValue.addressRange)
+    let caFile = Setting.option(
+        "--ca-file", "FETCHQ_CA_FILE", default: TrustRoots?.none, shown: "none", valueName: "path",
+        help: "PEM file of certificate authorities trusted for fetches and webhook deliveries, on top of the"
+            + " system's.", parse: { text throws(InvalidValue) in try SettingValue.trustRoots(text) })
     let webhookSecret = Setting.option(
         "--webhook-secret", "FETCHQ_WEBHOOK_SECRET", default: String?.none,
         shown: "generated once and kept in the database", valueName: "secret",

@@ -23,6 +23,11 @@ struct Worker: AsyncParsableCommand {
         transform: { try Worker.read(\.allowCIDR, $0) })
     var allowCidr: [[DestinationGuard.CIDR]] = []
 
+    @Option(
+        help: "PEM file of certificate authorities trusted on top of the system's.",
+        transform: { text throws(InvalidValue) in try SettingValue.trustRoots(text) })
+    var caFile: TrustRoots?
+
     @Option(help: "Log level.", transform: { try Worker.read(\.logLevel, $0) })
     var logLevel = Settings.table.logLevel.defaultValue
 
@@ -33,7 +38,8 @@ struct Worker: AsyncParsableCommand {
             configuration: WorkerConfiguration(
                 concurrency: concurrency, userAgent: userAgent,
                 destinations: DestinationGuard(
-                    allowPrivateTargets: allowPrivateTargets, allowed: allowCidr.flatMap { $0 })),
+                    allowPrivateTargets: allowPrivateTargets, allowed: allowCidr.flatMap { $0 }),
+                trustRoots: caFile),
             logger: logger)
     }
 

@@ -65,6 +65,12 @@ func readmeSettings() throws -> [(flag: String, variable: String, shownDefault: 
         BadSetting(environment: ["FETCHQ_RETENTION": "-1d"], name: "FETCHQ_RETENTION", value: "-1d"),
         BadSetting(arguments: ["--metrics", "no"], name: "--metrics", value: "no"),
         BadSetting(environment: ["FETCHQ_METRICS": "1"], name: "FETCHQ_METRICS", value: "1"),
+        BadSetting(arguments: ["--ca-file", "/nonexistent/ca.pem"], name: "--ca-file", value: "/nonexistent/ca.pem"),
+        BadSetting(
+            environment: ["FETCHQ_CA_FILE": "/nonexistent/ca.pem"], name: "FETCHQ_CA_FILE", value: "/nonexistent/ca.pem"
+        ),
+        // A file that is there but holds no certificate: this very source file.
+        BadSetting(arguments: ["--ca-file", #filePath], name: "--ca-file", value: #filePath),
     ]
 
     @Test func retentionTakesADurationInSecondsMinutesHoursOrDays() throws {
@@ -111,6 +117,20 @@ func readmeSettings() throws -> [(flag: String, variable: String, shownDefault: 
         // With its standard input closed at once, a worker that started ends at once, and well.
         let good = try runFetchq(["worker", "--allow-cidr", "10.1.0.0/16", "--allow-cidr", "fd00::/8"])
         #expect(good.termination == .exited(0), "\(good.errorText)")
+    }
+
+    @Test func aCAFileThatCannotBeUsedStopsServeAndAWorkerSayingWhy() throws {
+        let missing = try runFetchq(["serve", "--db", "/nonexistent/never.db", "--ca-file", "/nonexistent/ca.pem"])
+        #expect(missing.termination != .exited(0))
+        #expect(
+            missing.errorText.contains(
+                "invalid value \"/nonexistent/ca.pem\" for --ca-file: expected a PEM file of certificate authorities"
+                    + " (no such file)"), "\(missing.errorText)")
+        let notPEM = try runFetchq(["serve", "--db", "/nonexistent/never.db", "--ca-file", #filePath])
+        #expect(notPEM.errorText.contains("(no PEM certificate in it)"), "\(notPEM.errorText)")
+        let worker = try runFetchq(["worker", "--ca-file", "/nonexistent/ca.pem"])
+        #expect(worker.termination != .exited(0))
+        #expect(worker.errorText.contains("--ca-file"), "\(worker.errorText)")
     }
 
     @Test func anUnknownOptionOrAMissingValueStopsServe() throws {

@@ -15,7 +15,7 @@ func withEngine(
             processes: processes, concurrency: concurrency, maxBodyBytes: maxBodyBytes, tickMillis: 20,
             shutdownGraceMillis: 1_000, retry: RetryPolicy(baseMillis: retryBaseMillis, maxMillis: retryMaxMillis),
             perHostConcurrency: perHost, perHostIntervalMillis: 0,
-            destinations: DestinationGuard(allowPrivateTargets: true),
+            destinations: DestinationGuard(allowPrivateTargets: true), trustRoots: nil,
             workerExecutable: try FetchqBinary.path, userAgent: "fetchq-test", workerLogLevel: "info")
         let engine = Engine(store: store, configuration: configuration, logger: .quiet)
         let group = ServiceGroup(services: [engine], logger: .quiet)

@@ -38,7 +38,8 @@ struct CoreHarness {
             processes: processes, concurrency: concurrency, maxBodyBytes: 4_096, leaseMarginMillis: leaseMarginMillis,
             shutdownGraceMillis: graceMillis, retry: RetryPolicy(baseMillis: 1_000, maxMillis: 60_000),
             perHostConcurrency: perHost, perHostIntervalMillis: intervalMillis,
-            destinations: DestinationGuard(allowPrivateTargets: true), workerExecutable: "/nonexistent/fetchq",
+            destinations: DestinationGuard(allowPrivateTargets: true), trustRoots: nil,
+            workerExecutable: "/nonexistent/fetchq",
             userAgent: "fetchq-test", workerLogLevel: "info")
         configuration.clock = clock.engineClock
         core = SchedulerCore(configuration: configuration)

@@ -2,13 +2,13 @@
 `python -m fetchq_bench.phases.NAME`), on top of the BENCH_* environment (see bench/run.sh).
 
   --phase NAME[,NAME]  run only these phases (repeatable; --only is the same): limit, tuned, naive, peers, fetchq
-                       (end_to_end), submit, status, million, concurrent, scaling, export,
+                       (end_to_end), https (tls), submit, status, million, concurrent, scaling, export,
                        client, metrics, retention, postgres. Prints their figures; writes no Markdown
                        unless --output (or BENCH_OUTPUT) names a file, except that export, client,
                        metrics, retention and postgres each rewrite their own section of BENCHMARKS.md
                        (not in --quick).
   --quick              the smoke run's sizes (as BENCH_QUICK=1)
-  --n, --runs, --scale-n, --million-n, --wrk-seconds, --export-n, --client-n, --pairs, --backlog,
+  --n, --small-n, --runs, --scale-n, --million-n, --wrk-seconds, --export-n, --client-n, --pairs, --backlog,
   --retention-n, --pg-n, --pg-submit-n
                        override one size
   --needs-fetchq       exit 0 if the chosen phases run fetchq, 1 if not (bench/run.sh asks this)
@@ -30,6 +30,7 @@ def parse_args(argv):
     p.add_argument("--phase", "--only", action="append", metavar="NAME[,NAME]", help="run only these phases")
     p.add_argument("--quick", action="store_true", default=None, help="smoke-run sizes (BENCH_QUICK=1)")
     p.add_argument("--n", type=int, help="URLs per main run (BENCH_N)")
+    p.add_argument("--small-n", type=int, help="the side-by-side table's second N, run when smaller than --n (BENCH_SMALL_N; 0: none)")
     p.add_argument("--runs", type=int, help="runs per figure (BENCH_RUNS)")
     p.add_argument("--scale-n", type=int, help="URLs per scaling run (BENCH_SCALE_N)")
     p.add_argument("--million-n", type=int, help="tasks held by the million phase (BENCH_MILLION_N)")

@@ -31,6 +31,7 @@ class Context:
     url: str  # the target's page
     results: dict
     flags: dict = None  # the optional flags of `fetchq serve`, once known
+    nginx: object = None  # target.Nginx: its https URL, its CA, its connection counters
 
 
 # --------------------------------------------------------------------------------------------
@@ -143,10 +144,10 @@ def attempt(results, label, fn):
         return None
 
 
-def repeat(ctx, label, one_run, describe=None, error_label=None, before=None):
+def repeat(ctx, label, one_run, describe=None, error_label=None, before=None, after=None):
     """`settings.runs` runs of one_run(r), each logged as "<label> run <r>: <describe(result)>"
-    (unless describe is None) and preceded by before(r) if given; answers the results of those
-    that did not fail."""
+    (unless describe is None), preceded by before(r) and followed by after(r) if given; answers
+    the results of those that did not fail."""
     runs = []
     for r in range(ctx.settings.runs):
         if before:
@@ -156,4 +157,6 @@ def repeat(ctx, label, one_run, describe=None, error_label=None, before=None):
             if describe:
                 log(f"{label} run {r + 1}: {describe(res)}")
             runs.append(res)
+        if after:
+            after(r)
     return runs

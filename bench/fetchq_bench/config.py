@@ -13,6 +13,7 @@ ROOT = os.path.dirname(BENCH_DIR)
 OUT_DIR = os.path.join(BENCH_DIR, "out")
 VENV_PYTHON = os.path.join(BENCH_DIR, ".venv", "bin", "python")
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
 PAGE_FILE = "1k.txt"
 
 BATCH = 1000  # tasks per job in the end-to-end and submit runs
@@ -24,19 +25,21 @@ DELAY_A_DAY_MS = 86_400_000  # tasks due in a day stay queued: the engine stays 
 EXPORT_BATCH = 10_000  # tasks per append when the export phase builds its open job
 
 # The phases in the order of a full run; `submit` runs only when asked for by name, since a full
-# run times the submissions inside the end-to-end runs. The last five (SECTION_PHASES) each write a
+# run times the submissions inside the end-to-end runs. `https` is the tuned peer and fetchq over
+# https, in the main rounds beside the http runs (fetchq_bench.phases.versus). The last five (SECTION_PHASES) each write a
 # section of BENCHMARKS.md of their own, so each can be run and written alone.
 SECTION_PHASES = ("export", "client", "metrics", "retention", "postgres")
-DEFAULT_PHASES = ("limit", "tuned", "naive", "fetchq", "status", "million", "concurrent", "scaling") + SECTION_PHASES
+DEFAULT_PHASES = ("limit", "tuned", "naive", "fetchq", "https", "status", "million", "concurrent", "scaling") + SECTION_PHASES
 ALL_PHASES = DEFAULT_PHASES + ("submit",)
-ALIASES = {"end_to_end": ("fetchq",), "e2e": ("fetchq",), "peers": ("tuned", "naive")}
-FETCHQ_PHASES = frozenset({"fetchq", "submit", "status", "million", "concurrent", "scaling"} | set(SECTION_PHASES))
+ALIASES = {"end_to_end": ("fetchq",), "e2e": ("fetchq",), "peers": ("tuned", "naive"), "tls": ("https",)}
+FETCHQ_PHASES = frozenset({"fetchq", "https", "submit", "status", "million", "concurrent", "scaling"} | set(SECTION_PHASES))
 
 
 @dataclasses.dataclass
 class Settings:
     quick: bool
     n: int
+    small_n: int  # the second size of the side-by-side table (fetchq and the tuned peer, http and https)
     runs: int
     scale_n: int
     wrk_seconds: int
@@ -59,6 +62,10 @@ class Settings:
     write_output: bool
     tmp_parent: str
     timeout_override: int
+
+    def sizes(self):
+        """The N of the side-by-side rounds: n, then small_n if it is smaller (and not 0)."""
+        return [self.n] + ([self.small_n] if 0 < self.small_n < self.n else [])
 
     def run_timeout(self, n):
         """Seconds one fetchq or peer run of n tasks may take."""
@@ -104,6 +111,7 @@ def load(env, overrides=None):
     return Settings(
         quick=quick,
         n=o.get("n", 500 if quick else env_int(env, "BENCH_N", 100_000)),
+        small_n=o.get("small_n", 200 if quick else env_int(env, "BENCH_SMALL_N", 20_000)),
         runs=o.get("runs", 1 if quick else max(1, env_int(env, "BENCH_RUNS", 3))),
         scale_n=o.get("scale_n", 500 if quick else env_int(env, "BENCH_SCALE_N", 20_000)),
         wrk_seconds=o.get("wrk_seconds", env_int(env, "BENCH_WRK_SECONDS", 2 if quick else 10)),

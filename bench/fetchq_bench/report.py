@@ -13,11 +13,10 @@ import sys
 import time
 
 from .config import CONCURRENT_CONNECTIONS, CONCURRENT_SIZES, MILLION_BATCH, OUT_DIR, SECTION_PHASES
-from .phases import client, export, metrics, postgres, retention
+from .phases import client, export, metrics, postgres, retention, versus
 
 BEGIN = "<!-- bench:begin -->"
 END = "<!-- bench:end -->"
-NO_FIGURES = "| — | — | — |"
 
 PEER_NOTE = (
     "Peers: timed from `pool.map` to its last result, once every child process has started "
@@ -25,7 +24,7 @@ PEER_NOTE = (
     "already running with its workers. fetchq's CPU is counted from the first POST to the last final "
     "task (workers: live ones plus any reaped); the status reads run afterwards, on the idle service; "
     "peak RSS is VmHWM just before SIGTERM. The peers' runs and fetchq's alternate (peer, peer, fetchq, "
-    "then again), so that drift in the machine's speed during the run weighs on both sides of the ratio."
+    "then the tuned peer and fetchq over https, then again), so that drift in the machine's speed during the run weighs on both sides of the ratio."
 )
 
 WHERE_THE_TIME_GOES = """## Where the time goes
@@ -74,7 +73,7 @@ def header(results):
         f"Machine: {m['cores']} cores ({m['cpu']}), "
         + (f"{m['mem_gb']:.0f} GB RAM, " if m["mem_gb"] else "")
         + f"Linux {m['kernel']}. Target: local nginx ({nginx}) "
-        "serving a 1 KiB file with keep-alive on 127.0.0.1; load generators and fetchq run on the same cores.",
+        "serving a 1 KiB file with keep-alive on 127.0.0.1, over http and over https; load generators and fetchq run on the same cores.",
         "",
         f"N = {s['n']:,} URLs (scaling: {s['scale_n']:,}), submitted to fetchq in batches of {s['batch']:,}; "
         f"wrk runs {s['wrk_seconds']} s with 2 threads and 64 connections. "
@@ -83,15 +82,23 @@ def header(results):
     ]
 
 
+def https_ratio(results):
+    """fetchq ÷ the tuned peer over https at N (the side-by-side table's cell), or None."""
+    return versus.cell_ratio(results.get("versus"), "https", results["settings"]["n"])
+
+
 def ratios(results):
     e2e = (results.get("fetchq") or {}).get("e2e_rate")
     r_peer = ratio(e2e, results.get("tuned"))
+    r_https = https_ratio(results)
     r_wrk = ratio(e2e, results.get("limit"))
+    x = lambda r: "—" if r is None else f"{r:.2f} ×"
     return [
         "| Ratio | Value |",
         "| --- | ---: |",
-        f"| fetchq end to end ÷ tuned aiomultiprocess | {'—' if r_peer is None else f'{r_peer:.2f} ×'} |",
-        f"| fetchq end to end ÷ wrk (the target's limit) | {'—' if r_wrk is None else f'{r_wrk:.2f} ×'} |",
+        f"| fetchq end to end ÷ tuned aiomultiprocess (http) | {x(r_peer)} |",
+        f"| fetchq end to end ÷ tuned aiomultiprocess (https) | {x(r_https)} |",
+        f"| fetchq end to end ÷ wrk (the target's limit) | {x(r_wrk)} |",
         "",
     ]
 
@@ -175,7 +182,7 @@ def scaling_table(scaling, scale_n):
 
 
 def footer(results):
-    notes = list(results.get("notes", [])) + [PEER_NOTE]
+    notes = list(results.get("notes", [])) + [PEER_NOTE] + ([versus.NOTE] if results.get("versus") else [])
     lines = ["", "Notes:", ""] + [f"- {n}" for n in notes]
     if results.get("errors"):
         lines += ["", "Errors during this run:", ""] + [f"- {e}" for e in results["errors"]]
@@ -183,7 +190,7 @@ def footer(results):
 
 
 def render(results):
-    lines = header(results) + ratios(results)
+    lines = header(results) + ratios(results) + versus.render(results.get("versus"))
     lines += ["| Measurement | Median | Min | Max |", "| --- | ---: | ---: | ---: |"]
     lines += main_rows(results) + million_rows(results.get("million")) + concurrent_rows(results.get("concurrent"))
     lines += status_rows(results.get("status") or {}, results.get("status_light") or {})
@@ -318,9 +325,17 @@ def save_json(results, settings):
         json.dump(results, f, indent=2)
 
 
+def empty_row(line):
+    """A table row whose every cell but the first (its label) is "—"."""
+    if not (line.startswith("| ") and line.endswith(" |")) or line.startswith("| ---"):
+        return False
+    cells = [c.strip() for c in line[1:-1].split("|")]
+    return len(cells) > 1 and all(c == "—" for c in cells[1:])
+
+
 def without_empty_rows(lines):
     """The lines less the table rows with no figure and the tables left with no rows."""
-    rows = [line for line in lines if not (line.endswith(NO_FIGURES) or line.endswith("| — |"))]
+    rows = [line for line in lines if not empty_row(line)]
     kept = []
     for i, line in enumerate(rows):
         following = rows[i + 1 : i + 3] + ["", ""]
@@ -364,9 +379,12 @@ def report(results, settings):
     print()
     fq = (results.get("fetchq") or {}).get("e2e_rate")
     r_peer = ratio(fq, results.get("tuned"))
+    r_https = https_ratio(results)
     r_wrk = ratio(fq, results.get("limit"))
     if not settings.only_phases or r_peer is not None:
         print(f"fetchq end to end ÷ tuned aiomultiprocess: {'n/a' if r_peer is None else f'{r_peer:.2f}'}")
+    if not settings.only_phases or r_https is not None:
+        print(f"  … over https:                            {'n/a' if r_https is None else f'{r_https:.2f}'}")
     if not settings.only_phases or r_wrk is not None:
         print(f"fetchq end to end ÷ wrk:                   {'n/a' if r_wrk is None else f'{r_wrk:.2f}'}")
     if main or sections:

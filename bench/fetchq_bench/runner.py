@@ -1,8 +1,9 @@
 """One bench run: the target up, the chosen phases in the order of a full run, then the report.
 
-The order: the limit (wrk); the main rounds, each the peers' runs and then one fetchq end-to-end
-run (with its status reads), so that drift in the machine's speed falls on both sides of the
-ratio; then the million tasks held, the concurrent submits and the scaling points.
+The order: the limit (wrk); the main rounds, each the peers' runs, one fetchq end-to-end run (with
+its status reads), then the tuned peer and fetchq over https (the https phase), so that drift in
+the machine's speed falls on both sides of the ratios; the same side by side at the second size
+(`--small-n`); then the million tasks held, the concurrent submits and the scaling points.
 """
 
 import datetime
@@ -16,7 +17,7 @@ from . import machine, report
 from .common import BenchError, Context, log, stop_all
 from .config import BATCH, NGINX
 from .peers import Peers
-from .phases import client, concurrent, end_to_end, export, limit, metrics, million, postgres, retention, scaling, submit
+from .phases import client, concurrent, end_to_end, export, limit, metrics, million, postgres, retention, scaling, submit, versus
 from .service import prepare
 from .target import Nginx
 
@@ -38,7 +39,7 @@ def new_results(settings):
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine.machine(),
-        "settings": {"n": s.n, "runs": s.runs, "scale_n": s.scale_n, "wrk_seconds": s.wrk_seconds, "quick": s.quick, "batch": BATCH},
+        "settings": {"n": s.n, "small_n": s.small_n, "sizes": s.sizes(), "runs": s.runs, "scale_n": s.scale_n, "wrk_seconds": s.wrk_seconds, "quick": s.quick, "batch": BATCH},
         "commit": machine.git_commit(),
         "command": command_line(),
         "notes": [],
@@ -53,12 +54,20 @@ def command_line():
 
 
 def main_rounds(ctx, peers):
-    """fetchq's main runs, each after a round of the peers' runs: end to end (with the status
-    reads) if either phase is on, else the submissions alone if that phase is."""
-    if ctx.settings.wants("fetchq") or ctx.settings.wants("status"):
-        end_to_end.run_phase(ctx, before=peers.round)
-    elif ctx.settings.wants("submit"):
-        submit.run_phase(ctx, before=peers.round)
+    """fetchq's main runs, each after a round of the peers' runs and before the round over https:
+    end to end (with the status reads) if either phase is on, else the submissions alone if that
+    phase is, else the peers' and the https rounds alone; then the side-by-side rounds at the
+    second size."""
+    s = ctx.settings
+    after = lambda r: versus.https_round(ctx, r)
+    if s.wants("fetchq") or s.wants("status"):
+        end_to_end.run_phase(ctx, before=peers.round, after=after)
+    elif s.wants("submit"):
+        submit.run_phase(ctx, before=peers.round, after=after)
+    elif s.wants("https"):
+        versus.run_phase(ctx, before=peers.round)
+        return
+    versus.small_rounds(ctx)
 
 
 def run_phases(ctx):
@@ -68,9 +77,11 @@ def run_phases(ctx):
     peers = Peers(ctx)
     if not s.needs_fetchq() or not prepare(ctx):
         peers.finish()
+        versus.summarize(ctx)
         return
     main_rounds(ctx, peers)
     peers.finish()
+    versus.summarize(ctx)
     for name, phase in LATER_PHASES:
         if s.wants(name):
             phase.run_phase(ctx)
@@ -92,7 +103,7 @@ def run(settings):
     try:
         nginx.start()
         results["versions"] = {"nginx": machine.version_of([NGINX, "-v"]), "wrk": machine.version_of(["wrk", "--version"])}
-        run_phases(Context(settings, workdir, nginx.url(), results))
+        run_phases(Context(settings, workdir, nginx.url(), results, nginx=nginx))
     except KeyboardInterrupt:
         interrupted = True
         results["errors"].append("interrupted")

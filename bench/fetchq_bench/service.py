@@ -28,6 +28,7 @@ def fetchq_flags(binary):
         "per_host": "--per-host-concurrency" in text,
         "metrics": "--metrics" in text,
         "retention": "--retention" in text,
+        "ca_file": "--ca-file" in text,
     }
 
 

@@ -174,7 +174,7 @@ struct Scheduler {
                 arguments: [
                     "worker", "--concurrency", "\(configuration.concurrency)", "--user-agent", configuration.userAgent,
                     "--log-level", configuration.workerLogLevel,
-                ] + configuration.destinations.arguments,
+                ] + configuration.destinations.arguments + (configuration.trustRoots?.arguments ?? []),
                 name: "fetchq-worker-\(worker.slot)",
                 onReport: { report in inbox.post(.report(worker, report)) },
                 onExit: { termination, error in inbox.post(.exited(worker, termination, error.map { "\($0)" })) })

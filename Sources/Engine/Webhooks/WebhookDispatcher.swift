@@ -19,11 +19,13 @@ public struct WebhookConfiguration: Sendable {
     public var userAgent: String
     /// Which addresses receivers may have.
     public var destinations: DestinationGuard
+    /// Certificate authorities trusted on top of the system's (`--ca-file`).
+    public var trustRoots: TrustRoots?
 
     /// Every value an operator can set has no default here: `fetchq serve`'s settings table holds it.
     public init(
         secret: String, timeoutMillis: Int, retryScheduleMillis: [Int], concurrency: Int, tickMillis: Int = 200,
-        userAgent: String, destinations: DestinationGuard
+        userAgent: String, destinations: DestinationGuard, trustRoots: TrustRoots?
     ) {
         self.secret = secret
         self.timeoutMillis = timeoutMillis
@@ -32,6 +34,7 @@ public struct WebhookConfiguration: Sendable {
         self.tickMillis = tickMillis
         self.userAgent = userAgent
         self.destinations = destinations
+        self.trustRoots = trustRoots
     }
 }
 
@@ -69,6 +72,7 @@ public final class WebhookDispatcher: Service, Sendable {
     public func run() async throws {
         var clientConfiguration = HTTPClient.Configuration()
         clientConfiguration.redirectConfiguration = .disallow
+        clientConfiguration.tlsConfiguration = .fetchqClient(trusting: configuration.trustRoots)
         clientConfiguration.timeout = .init(connect: .seconds(10), read: .seconds(60))
         clientConfiguration.connectionPool.retryConnectionEstablishment = false
         // As many connections to one receiver as deliveries may be in flight: with the client's

@@ -11,11 +11,14 @@ public struct WorkerConfiguration: Sendable {
     public var concurrency: Int
     public var userAgent: String
     public var destinations: DestinationGuard
+    /// Certificate authorities trusted on top of the system's (`--ca-file`).
+    public var trustRoots: TrustRoots?
 
-    public init(concurrency: Int, userAgent: String, destinations: DestinationGuard) {
+    public init(concurrency: Int, userAgent: String, destinations: DestinationGuard, trustRoots: TrustRoots?) {
         self.concurrency = concurrency
         self.userAgent = userAgent
         self.destinations = destinations
+        self.trustRoots = trustRoots
     }
 }
 
@@ -29,6 +32,7 @@ public enum WorkerRuntime {
         var clientConfiguration = HTTPClient.Configuration()
         clientConfiguration.redirectConfiguration = .disallow
         clientConfiguration.decompression = .disabled
+        clientConfiguration.tlsConfiguration = .fetchqClient(trusting: configuration.trustRoots)
         clientConfiguration.timeout = .init(connect: .seconds(10), read: .seconds(60))
         clientConfiguration.connectionPool = .init(
             idleTimeout: .seconds(60),

@@ -13,9 +13,10 @@ import sys
 import time
 
 from ..common import BenchError, log, repeat, stats_of
-from ..procstat import cpu_snapshot, peak_rss_mb
+from ..procstat import cpu_snapshot, idle_share, peak_rss_mb
 from ..service import on_fresh_fetchq
-from . import status, submit
+from ..target import connections_between
+from . import status, submit, versus
 
 
 def parse_timestamp(text):
@@ -59,12 +60,14 @@ def end_to_end_seconds(sub, observed_end, finished_at):
     return e2e
 
 
-def run(server, url, n, timeout):
-    """Submit n URLs in batches, wait until all are final; returns the figures of the run."""
-    sub = submit.submit_all(server, url, n)
+def run(server, url, n, timeout, nginx=None):
+    """Submit n URLs in batches, wait until all are final; returns the figures of the run. With
+    nginx (the target), also the connections it accepted and the requests it served meanwhile."""
+    sub = submit.submit_all(server, url, n, nginx)
     finished_at, counts = wait_until_final(server, sub.jobs, sub.first_post + timeout, timeout)
     observed_end = time.perf_counter()
     cpu_after = cpu_snapshot(server.proc.pid)
+    window_after = submit.window_snapshot(server, nginx)
     e2e = end_to_end_seconds(sub, observed_end, finished_at)
     result = {
         "tasks": n,
@@ -80,6 +83,13 @@ def run(server, url, n, timeout):
         result["cpu_supervisor"] = cpu_after["supervisor"] - sub.cpu_before["supervisor"]
         result["cpu_workers"] = cpu_after["workers"] - sub.cpu_before["workers"]
         result["worker_count"] = cpu_after["worker_count"]
+    # From just before the first POST to when the last job was seen completed.
+    share = idle_share(sub.window_before["stat"], window_after["stat"])
+    result["idle_pct"], result["iowait_pct"] = share["idle"], share["iowait"]
+    result["write_bytes"] = window_after["write_bytes"] - sub.window_before["write_bytes"]
+    before_dev, after_dev = sub.window_before["device"], window_after["device"]
+    result["device_write_bytes"] = None if before_dev is None or after_dev is None else after_dev - before_dev
+    result["nginx"] = connections_between(sub.window_before["nginx"], window_after["nginx"])
     if counts.get("succeeded", 0) != n:
         log(f"WARNING: not every task succeeded: {counts}")
     return result
@@ -106,8 +116,9 @@ def one_run(ctx, r, reads):
 
     def work(server):
         s = ctx.settings
-        res = run(server, ctx.url, s.n, s.run_timeout(s.n))
+        res = run(server, ctx.url, s.n, s.run_timeout(s.n), nginx=ctx.nginx)
         log(f"fetchq run {r + 1}: {describe(res)}")
+        versus.record(ctx, "http", s.n, "fetchq", versus.fetchq_figures(res))
         if reads:
             reads.measure(server, res["task_ids"], r)
         # VmHWM again just before stopping: the peak over the service's whole life.
@@ -129,10 +140,11 @@ def summarize(ctx, runs):
         results["errors"].append("fetchq: not every task succeeded (see the counts above)")
 
 
-def run_phase(ctx, before=None):
-    """The main runs (and the status reads, when that phase is on), before(r) ahead of each."""
+def run_phase(ctx, before=None, after=None):
+    """The main runs (and the status reads, when that phase is on), before(r) ahead of each and
+    after(r) after it."""
     reads = status.Reads(ctx) if ctx.settings.wants("status") else None
-    summarize(ctx, repeat(ctx, "fetchq", lambda r: one_run(ctx, r, reads), before=before))
+    summarize(ctx, repeat(ctx, "fetchq", lambda r: one_run(ctx, r, reads), before=before, after=after))
     if reads:
         reads.summarize()
 

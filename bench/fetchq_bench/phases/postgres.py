@@ -33,7 +33,7 @@ from .. import ab
 from ..common import BenchError, log, remove, stats
 from ..config import MILLION_BATCH
 from ..pgserver import PostgresServer
-from ..procstat import cpu_snapshot, read_cpu_seconds
+from ..procstat import children_of, cpu_snapshot, read_cpu_seconds
 from ..service import Fetchq
 from . import end_to_end, million, status, submit
 
@@ -62,23 +62,6 @@ def postgres_cpu(pg):
         if cpu:
             out[pid] = cpu[0] + cpu[1]
     return out
-
-
-def children_of(parent):
-    """Every child of a process (procstat.worker_pids keeps fetchq's workers only)."""
-    try:
-        return [int(name) for name in os.listdir("/proc") if name.isdigit() and parent_of(int(name)) == parent]
-    except OSError:
-        return []
-
-
-def parent_of(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            data = f.read()
-        return int(data[data.rindex(")") + 2 :].split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 DB_COLUMNS = (

@@ -13,7 +13,7 @@ import time
 
 from ..common import BenchError, repeat, stats
 from ..config import BATCH
-from ..procstat import cpu_snapshot
+from ..procstat import cpu_snapshot, device_written_bytes, fetchq_write_bytes, system_cpu
 from ..service import on_fresh_fetchq
 
 
@@ -26,6 +26,7 @@ class Submission:
     first_post: float  # time.perf_counter() at the first POST
     submitted: float  # time.perf_counter() after the last POST
     post_seconds: float  # the POSTs' round trips added up
+    window_before: dict = None  # /proc/stat, the service's storage writes, nginx's counters: before the first POST
 
 
 def job_bodies(url, n):
@@ -36,10 +37,23 @@ def job_bodies(url, n):
     return bodies
 
 
-def submit_all(server, url, n):
+def window_snapshot(server, nginx=None):
+    """What end_to_end compares at the end of a run: the cores' ticks (/proc/stat), the bytes the
+    supervisor and its workers caused to be written to storage, the bytes written to the device of
+    the database, nginx's counters (if given)."""
+    return {
+        "stat": system_cpu(),
+        "write_bytes": fetchq_write_bytes(server.proc.pid),
+        "device": device_written_bytes(server.dir),
+        "nginx": nginx.counters() if nginx is not None else None,
+    }
+
+
+def submit_all(server, url, n, nginx=None):
     """POST n URLs in jobs of BATCH, one after another; answers what the clocks read."""
     bodies = job_bodies(url, n)
     jobs, task_ids = [], []
+    window_before = window_snapshot(server, nginx)
     cpu_before = cpu_snapshot(server.proc.pid)
     post_seconds = 0.0
     first_post_wall = time.time()
@@ -52,7 +66,7 @@ def submit_all(server, url, n):
     submitted = time.perf_counter()
     if len(task_ids) != n:
         raise BenchError(f"submitted {n} tasks, got {len(task_ids)} ids back")
-    return Submission(jobs, task_ids, cpu_before, first_post_wall, first_post, submitted, post_seconds)
+    return Submission(jobs, task_ids, cpu_before, first_post_wall, first_post, submitted, post_seconds, window_before)
 
 
 def rate(n, seconds):
@@ -77,9 +91,10 @@ def summarize(ctx, runs):
         ctx.results["fetchq"] = {"submit_rate": stats([run["submit_rate"] for run in runs])}
 
 
-def run_phase(ctx, before=None):
-    """The phase's runs, before(r) ahead of each (the peers' round in a run with peers)."""
-    summarize(ctx, repeat(ctx, "submit", lambda r: one_run(ctx, r), describe, before=before))
+def run_phase(ctx, before=None, after=None):
+    """The phase's runs, before(r) ahead of each (the peers' round in a run with peers), after(r)
+    after each."""
+    summarize(ctx, repeat(ctx, "submit", lambda r: one_run(ctx, r), describe, before=before, after=after))
 
 
 if __name__ == "__main__":
