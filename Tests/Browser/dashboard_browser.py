@@ -204,8 +204,13 @@ class Page:
         except TimeoutException:
             raise TimeoutError(f"timed out waiting for {what}") from None
 
+    def read(self, read, what):
+        """What `read(driver)` answers, asked again whenever the page redrew a node it was reading
+        (the dashboard refreshes itself, so an element found a moment ago can be gone)."""
+        return self.until(lambda driver: (read(driver),), f"a reading of {what}")[0]
+
     def text(self, css):
-        return self.driver.find_element(By.CSS_SELECTOR, css).text
+        return self.read(lambda driver: driver.find_element(By.CSS_SELECTOR, css).text, css)
 
     def shows(self, css, *pieces):
         """Waits until the element at `css` is displayed and its text holds every piece."""
@@ -275,13 +280,17 @@ def main():
         page.click(f"tr[data-job-id='{job_a}'] button.open-job")
         page.shows(f"#job[data-job-id='{job_a}']", job_a, "completed")
         page.shows("#failed-table", "HTTP 404", "connection_failed")
-        cells = [cell.text for cell in driver.find_elements(By.CSS_SELECTOR, "#failed-table td.task-url")]
+        cells = page.read(
+            lambda driver: [cell.text for cell in driver.find_elements(By.CSS_SELECTOR, "#failed-table td.task-url")],
+            "the failed tasks' URLs")
         assert SCRIPT_URL in cells, f"the <script> URL is not shown as text: {cells}"
         assert driver.execute_script("return window.__pwned === undefined"), "the task's script ran"
         assert driver.title == "fetchq dashboard", f"title is {driver.title!r}"
         assert driver.execute_script("return document.scripts.length") == 1, "a script element was inserted"
-        links = driver.find_elements(By.CSS_SELECTOR, "#failed-table a")
-        assert any(link.get_attribute("href").endswith("/body") for link in links), "no link to a body"
+        links = page.read(
+            lambda driver: [link.get_attribute("href") for link in driver.find_elements(By.CSS_SELECTOR, "#failed-table a")],
+            "the failed tasks' links")
+        assert any(link.endswith("/body") for link in links), "no link to a body"
         check("the job shows its failed tasks' errors; the <script> URL is text and nothing ran")
 
         page.click("#failed-table .links a")
