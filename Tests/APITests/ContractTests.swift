@@ -1,4 +1,5 @@
 import API
+import Engine
 import Foundation
 import Store
 import TestSupport
@@ -57,6 +58,17 @@ import Testing
             let list = text[check.upperBound...].prefix { $0 != ")" }
             let sql = list.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " '")) }
             #expect(sql == swift, "\(engine)")
+        }
+    }
+
+    @Test func everyOutcomeErrorCodeIsDocumentedInOpenAPIAndTheReadme() throws {
+        // The codes a worker reports, and those the store writes for attempts that never reported.
+        let codes = FetchFailure.Kind.allCases.map(\.rawValue) + ["worker_lost", "lease_expired", "node_lost"]
+        let documented = Set(enumValues(ofSchema: "Outcome"))
+        let readme = try String(contentsOf: packageRoot.appending(path: "README.md"), encoding: .utf8)
+        for code in codes {
+            #expect(documented.contains(code), "\(code) is missing from the Outcome error enum of openapi.yaml")
+            #expect(readme.contains("`\(code)`"), "\(code) is missing from the README")
         }
     }
 

@@ -12,6 +12,7 @@ import NIOConcurrencyHelpers
 /// - `/slow/MS` → 200 after MS milliseconds
 /// - `/bytes/N` → 200 with N bytes of `x`
 /// - `/redirect/N` → 302 to `/redirect/N-1`; `/redirect/0` → 200
+/// - `/to/BASE64URL` → 302 to the URL inside (`TLSTargetServer.redirect(to:)` makes the path)
 /// - `/flaky/KEY/K` → 500 for the first K requests of KEY, then 200
 /// - `/ratelimit/KEY/K/SECONDS` → 429 with `Retry-After: SECONDS` for the first K requests of KEY, then 200
 /// - `/work/ID/MS` → 200 after MS milliseconds (a distinct path per task, to count them)
@@ -108,6 +109,9 @@ public final class TargetServer: Sendable {
             let remaining = Int(parts[1]) ?? 0
             guard remaining > 0 else { return text(200, "arrived") }
             return HTTPResponse(status: 302, headers: [("Location", "/redirect/\(remaining - 1)")])
+        case ("to", 2):
+            guard let target = TLSTargetServer.redirectTarget(parts[1]) else { return text(400, "not base64url") }
+            return HTTPResponse(status: 302, headers: [("Location", target)])
         case ("flaky", 3):
             let failures = Int(parts[2]) ?? 0
             let seen = tally.counters.withLockedValue { $0.requests[request.path] ?? 0 }

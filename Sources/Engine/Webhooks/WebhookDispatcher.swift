@@ -188,7 +188,7 @@ public final class WebhookDispatcher: Service, Sendable {
         } catch let caught as HTTPClientError where caught == .deadlineExceeded || caught == .readTimeout {
             error = "timeout: no answer within \(timeout) ms"
         } catch let caught {
-            error = "connection_failed: \(caught)"
+            error = await reason(for: caught, url: delivery.url, client: client)
         }
         let now = WallClock.nowMillis()
         let next = nextStep(status: status, retryAfter: retryAfter, attempt: delivery.attempt, now: now)
@@ -197,10 +197,26 @@ public final class WebhookDispatcher: Service, Sendable {
             metadata: [
                 "delivery.id": "\(delivery.id)", "delivery.attempt": "\(delivery.attempt)",
                 "http.status": "\(status.map(String.init) ?? "-")", "delivery.next": "\(next)",
+                "delivery.error": "\(error ?? "-")",
             ])
         return DeliveryResult(
             seq: delivery.seq, attempt: delivery.attempt, next: next, status: status,
             error: error ?? status.flatMap { (200..<300).contains($0) ? nil : "the receiver answered \($0)" }, at: now)
+    }
+
+    /// Why an attempt got no answer, as recorded: `tls_error: certificate has expired`,
+    /// `connection_failed: …`. A certificate that did not verify is looked at again for the cause.
+    private func reason(for error: any Error, url: String, client: HTTPClient) async -> String {
+        guard let target = URL(string: url), let host = target.host,
+            var failure = TLSFailure.failure(for: error, host: host)
+        else { return "connection_failed: \(error)" }
+        if TLSFailure.isUnverifiedChain(error) {
+            let diagnosis = CertificateDiagnosis.diagnose(
+                host: host, port: target.port ?? 443, destinations: configuration.destinations,
+                on: client.eventLoopGroup.next(), timeout: .seconds(5))
+            failure = (try? await diagnosis.get()) ?? failure
+        }
+        return "\(failure.kind.rawValue): \(failure.message)"
     }
 
     /// What follows an attempt: done on 2xx, stop on 410, otherwise the next step of the schedule

@@ -81,8 +81,12 @@ public struct FetchFailure: Sendable, Equatable, Error {
     public enum Kind: String, Sendable, CaseIterable {
         /// The whole-request budget (`timeout_ms`) ran out.
         case timeout
-        /// DNS, connect, TLS, or the connection broke before a full response.
+        /// DNS or connect failed, or the connection broke (in the TLS handshake too) before a full
+        /// response.
         case connectionFailed = "connection_failed"
+        /// The server's certificate did not verify or does not match the host name, or the TLS
+        /// handshake failed.
+        case tlsError = "tls_error"
         /// More than the allowed number of redirects, or a redirect loop.
         case tooManyRedirects = "too_many_redirects"
         /// A redirect without a usable `Location`.
@@ -100,7 +104,7 @@ public struct FetchFailure: Sendable, Equatable, Error {
         public var isRetryable: Bool {
             switch self {
             case .timeout, .connectionFailed, .other: true
-            case .tooManyRedirects, .invalidRedirect, .invalidURL, .blockedDestination, .canceled: false
+            case .tlsError, .tooManyRedirects, .invalidRedirect, .invalidURL, .blockedDestination, .canceled: false
             }
         }
     }

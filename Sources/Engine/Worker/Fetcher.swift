@@ -22,10 +22,14 @@ public struct Fetcher: Sendable {
 
     let client: HTTPClient
     let userAgent: String
+    /// Checked before each hop to an IP literal (the client checks every connection it makes, but
+    /// only once it is made, and for https after its handshake).
+    let destinations: DestinationGuard
 
-    public init(client: HTTPClient, userAgent: String) {
+    public init(client: HTTPClient, userAgent: String, destinations: DestinationGuard) {
         self.client = client
         self.userAgent = userAgent
+        self.destinations = destinations
     }
 
     /// A fetch of `order`, not yet started; `completion` will run once with its result, on an
@@ -80,13 +84,17 @@ public struct Fetcher: Sendable {
     /// What went wrong, in the terms of a `FetchFailure`. A fetch whose budget has run out failed by
     /// timeout, whatever the client reports (a deadline that passes while the request waits for a
     /// connection is reported as a connection error).
-    static func classify(_ error: any Error, _ order: FetchOrder, elapsedMillis: Int, canceled: Bool) -> FetchFailure {
+    /// `host` is the host of the request that failed.
+    static func classify(_ error: any Error, _ order: FetchOrder, host: String, elapsedMillis: Int, canceled: Bool)
+        -> FetchFailure
+    {
         if canceled { return FetchFailure(.canceled, "the task was canceled") }
         if let failure = error as? FetchFailure { return failure }
         if let blocked = error as? BlockedDestination { return FetchFailure(.blockedDestination, blocked.description) }
         if elapsedMillis >= order.timeoutMillis {
             return FetchFailure(.timeout, "no complete response within \(order.timeoutMillis) ms")
         }
+        if let failure = TLSFailure.failure(for: error, host: host) { return failure }
         if let clientError = error as? HTTPClientError {
             if [.invalidURL, .emptyHost, .emptyScheme].contains(clientError) {
                 return FetchFailure(.invalidURL, "\(clientError)")
@@ -151,6 +159,9 @@ public final class RunningFetch: Sendable {
         } catch {
             return fail(error)
         }
+        if fetcher.destinations.refuses(request.host) {
+            return fail(BlockedDestination(address: request.host))
+        }
         let collector = ResponseCollector(bodyLimit: order.maxBodyBytes)
         let task = fetcher.client.execute(request: request, delegate: collector, deadline: deadline)
         let canceled = state.withLockedValue { state in
@@ -167,7 +178,7 @@ public final class RunningFetch: Sendable {
                 if let cut = collector.truncatedResponse, !canceled {
                     self.received(cut, for: hop)
                 } else {
-                    self.fail(error)
+                    self.fail(error, request: request)
                 }
             }
         }
@@ -189,13 +200,26 @@ public final class RunningFetch: Sendable {
                 bodyTruncated: response.truncated, durationMillis: elapsedMillis))
     }
 
-    private func fail(_ error: any Error) {
+    /// Ends the fetch with `error`, met by `request` if one was sent. A certificate that did not
+    /// verify is looked at again for the cause (`CertificateDiagnosis`), within what is left of
+    /// the budget.
+    private func fail(_ error: any Error, request: HTTPClient.Request? = nil) {
         let canceled = state.withLockedValue { $0.canceled }
         let elapsed = elapsedMillis
-        completion(
-            FetchResult(
-                lease: order.lease, durationMillis: elapsed,
-                failure: Fetcher.classify(error, order, elapsedMillis: elapsed, canceled: canceled)))
+        let failure = Fetcher.classify(
+            error, order, host: request?.host ?? "", elapsedMillis: elapsed, canceled: canceled)
+        let left = order.timeoutMillis - elapsed
+        guard failure.kind == .tlsError, TLSFailure.isUnverifiedChain(error), let request, left > 0 else {
+            return finish(failure)
+        }
+        CertificateDiagnosis.diagnose(
+            host: request.host, port: request.port, destinations: fetcher.destinations,
+            on: fetcher.client.eventLoopGroup.next(), timeout: .milliseconds(Int64(min(left, 5_000)))
+        ).whenSuccess { self.finish($0) }
+    }
+
+    private func finish(_ failure: FetchFailure) {
+        completion(FetchResult(lease: order.lease, durationMillis: elapsedMillis, failure: failure))
     }
 }
 

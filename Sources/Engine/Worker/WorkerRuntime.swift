@@ -46,7 +46,8 @@ public enum WorkerRuntime {
         clientConfiguration.http1_1ConnectionDebugInitializer = configuration.destinations.check
         clientConfiguration.http2ConnectionDebugInitializer = configuration.destinations.check
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: clientConfiguration)
-        let fetcher = Fetcher(client: client, userAgent: configuration.userAgent)
+        let fetcher = Fetcher(
+            client: client, userAgent: configuration.userAgent, destinations: configuration.destinations)
         let outbox = ResultOutbox(writer: FrameWriter(descriptor: output), logger: logger)
         let inFlight = InFlightFetches()
 
