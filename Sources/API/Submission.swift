@@ -107,7 +107,7 @@ struct SubmissionParser {
         var tasks: [NewTask] = []
         tasks.reserveCapacity(taskValues.count)
         for (index, value) in taskValues.enumerated() {
-            tasks.append(try task(value, at: "tasks[\(index)]", settings, now: now))
+            tasks.append(try task(value, index: index, settings, now: now))
         }
         return NewJob(tasks: tasks, timeoutMillis: settings.timeout, callback: try callback(document), open: open)
     }
@@ -153,24 +153,28 @@ struct SubmissionParser {
     }
 
     /// When a job or task may first run, from `not_before` (RFC 3339) or `delay_ms`; nil for now.
-    private func start(_ value: JSONValue, at prefix: String, now: Int64) throws(Problem) -> Int64? {
+    /// `prefix` (and every field name below) is only made when a problem is thrown: building
+    /// `tasks[123].delay_ms` for each task of each submission showed in profiles.
+    private func start(
+        _ value: JSONValue, at prefix: @autoclosure () -> String, now: Int64
+    ) throws(Problem) -> Int64? {
         switch (value["not_before"], value["delay_ms"]) {
         case (nil, nil), (.null?, nil), (nil, .null?):
             return nil
         case (let notBefore?, nil):
             guard case .string(let text) = notBefore, let millis = Self.parseTimestamp(text) else {
                 throw Problem.invalidField(
-                    "\(prefix)not_before", "`not_before` must be an RFC 3339 time such as 2026-01-02T03:04:05Z.")
+                    "\(prefix())not_before", "`not_before` must be an RFC 3339 time such as 2026-01-02T03:04:05Z.")
             }
             guard millis <= now + Int64(limits.maxDelayMillis) else {
-                throw Problem.invalidField("\(prefix)not_before", "`not_before` is more than 30 days ahead.")
+                throw Problem.invalidField("\(prefix())not_before", "`not_before` is more than 30 days ahead.")
             }
             return millis
         case (nil, let delay?):
-            let millis = try integer(delay, "\(prefix)delay_ms", in: 0...limits.maxDelayMillis) ?? 0
+            let millis = try integer(delay, "\(prefix())delay_ms", in: 0...limits.maxDelayMillis) ?? 0
             return now + Int64(millis)
         case (_?, _?):
-            throw Problem.invalidField("\(prefix)delay_ms", "Give `not_before` or `delay_ms`, not both.")
+            throw Problem.invalidField("\(prefix())delay_ms", "Give `not_before` or `delay_ms`, not both.")
         }
     }
 
@@ -182,49 +186,55 @@ struct SubmissionParser {
         return Int64((date.timeIntervalSince1970 * 1000).rounded())
     }
 
-    private func task(_ value: JSONValue, at path: String, _ job: JobSettings, now: Int64) throws(Problem) -> NewTask {
+    /// The task at `tasks[index]`.
+    private func task(_ value: JSONValue, index: Int, _ job: JobSettings, now: Int64) throws(Problem) -> NewTask {
+        func path() -> String { "tasks[\(index)]" }
         guard case .object(let members) = value else {
-            throw Problem.invalidField(path, "Each task must be an object, not \(value.typeName).")
+            throw Problem.invalidField(path(), "Each task must be an object, not \(value.typeName).")
         }
-        try Self.refuseUnknown(members, allowed: Self.taskFields, at: "\(path).")
+        try Self.refuseUnknown(members, allowed: Self.taskFields, at: "\(path()).")
         guard let urlValue = value["url"] else {
-            throw Problem.invalidField("\(path).url", "`url` is required.")
+            throw Problem.invalidField("\(path()).url", "`url` is required.")
         }
-        let (url, host) = try checkedURL(urlValue, at: "\(path).url")
+        let (url, host) = try checkedURL(urlValue, at: "\(path()).url")
         var method = "GET"
         if let methodValue = value["method"] {
             guard case .string(let text) = methodValue, Self.methods.contains(text.uppercased()) else {
                 throw Problem.invalidField(
-                    "\(path).method", "`method` must be one of \(Self.methods.sorted().joined(separator: ", ")).")
+                    "\(path()).method", "`method` must be one of \(Self.methods.sorted().joined(separator: ", ")).")
             }
             method = text.uppercased()
         }
-        let headers = try self.headers(value["headers"], at: "\(path).headers")
-        let body = try self.body(value, at: path)
+        let headers = try self.headers(value["headers"], at: "\(path()).headers")
+        let body = try self.body(value, at: path())
         return NewTask(
             request: FetchRequest(url: url, method: method, headers: headers, body: body), host: host,
-            timeoutMillis: try integer(value["timeout_ms"], "\(path).timeout_ms", in: 1...limits.maxTimeoutMillis)
+            timeoutMillis: try integer(value["timeout_ms"], "\(path()).timeout_ms", in: 1...limits.maxTimeoutMillis)
                 ?? job.timeout,
-            maxAttempts: try integer(value["max_attempts"], "\(path).max_attempts", in: 1...limits.maxAttempts)
+            maxAttempts: try integer(value["max_attempts"], "\(path()).max_attempts", in: 1...limits.maxAttempts)
                 ?? job.attempts,
-            priority: try integer(value["priority"], "\(path).priority", in: -1_000_000...1_000_000) ?? job.priority,
-            notBefore: try start(value, at: "\(path).", now: now) ?? job.notBefore, retryBaseMillis: job.retryBase,
+            priority: try integer(value["priority"], "\(path()).priority", in: -1_000_000...1_000_000)
+                ?? job.priority,
+            notBefore: try start(value, at: "\(path()).", now: now) ?? job.notBefore, retryBaseMillis: job.retryBase,
             retryMaxMillis: job.retryMax)
     }
 
     private static func refuseUnknown(
-        _ members: [(String, JSONValue)], allowed: Set<String>, at prefix: String
+        _ members: [(String, JSONValue)], allowed: Set<String>, at prefix: @autoclosure () -> String
     ) throws(Problem) {
         if let unknown = members.first(where: { !allowed.contains($0.0) }) {
             throw Problem.invalidField(
-                "\(prefix)\(unknown.0)",
+                "\(prefix())\(unknown.0)",
                 "Unknown field `\(unknown.0)`; allowed here: \(allowed.sorted().joined(separator: ", ")).")
         }
     }
 
-    private func integer(_ value: JSONValue?, _ field: String, in range: ClosedRange<Int>) throws(Problem) -> Int? {
+    private func integer(
+        _ value: JSONValue?, _ field: @autoclosure () -> String, in range: ClosedRange<Int>
+    ) throws(Problem) -> Int? {
         guard let value, value != .null else { return nil }
         guard case .integer(let number) = value, range.contains(number) else {
+            let field = field()
             throw Problem.invalidField(
                 field, "`\(field)` must be an integer from \(range.lowerBound) to \(range.upperBound).")
         }
@@ -232,13 +242,14 @@ struct SubmissionParser {
     }
 
     /// A URL as `url(_:at:limit:)` checks it, whose host is not a refused IP literal.
-    private func checkedURL(_ value: JSONValue, at field: String) throws(Problem) -> (String, String) {
-        let (url, host, literal) = try Self.url(value, at: field, limit: limits.maxURLBytes)
+    private func checkedURL(_ value: JSONValue, at field: @autoclosure () -> String) throws(Problem) -> (String, String)
+    {
+        let (url, host, literal) = try Self.url(value, at: field(), limit: limits.maxURLBytes)
         if destinations.refuses(literal) {
             throw Problem(
                 status: 422, code: "blocked_destination", title: "Destination not allowed",
                 detail: "\(literal) is a private or reserved address; fetchq does not connect there "
-                    + "unless started with --allow-private-targets or --allow-cidr.", field: field)
+                    + "unless started with --allow-private-targets or --allow-cidr.", field: field())
         }
         return (url, host)
     }
@@ -275,8 +286,9 @@ struct SubmissionParser {
         return !ascii && text.contains(where: \.isWhitespace)
     }
 
-    private func headers(_ value: JSONValue?, at field: String) throws(Problem) -> [HeaderField] {
+    private func headers(_ value: JSONValue?, at field: @autoclosure () -> String) throws(Problem) -> [HeaderField] {
         guard let value, value != .null else { return [] }
+        let field = field()
         guard case .object(let members) = value else {
             throw Problem.invalidField(field, "`headers` must be an object of names to string values.")
         }
@@ -306,7 +318,7 @@ struct SubmissionParser {
         return headers
     }
 
-    private func body(_ task: JSONValue, at path: String) throws(Problem) -> [UInt8]? {
+    private func body(_ task: JSONValue, at path: @autoclosure () -> String) throws(Problem) -> [UInt8]? {
         let bytes: [UInt8]
         switch (task["body"], task["body_base64"]) {
         case (nil, nil), (.null?, nil), (nil, .null?): return nil
@@ -314,19 +326,19 @@ struct SubmissionParser {
             bytes = Array(text.utf8)
         case (nil, .string(let encoded)?):
             guard let data = Data(base64Encoded: encoded) else {
-                throw Problem.invalidField("\(path).body_base64", "`body_base64` is not valid base64.")
+                throw Problem.invalidField("\(path()).body_base64", "`body_base64` is not valid base64.")
             }
             bytes = Array(data)
         case (let body?, nil):
-            throw Problem.invalidField("\(path).body", "`body` must be a string, not \(body.typeName).")
+            throw Problem.invalidField("\(path()).body", "`body` must be a string, not \(body.typeName).")
         case (nil, let encoded?):
             throw Problem.invalidField(
-                "\(path).body_base64", "`body_base64` must be a string, not \(encoded.typeName).")
+                "\(path()).body_base64", "`body_base64` must be a string, not \(encoded.typeName).")
         case (_?, _?):
-            throw Problem.invalidField("\(path).body", "Give `body` or `body_base64`, not both.")
+            throw Problem.invalidField("\(path()).body", "Give `body` or `body_base64`, not both.")
         }
         guard bytes.count <= limits.maxTaskBodyBytes else {
-            throw Problem.invalidField("\(path).body", "A task body is at most \(limits.maxTaskBodyBytes) bytes.")
+            throw Problem.invalidField("\(path()).body", "A task body is at most \(limits.maxTaskBodyBytes) bytes.")
         }
         return bytes
     }
