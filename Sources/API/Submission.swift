@@ -294,7 +294,7 @@ struct SubmissionParser {
     }
 
     private static func plainHTTPURL(_ bytes: UnsafeBufferPointer<UInt8>) -> (hostAndPort: String, host: String)? {
-        func letter(_ byte: UInt8, _ lower: Character) -> Bool { byte | 0x20 == lower.asciiValue }
+        func letter(_ byte: UInt8, _ lower: Unicode.Scalar) -> Bool { byte | 0x20 == UInt8(ascii: lower) }
         guard bytes.count > 7, letter(bytes[0], "h"), letter(bytes[1], "t"), letter(bytes[2], "t"),
             letter(bytes[3], "p")
         else { return nil }
@@ -346,9 +346,13 @@ struct SubmissionParser {
             }
         }
         let host = UnsafeBufferPointer(rebasing: bytes[hostStart..<hostEnd])
-        var lowered = String(decoding: host.lazy.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
-        if let port { lowered += ":\(port)" }
-        return (lowered, String(decoding: host, as: UTF8.self))
+        var lowered = [UInt8](host)
+        for offset in lowered.indices where (0x41...0x5A).contains(lowered[offset]) { lowered[offset] |= 0x20 }
+        if let port {
+            lowered.append(UInt8(ascii: ":"))
+            lowered.append(contentsOf: String(port).utf8)
+        }
+        return (String(decoding: lowered, as: UTF8.self), String(decoding: host, as: UTF8.self))
     }
 
     private static func isAlphanumeric(_ byte: UInt8) -> Bool {
