@@ -137,14 +137,24 @@ extension Store {
         try taskInsert.run(rows: tasks.count, in: writer.db) { index, values in
             let task = tasks[index]
             let taskID = writer.ids.next(millis: now)
-            values += [
-                .text(taskID), .integer(jobSeq), .int(firstPosition + index), .text(task.request.url), .text(task.host),
-                .text(task.request.method), .text(HeaderCoding.encode(task.request.headers)),
-                task.request.body.map { .blob($0) } ?? .null, .int(task.timeoutMillis), .int(task.priority),
-                .int(task.maxAttempts), .optional(task.retryBaseMillis), .optional(task.retryMaxMillis),
-                .integer(task.notBefore ?? now), .integer(now), .integer(now),
-                .int((task.notBefore ?? now) > now ? 1 : 0),
-            ]
+            // One append per value: an array literal per row was an allocation per task.
+            values.append(.text(taskID))
+            values.append(.integer(jobSeq))
+            values.append(.int(firstPosition + index))
+            values.append(.text(task.request.url))
+            values.append(.text(task.host))
+            values.append(.text(task.request.method))
+            values.append(.text(HeaderCoding.encode(task.request.headers)))
+            values.append(task.request.body.map { .blob($0) } ?? .null)
+            values.append(.int(task.timeoutMillis))
+            values.append(.int(task.priority))
+            values.append(.int(task.maxAttempts))
+            values.append(.optional(task.retryBaseMillis))
+            values.append(.optional(task.retryMaxMillis))
+            values.append(.integer(task.notBefore ?? now))
+            values.append(.integer(now))
+            values.append(.integer(now))
+            values.append(.int((task.notBefore ?? now) > now ? 1 : 0))
             taskIDs.append(TaskID(trusted: taskID))
         }
         return taskIDs

@@ -20,6 +20,30 @@ import Testing
             #expect(try store.totals() == StateCounts())
         }
     }
+
+    /// Migration 0008 rewrote the tasks table's method and state CHECKs in place: they still refuse
+    /// what they refused, on the connection that migrated and on one opened afterwards.
+    @Test func rewrittenChecksStillRefuseUnknownMethodsAndStates() async throws {
+        try await withTestStore { store, path in
+            let submitted = try await store.submit(
+                NewJob(tasks: [sampleTask("http://a.test/")], timeoutMillis: 1_000), now: 1)
+            let database = try Database(path: path.path, mode: .readWrite)
+            #expect(try database.queryOne("PRAGMA integrity_check") { $0.string(0) } == "ok")
+            let id = submitted.taskIDs[0].rawValue
+            for method in ["GET", "OPTIONS"] {
+                try database.run("UPDATE tasks SET method = ? WHERE id = ?", [.text(method), .text(id)])
+            }
+            for state in TaskState.allCases {
+                try database.run("UPDATE tasks SET state = ? WHERE id = ?", [.text(state.rawValue), .text(id)])
+            }
+            #expect(throws: StoreError.self) {
+                try database.run("UPDATE tasks SET method = 'get' WHERE id = ?", [.text(id)])
+            }
+            #expect(throws: StoreError.self) {
+                try database.run("UPDATE tasks SET state = 'paused' WHERE id = ?", [.text(id)])
+            }
+        }
+    }
 }
 
 @Suite struct SQLiteFileTests {
