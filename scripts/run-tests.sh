@@ -25,6 +25,8 @@ if [ "$status" -ne 0 ]; then
         echo "run-tests: the test process was killed by signal $((status - 128)) ($(kill -l $((status - 128))))" >&2
     else
         echo "run-tests: the test process exited with status $status" >&2
+        # Under AddressSanitizer, a leak found at exit is status 1 with the report in its log file.
+        [ -z "${FETCHQ_SANITIZE:-}" ] || echo "run-tests: built with FETCHQ_SANITIZE=$FETCHQ_SANITIZE: see its reports" >&2
     fi
     # An issue recorded outside any test (on a thread no test's task started) is not counted by
     # the summary line, yet fails the run: it reads "Test «unknown» recorded an issue".

@@ -18,14 +18,17 @@ for sanitizer in address thread; do
     echo "== sanitizer: $sanitizer"
     FETCHQ_SANITIZE=$sanitizer $SWIFT build --build-tests
     # The short chaos soak (SoakTests) on its own after the others, so that its load does not weigh
-    # on their timing.
+    # on their timing. A sanitizer that finds a problem at exit (LeakSanitizer) makes the test
+    # process exit 1 with its report in the log file, not on the terminal: the reports are printed
+    # whatever the tests' status, before the verdict.
+    failed=0
     for selection in "--skip SoakTests" "--filter SoakTests"; do
         # shellcheck disable=SC2086 # the selection is two words on purpose
         FETCHQ_SANITIZE=$sanitizer \
             ASAN_OPTIONS="log_path=$reports/report" \
             LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp" \
             TSAN_OPTIONS="log_path=$reports/report" \
-            scripts/run-tests.sh $selection
+            scripts/run-tests.sh $selection || failed=1
     done
     found=$(grep -l -E "ERROR: (AddressSanitizer|LeakSanitizer)|WARNING: ThreadSanitizer" "$reports"/* 2>/dev/null || true)
     if [ -n "$found" ]; then
@@ -34,6 +37,10 @@ for sanitizer in address thread; do
             cat "$report"
         done
         echo "sanitize: $sanitizer reported problems (above)" >&2
+        exit 1
+    fi
+    if [ "$failed" -ne 0 ]; then
+        echo "sanitize: tests failed under $sanitizer (above)" >&2
         exit 1
     fi
     echo "== sanitizer: $sanitizer: no reports"

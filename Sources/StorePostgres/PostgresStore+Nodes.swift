@@ -28,11 +28,17 @@ extension PostgresStore {
             do {
                 let now = WallClock.nowMillis()
                 try await heartbeat(now: now)
+                // Stopping ends the round between statements, not in one (see `run()`).
+                try Task.checkCancellation()
                 // A claim whose answer was lost (the database went away as it committed) leaves a
                 // task running here that no worker has: its lease runs out, and it is run again.
                 try await rescueExpired(
                     now: now, reason: "the task's lease ran out on its node (its claim was lost in a database outage)")
-                if try await elect(now: now) { try await rescueDeadNodes(now: now) }
+                try Task.checkCancellation()
+                if try await elect(now: now) {
+                    try Task.checkCancellation()
+                    try await rescueDeadNodes(now: now)
+                }
             } catch {
                 logger.debug("heartbeat failed", metadata: ["error": "\(error)"])
             }

@@ -66,7 +66,8 @@ public final class PostgresStore: QueueStore {
     /// The heartbeat and the listener are tasks of their own, not children this waits for: a
     /// `LISTEN` whose connection drops may never end its notification sequence (postgres-nio
     /// #601), and a stop must not wait for it. The listener has its own connection, outside the
-    /// pool, which it closes when cancelled, so the pool's shutdown waits for no lease of its.
+    /// pool, which it closes when cancelled, so the pool's shutdown waits for no lease of its. The
+    /// heartbeat's round in progress ends at its next statement; only then does the pool stop.
     public func run() async {
         let pool = Task { await self.client.run() }
         let heartbeat = Task { await self.heartbeatLoop() }
@@ -74,9 +75,15 @@ public final class PostgresStore: QueueStore {
         await withTaskCancellationHandler {
             await pool.value
         } onCancel: {
-            heartbeat.cancel()
             listener.cancel()
-            pool.cancel()
+            heartbeat.cancel()
+            // The pool stops once the heartbeat's statement in flight, if any, has its answer
+            // (within the deadline): a statement still out when the pool shut down could wait for
+            // an answer for good, and its task with it (LeakSanitizer found one in CI).
+            Task {
+                await heartbeat.value
+                pool.cancel()
+            }
         }
         work.finish()
     }
