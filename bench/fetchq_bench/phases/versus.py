@@ -69,6 +69,18 @@ def nginx_figures(nginx, tasks):
     }
 
 
+def shared_figures(res, tasks):
+    """The figures both sides measure the same way: the cores' idle share, writes, nginx's counts."""
+    out = {
+        "idle_pct": res.get("idle_pct"),
+        "iowait_pct": res.get("iowait_pct"),
+        "write_bytes_per_task": per_task(res.get("write_bytes"), tasks),
+        "device_bytes_per_task": per_task(res.get("device_write_bytes"), tasks),
+    }
+    out.update(nginx_figures(res.get("nginx"), tasks))
+    return out
+
+
 def peer_figures(res):
     """The side-by-side figures of one peer run (run_peer's answer)."""
     tasks = res["tasks"]
@@ -80,12 +92,8 @@ def peer_figures(res):
         "cpu_parent_us": per_task(parent, tasks, 1e6),
         "cpu_children_us": per_task(children, tasks, 1e6),
         "cpu_us": per_task(None if parent is None else parent + children, tasks, 1e6),
-        "idle_pct": res.get("idle_pct"),
-        "iowait_pct": res.get("iowait_pct"),
-        "write_bytes_per_task": per_task(res.get("write_bytes"), tasks),
-        "device_bytes_per_task": per_task(res.get("device_write_bytes"), tasks),
     }
-    out.update(nginx_figures(res.get("nginx"), tasks))
+    out.update(shared_figures(res, tasks))
     return out
 
 
@@ -100,12 +108,8 @@ def fetchq_figures(res):
         "cpu_supervisor_us": per_task(sup, tasks, 1e6),
         "cpu_workers_us": per_task(workers, tasks, 1e6),
         "cpu_us": per_task(None if sup is None else sup + workers, tasks, 1e6),
-        "idle_pct": res.get("idle_pct"),
-        "iowait_pct": res.get("iowait_pct"),
-        "write_bytes_per_task": per_task(res.get("write_bytes"), tasks),
-        "device_bytes_per_task": per_task(res.get("device_write_bytes"), tasks),
     }
-    out.update(nginx_figures(res.get("nginx"), tasks))
+    out.update(shared_figures(res, tasks))
     return out
 
 
