@@ -30,15 +30,17 @@ import Testing
         }
         try await withRunningService(arguments: ["--processes", "1", "--per-host-concurrency", "2"]) { service, _ in
             let api = service.baseURL
-            // A long poll answers soon after the job completes, well before its wait is over.
+            // A long poll answers soon after the job completes, well before its wait is over (the
+            // first task starts the service's worker, which takes seconds under ThreadSanitizer).
             let quick = try await submit(api, [#"{"url":"\#(target.baseURL)/slow/300"}"#])
             let polled = ContinuousClock.now
-            let done = try await TestClient.get("\(api)/v1/jobs/\(quick.job)?wait=20")
+            let done = try await TestClient.get("\(api)/v1/jobs/\(quick.job)?wait=60")
             #expect(done.json?["state"]?.stringValue == "completed", "\(done.text)")
-            #expect(ContinuousClock.now - polled < .seconds(5))
+            #expect(ContinuousClock.now - polled < .seconds(30))
 
-            // Four slow tasks to a host that takes two at a time, and one delayed for a minute.
-            let slow = (0..<4).map { #"{"url":"\#(target.baseURL)/slow/3000?n=\#($0)"}"# }
+            // Four slow tasks to a host that takes two at a time, and one delayed for a minute. Each
+            // takes 40 s, so that the two waiting stay waiting while a slow machine looks.
+            let slow = (0..<4).map { #"{"url":"\#(target.baseURL)/slow/40000?n=\#($0)","timeout_ms":120000}"# }
             let busy = try await submit(api, slow + [#"{"url":"\#(target.baseURL)/ok/later","delay_ms":60000}"#])
             // A long poll on a job that does not complete answers after its wait, as it is then.
             let started = ContinuousClock.now
@@ -50,7 +52,7 @@ import Testing
             let delayed = try await TestClient.get("\(api)/v1/tasks/\(busy.tasks[4])").json
             #expect(delayed?["waiting_for"]?.stringValue == "due_time")
             #expect(delayed?["waiting_until"] == delayed?["next_attempt_at"])
-            let reasons = try await eventually(timeout: .seconds(10)) {
+            let reasons = try await eventually(timeout: .seconds(30)) {
                 var reasons: [String] = []
                 for id in busy.tasks.prefix(4) {
                     let task = try await TestClient.get("\(api)/v1/tasks/\(id)").json
