@@ -15,7 +15,7 @@ Environment:
   BENCH_QUICK=1     smoke run: N=500, 1 run, wrk 2 s, one scaling point each; the report goes to
                     bench/out/BENCHMARKS-quick.md instead of BENCHMARKS.md
   BENCH_WRK_SECONDS wrk duration                              (default 10; 2 when quick)
-  BENCH_PER_HOST    --per-host-concurrency, when fetchq has it (default 128)
+  BENCH_PER_HOST    --per-host-concurrency, when fetchq has it (default 256: 2 × 64 running and as many queued)
   BENCH_SKIP        comma list of phases to leave out:
                     limit,tuned,naive,fetchq,https,status,scaling,million,concurrent,export,client,
                     metrics,retention,postgres

@@ -32,6 +32,10 @@ public struct EngineConfiguration: Sendable {
     public var destinations: DestinationGuard
     /// Certificate authorities workers trust on top of the system's (`--ca-file`).
     public var trustRoots: TrustRoots?
+    /// Orders each worker holds beyond its concurrency, queued, so that a finished fetch starts
+    /// the next at once rather than after the scheduler's next pass. None when hosts have a
+    /// request interval: an order's start must then be the moment the scheduler chose.
+    public var ordersAhead: Int
     /// Where the engine reads the time; tests pass one they advance by hand.
     public var clock: EngineClock
 
@@ -40,7 +44,7 @@ public struct EngineConfiguration: Sendable {
         processes: Int, concurrency: Int, maxBodyBytes: Int, leaseMarginMillis: Int = 30_000,
         tickMillis: Int = 200, shutdownGraceMillis: Int, retry: RetryPolicy, perHostConcurrency: Int,
         perHostIntervalMillis: Int, destinations: DestinationGuard, trustRoots: TrustRoots?, workerExecutable: String,
-        userAgent: String, workerLogLevel: String, clock: EngineClock = .system
+        userAgent: String, workerLogLevel: String, ordersAhead: Int? = nil, clock: EngineClock = .system
     ) {
         self.processes = processes
         self.concurrency = concurrency
@@ -56,8 +60,18 @@ public struct EngineConfiguration: Sendable {
         self.workerExecutable = workerExecutable
         self.userAgent = userAgent
         self.workerLogLevel = workerLogLevel
+        self.ordersAhead = perHostIntervalMillis > 0 ? 0 : max(0, ordersAhead ?? concurrency)
         self.clock = clock
     }
+
+    /// Longest a queued order waits in a worker for a free slot before it comes back unstarted: a
+    /// quarter of the lease margin, at most 5 s, so the lease taken at the claim and the
+    /// stuck-worker limit still cover the fetch.
+    public var maxQueueMillis: Int { min(5_000, max(1, leaseMarginMillis / 4)) }
+
+    /// How long a worker that handed orders back gets none ahead: its fetches are slow, so orders
+    /// queued there would only wait.
+    var aheadPauseMillis: Int { 4 * maxQueueMillis }
 }
 
 /// What the scheduler reacts to.

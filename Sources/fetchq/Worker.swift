@@ -28,6 +28,9 @@ struct Worker: AsyncParsableCommand {
         transform: { text throws(InvalidValue) in try SettingValue.trustRoots(text) })
     var caFile: TrustRoots?
 
+    @Option(help: "Longest an order may wait queued for a free slot before it is handed back, in ms.")
+    var maxQueueMs = 5_000
+
     @Option(help: "Log level.", transform: { try Worker.read(\.logLevel, $0) })
     var logLevel = Settings.table.logLevel.defaultValue
 
@@ -39,7 +42,7 @@ struct Worker: AsyncParsableCommand {
                 concurrency: concurrency, userAgent: userAgent,
                 destinations: DestinationGuard(
                     allowPrivateTargets: allowPrivateTargets, allowed: allowCidr.flatMap { $0 }),
-                trustRoots: caFile),
+                trustRoots: caFile, maxQueueMillis: max(1, maxQueueMs)),
             logger: logger)
     }
 

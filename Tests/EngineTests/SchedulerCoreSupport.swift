@@ -32,7 +32,7 @@ struct CoreHarness {
 
     init(
         processes: Int = 2, concurrency: Int = 3, perHost: Int = 100, intervalMillis: Int = 0,
-        graceMillis: Int = 10_000, leaseMarginMillis: Int = 500
+        graceMillis: Int = 10_000, leaseMarginMillis: Int = 500, ordersAhead: Int = 0
     ) {
         var configuration = EngineConfiguration(
             processes: processes, concurrency: concurrency, maxBodyBytes: 4_096, leaseMarginMillis: leaseMarginMillis,
@@ -40,7 +40,7 @@ struct CoreHarness {
             perHostConcurrency: perHost, perHostIntervalMillis: intervalMillis,
             destinations: DestinationGuard(allowPrivateTargets: true), trustRoots: nil,
             workerExecutable: "/nonexistent/fetchq",
-            userAgent: "fetchq-test", workerLogLevel: "info")
+            userAgent: "fetchq-test", workerLogLevel: "info", ordersAhead: ordersAhead)
         configuration.clock = clock.engineClock
         core = SchedulerCore(configuration: configuration)
     }
@@ -102,6 +102,8 @@ extension SchedulerCore.Action {
     var returnedLost: [Int64]? { if case .returnLost(let leases, _) = self { leases.map(\.seq) } else { nil } }
     var returnedInFlight: [Int64]? { if case .returnInFlight(let leases, _) = self { leases.map(\.seq) } else { nil } }
     var stopped: WorkerRef? { if case .stop(let worker) = self { worker } else { nil } }
+    var handedBack: WorkerRef? { if case .handBack(let worker) = self { worker } else { nil } }
+    var givenBack: [Int64]? { if case .giveBack(let leases, _) = self { leases.map(\.seq) } else { nil } }
     var killed: (WorkerRef, SchedulerCore.KillReason)? {
         if case .kill(let worker, let reason) = self { (worker, reason) } else { nil }
     }

@@ -21,6 +21,7 @@ import Testing
                 lease: LeaseKey(seq: 0, attempt: 0), url: "", method: "POST", headers: [HeaderField("", "")],
                 body: [], timeoutMillis: -1, maxBodyBytes: .max)),
         .cancel(LeaseKey(seq: 42, attempt: 3)),
+        .handBack,
     ]
 
     static let reports: [Report] =
@@ -38,6 +39,7 @@ import Testing
                 FetchResult(
                     lease: LeaseKey(seq: 3, attempt: 1), durationMillis: 30_000,
                     failure: FetchFailure(.timeout, "the request took longer than 30000 ms"))),
+            .unstarted(LeaseKey(seq: 5, attempt: 2)),
         ]
         + FetchFailure.Kind.allCases.map { kind in
             .result(

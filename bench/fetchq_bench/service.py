@@ -45,7 +45,11 @@ def prepare(ctx):
     if not flags["per_host"]:
         results["notes"].append("`fetchq serve` has no `--per-host-concurrency` flag: run without it.")
     else:
-        results["notes"].append(f"`--per-host-concurrency {ctx.settings.per_host}` (the tuned peer's 2 × 64 requests in flight).")
+        results["notes"].append(
+            f"`--per-host-concurrency {ctx.settings.per_host}`: fetchq counts the orders its workers hold queued "
+            "against a host's limit, so 256 is 2 × 64 requests in flight (the tuned peer's) and as many queued "
+            "(the peer's pool queues its tasks ahead too)."
+        )
     log(f"fetchq flags found: {flags}")
     return True
 

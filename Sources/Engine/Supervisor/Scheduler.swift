@@ -63,7 +63,7 @@ struct Scheduler {
     /// Hands the API this turn's view of hosts and slots (see `EngineStatus`).
     private mutating func publishStatus() {
         status.publish(
-            limits: core.hosts, freeSlots: max(0, core.capacity), workersLive: core.slots.filter(\.running).count,
+            limits: core.hosts, freeSlots: core.freeFetchSlots, workersLive: core.slots.filter(\.running).count,
             attempts: finished)
         finished.removeAll(keepingCapacity: true)
     }
@@ -99,6 +99,17 @@ struct Scheduler {
         case .cancel(let lease, let worker):
             try? workers[worker]?.send([.cancel(lease)])
             return []
+        case .handBack(let worker):
+            try? workers[worker]?.send([.handBack])
+            return []
+        case .giveBack(let leases, let now):
+            do {
+                try await store.giveBack(leases.map { ($0.seq, $0.attempt) }, now: now)
+                return []
+            } catch {
+                logger.error("returning unstarted tasks failed", metadata: ["error": "\(error)"])
+                return core.handle(.giveBackFailed(leases), now: clock.read())
+            }
         case .kill(let worker, let reason):
             if case .stuck(let tasks) = reason {
                 logger.error(
@@ -173,7 +184,7 @@ struct Scheduler {
                 executable: configuration.workerExecutable,
                 arguments: [
                     "worker", "--concurrency", "\(configuration.concurrency)", "--user-agent", configuration.userAgent,
-                    "--log-level", configuration.workerLogLevel,
+                    "--log-level", configuration.workerLogLevel, "--max-queue-ms", "\(configuration.maxQueueMillis)",
                 ] + configuration.destinations.arguments + (configuration.trustRoots?.arguments ?? []),
                 name: "fetchq-worker-\(worker.slot)",
                 onReport: { report in inbox.post(.report(worker, report)) },
@@ -242,6 +253,7 @@ extension SchedulerCore.Event {
         case .wake: self = .wake
         case .tick: self = .tick
         case .report(let worker, .result(let result)): self = .result(worker, result)
+        case .report(let worker, .unstarted(let lease)): self = .unstarted(worker, lease)
         case .exited(let worker, let termination, let error): self = .exited(worker, termination, error)
         case .abort(let seqs): self = .abort(seqs)
         case .shutdown: self = .shutdown

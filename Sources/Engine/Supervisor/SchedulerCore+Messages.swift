@@ -8,6 +8,9 @@ extension SchedulerCore {
         /// The periodic tick: restart paused workers, kill stuck ones, look for due tasks.
         case tick
         case result(WorkerRef, FetchResult)
+        /// An order the worker held queued and never started (it waited too long for a slot, or
+        /// was asked back in a drain): its task goes back without the attempt counting.
+        case unstarted(WorkerRef, LeaseKey)
         case exited(WorkerRef, Termination, String?)
         /// Abort the running tasks with these seqs (they were canceled).
         case abort([Int64])
@@ -23,6 +26,8 @@ extension SchedulerCore {
         case recordFailed([AttemptResult])
         /// `Action.returnLost` failed: its leases are to be returned on a later pass.
         case returnLostFailed([LeaseKey])
+        /// `Action.giveBack` failed: its leases are to be given back on a later pass.
+        case giveBackFailed([LeaseKey])
     }
 
     /// Something for `Scheduler` to do, in the order given.
@@ -34,6 +39,11 @@ extension SchedulerCore {
         case dispatch(Dispatch)
         /// Ask a worker to abort the fetch holding this lease; a failed write is ignored.
         case cancel(LeaseKey, on: WorkerRef)
+        /// Ask a worker to hand back the orders it holds queued (the drain began).
+        case handBack(WorkerRef)
+        /// Return unstarted tasks to the queue; the attempt does not count. Answer
+        /// `.giveBackFailed` if it could not be written.
+        case giveBack([LeaseKey], now: Int64)
         /// End a worker's process at once.
         case kill(WorkerRef, KillReason)
         /// Close a worker's order pipe: it aborts what it still runs and exits.

@@ -44,6 +44,9 @@ extension SchedulerCore {
     /// holds a task long past its timeout (it is stuck; its exit returns the task to the queue).
     mutating func housekeeping(now: EngineTime) -> [Action] {
         hosts.prune(now: now.wallMillis)
+        for slot in slots.indices {
+            if let until = slots[slot].aheadPausedUntil, until <= now.instant { slots[slot].aheadPausedUntil = nil }
+        }
         var actions: [Action] = []
         if phase == .running {
             for slot in slots.indices where !slots[slot].running {

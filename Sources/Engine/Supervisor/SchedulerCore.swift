@@ -32,6 +32,8 @@ struct SchedulerCore {
         var startedAt: ContinuousClock.Instant?
         var restartAt: ContinuousClock.Instant?
         var quickDeaths = 0
+        /// No orders ahead of its concurrency before this time (it handed some back unstarted).
+        var aheadPausedUntil: ContinuousClock.Instant?
     }
 
     /// How long stopped workers get to exit before they are killed.
@@ -51,6 +53,8 @@ struct SchedulerCore {
     /// Results not recorded yet, and leases of dead workers not returned yet.
     var unrecorded: [AttemptResult] = []
     var lost: [LeaseKey] = []
+    /// Leases of orders that came back unstarted, not given back yet.
+    var unstarted: [LeaseKey] = []
     /// Whether an event since the last pass may have made room for, or brought, new work.
     var wantsWork = false
     var random = SystemRandomNumberGenerator()
@@ -64,8 +68,22 @@ struct SchedulerCore {
 
     var isFinished: Bool { phase == .stopped }
 
-    /// Tasks that running workers could still take.
-    var capacity: Int { slots.filter(\.running).count * configuration.concurrency - inFlight.count }
+    /// Tasks that running workers could still take: free fetch slots, and room in their queues.
+    var capacity: Int {
+        slots.indices.reduce(0) { $0 + max(0, room(of: $1)) }
+    }
+
+    /// Fetch slots free on running workers (what waiting work waits for, in the API's reads).
+    var freeFetchSlots: Int {
+        slots.reduce(0) { $0 + ($1.running ? max(0, configuration.concurrency - $1.load) : 0) }
+    }
+
+    /// Orders the slot's worker may still be sent: its concurrency, plus its queue unless paused.
+    private func room(of slot: Int) -> Int {
+        guard slots[slot].running else { return 0 }
+        let paused = slots[slot].aheadPausedUntil != nil
+        return configuration.concurrency + (paused ? 0 : configuration.ordersAhead) - slots[slot].load
+    }
 
     /// Launches every slot; the first pass after it claims.
     mutating func start() -> [Action] {
@@ -93,6 +111,17 @@ struct SchedulerCore {
             unrecorded.append(attempt)
             wantsWork = true
             return [.note(note)]
+        case .unstarted(let worker, let lease):
+            guard let assignment = inFlight[lease], assignment.worker == worker else { return [] }
+            inFlight[lease] = nil
+            slots[worker.slot].load -= 1
+            hosts.finished(assignment.task.host, now: now.wallMillis)
+            unstarted.append(lease)
+            if phase == .running {
+                slots[worker.slot].aheadPausedUntil = now.instant + .milliseconds(configuration.aheadPauseMillis)
+            }
+            wantsWork = true
+            return []
         case .exited(let worker, let termination, let error):
             guard slots[worker.slot].generation == worker.generation else { return [] }
             wantsWork = true
@@ -103,7 +132,9 @@ struct SchedulerCore {
         case .shutdown:
             guard phase == .running else { return [] }
             phase = .draining(until: now.instant + .milliseconds(configuration.shutdownGraceMillis))
+            let handBacks = configuration.ordersAhead > 0 ? slots.indices.filter { slots[$0].running } : []
             return [.note(.draining(inFlight: inFlight.count, graceMillis: configuration.shutdownGraceMillis))]
+                + handBacks.map { .handBack(worker($0)) }
         case .launched(let worker):
             guard slots[worker.slot].generation == worker.generation else { return [] }
             slots[worker.slot].running = true
@@ -122,6 +153,9 @@ struct SchedulerCore {
         case .returnLostFailed(let leases):
             lost = leases + lost
             return []
+        case .giveBackFailed(let leases):
+            unstarted = leases + unstarted
+            return []
         }
     }
 
@@ -135,6 +169,10 @@ struct SchedulerCore {
         if !lost.isEmpty {
             actions.append(.returnLost(lost, now: now.wallMillis))
             lost = []
+        }
+        if !unstarted.isEmpty {
+            actions.append(.giveBack(unstarted, now: now.wallMillis))
+            unstarted = []
         }
         let limit = wantsWork && phase == .running ? max(0, capacity) : 0
         wantsWork = false
@@ -176,7 +214,7 @@ struct SchedulerCore {
 
     private func leastLoadedSlot() -> Int? {
         var best: Int?
-        for slot in slots.indices where slots[slot].running && slots[slot].load < configuration.concurrency {
+        for slot in slots.indices where room(of: slot) > 0 {
             if best.map({ slots[slot].load < slots[$0].load }) ?? true { best = slot }
         }
         return best

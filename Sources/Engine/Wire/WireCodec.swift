@@ -13,6 +13,8 @@ public enum WireCodec {
         case fetch = 1
         case cancel = 2
         case result = 3
+        case handBack = 4
+        case unstarted = 5
     }
 
     // MARK: Encoding
@@ -32,6 +34,8 @@ public enum WireCodec {
             case .cancel(let lease):
                 writer.byte(Kind.cancel.rawValue)
                 writer.lease(lease)
+            case .handBack:
+                writer.byte(Kind.handBack.rawValue)
             }
         }
     }
@@ -49,6 +53,9 @@ public enum WireCodec {
                 writer.int(result.durationMillis)
                 writer.string(result.failure?.kind.rawValue ?? "")
                 writer.string(result.failure?.message ?? "")
+            case .unstarted(let lease):
+                writer.byte(Kind.unstarted.rawValue)
+                writer.lease(lease)
             }
         }
     }
@@ -81,8 +88,10 @@ public enum WireCodec {
                     maxBodyBytes: try reader.int()))
         case .cancel:
             return .cancel(try reader.lease())
-        case .result:
-            throw WireError("a worker received a result message")
+        case .handBack:
+            return .handBack
+        case .result, .unstarted:
+            throw WireError("a worker received a report")
         }
     }
 
@@ -104,7 +113,9 @@ public enum WireCodec {
                 FetchResult(
                     lease: lease, statusCode: status < 0 ? nil : status, headers: headers, body: body,
                     bodyTruncated: truncated, durationMillis: duration, failure: failure))
-        case .fetch, .cancel:
+        case .unstarted:
+            return .unstarted(try reader.lease())
+        case .fetch, .cancel, .handBack:
             throw WireError("the supervisor received an order message")
         }
     }

@@ -5,12 +5,18 @@ public enum Order: Sendable, Equatable {
     /// Perform this request and answer with a `Report.result` carrying the same lease.
     case fetch(FetchOrder)
     /// Abort the fetch holding this lease, if it is still running; its result may still arrive.
+    /// An order still queued is dropped and reported canceled.
     case cancel(LeaseKey)
+    /// Hand back every order still queued, unstarted (the supervisor drains).
+    case handBack
 }
 
 /// What a worker process tells the supervisor.
 public enum Report: Sendable, Equatable {
     case result(FetchResult)
+    /// An order sent ahead that waited its longest for a free slot, or was asked back, and never
+    /// started: its task goes back to the queue and the attempt does not count.
+    case unstarted(LeaseKey)
 }
 
 /// Identifies one attempt of one task: the task's row and the attempt number (the lease token).

@@ -13,12 +13,18 @@ public struct WorkerConfiguration: Sendable {
     public var destinations: DestinationGuard
     /// Certificate authorities trusted on top of the system's (`--ca-file`).
     public var trustRoots: TrustRoots?
+    /// Longest an order sent ahead may wait for a free slot before it is handed back unstarted.
+    public var maxQueueMillis: Int
 
-    public init(concurrency: Int, userAgent: String, destinations: DestinationGuard, trustRoots: TrustRoots?) {
+    public init(
+        concurrency: Int, userAgent: String, destinations: DestinationGuard, trustRoots: TrustRoots?,
+        maxQueueMillis: Int
+    ) {
         self.concurrency = concurrency
         self.userAgent = userAgent
         self.destinations = destinations
         self.trustRoots = trustRoots
+        self.maxQueueMillis = maxQueueMillis
     }
 }
 
@@ -49,7 +55,27 @@ public enum WorkerRuntime {
         let fetcher = Fetcher(
             client: client, userAgent: configuration.userAgent, destinations: configuration.destinations)
         let outbox = ResultOutbox(writer: FrameWriter(descriptor: output), logger: logger)
-        let inFlight = InFlightFetches()
+        let slots = FetchSlots(
+            concurrency: configuration.concurrency, maxQueueMillis: configuration.maxQueueMillis,
+            start: { order, finished in
+                fetcher.prepare(order) { result in
+                    outbox.post(.result(result))
+                    finished()
+                }
+            },
+            onUnstarted: { order in outbox.post(.unstarted(order.lease)) },
+            onCanceledWhileQueued: { order in
+                outbox.post(
+                    .result(
+                        FetchResult(
+                            lease: order.lease, durationMillis: 0,
+                            failure: FetchFailure(.canceled, "the task was canceled"))))
+            })
+        // Orders sent ahead that wait too long go back; a quarter of the bound between looks.
+        let sweep = HTTPClient.defaultEventLoopGroup.next().scheduleRepeatedTask(
+            initialDelay: .milliseconds(Int64(max(1, configuration.maxQueueMillis / 4))),
+            delay: .milliseconds(Int64(max(1, configuration.maxQueueMillis / 4)))
+        ) { _ in slots.expire() }
 
         // Orders are acted on by the thread that reads them: a fetch starts on an event loop at
         // once and reports from there; nothing waits in between.
@@ -58,16 +84,9 @@ public enum WorkerRuntime {
                 descriptor: input, name: "fetchq-worker-stdin",
                 onPayload: { payload in
                     switch try WireCodec.decodeOrder(payload) {
-                    case .fetch(let order):
-                        let fetch = fetcher.prepare(order) { result in
-                            outbox.post(result)
-                            inFlight.finished(order.lease)
-                        }
-                        // Registered before it starts, so even a fetch that fails at once finds itself.
-                        inFlight.add(fetch, for: order.lease)
-                        fetch.start()
-                    case .cancel(let lease):
-                        inFlight.cancel(lease)
+                    case .fetch(let order): slots.submit(order)
+                    case .cancel(let lease): slots.cancel(lease)
+                    case .handBack: slots.handBackQueued()
                     }
                 },
                 onEnd: { error in
@@ -75,54 +94,13 @@ public enum WorkerRuntime {
                     closed.resume()
                 })
         }
-        logger.debug("orders closed; stopping", metadata: ["worker.in_flight": "\(inFlight.count)"])
-        await inFlight.cancelAll()
+        logger.debug(
+            "orders closed; stopping",
+            metadata: ["worker.in_flight": "\(slots.runningCount)", "worker.queued": "\(slots.queuedCount)"])
+        sweep.cancel()
+        await slots.close()
         await outbox.flushed()
         try await client.shutdown()
-    }
-}
-
-/// The fetches a worker is running, by lease, so that one can be canceled by its lease, and so
-/// that the worker can wait for all of them before it exits.
-final class InFlightFetches: Sendable {
-    private struct State {
-        var running: [LeaseKey: RunningFetch] = [:]
-        var idle: [CheckedContinuation<Void, Never>] = []
-    }
-
-    private let state = NIOLockedValueBox(State())
-
-    var count: Int { state.withLockedValue { $0.running.count } }
-
-    func add(_ fetch: RunningFetch, for lease: LeaseKey) {
-        state.withLockedValue { $0.running[lease] = fetch }
-    }
-
-    func finished(_ lease: LeaseKey) {
-        let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
-            state.running[lease] = nil
-            guard state.running.isEmpty else { return [] }
-            defer { state.idle = [] }
-            return state.idle
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    func cancel(_ lease: LeaseKey) {
-        state.withLockedValue { $0.running[lease] }?.cancel()
-    }
-
-    /// Cancels every fetch and returns once each has reported.
-    func cancelAll() async {
-        await withCheckedContinuation { continuation in
-            let fetches = state.withLockedValue { state -> [RunningFetch]? in
-                guard !state.running.isEmpty else { return nil }
-                state.idle.append(continuation)
-                return Array(state.running.values)
-            }
-            guard let fetches else { return continuation.resume() }
-            for fetch in fetches { fetch.cancel() }
-        }
     }
 }
 
@@ -144,9 +122,9 @@ final class ResultOutbox: Sendable {
         self.logger = logger
     }
 
-    func post(_ result: FetchResult) {
+    func post(_ report: Report) {
         var frame: [UInt8] = []
-        WireCodec.encode(.result(result), into: &frame)
+        WireCodec.encode(report, into: &frame)
         let schedule = pending.withLockedValue { pending in
             pending.bytes.append(contentsOf: frame)
             defer { pending.scheduled = true }

@@ -1,0 +1,62 @@
+import Foundation
+import JSON
+import TestSupport
+import Testing
+
+/// Orders a worker holds queued behind its concurrency (README, "Orders ahead"), with a real
+/// service, real worker processes and a real target.
+@Suite struct OrdersAheadTests {
+    @Test func aTaskCanceledWhileQueuedInAWorkerIsNeverFetched() async throws {
+        let target = try TargetServer()
+        defer { Task { await target.stop() } }
+        try await withTemporaryDirectory { directory in
+            // One worker with one slot: the second task waits queued behind the first.
+            let service = try await ServiceProcess.start(
+                database: directory.appending(path: "fetchq.db"),
+                arguments: ["--processes", "1", "--concurrency", "1"])
+            defer { Task { await service.terminate() } }
+            let submitted = try await TestClient.post(
+                "\(service.baseURL)/v1/jobs",
+                json:
+                    #"{"tasks":[{"url":"\#(target.baseURL)/work/first/3000"},{"url":"\#(target.baseURL)/ok/queued"}]}"#
+            )
+            let jobID = try #require(submitted.json?["id"]?.stringValue)
+            let taskIDs = (submitted.json?["task_ids"]?.arrayValue ?? []).compactMap(\.stringValue)
+            try #require(taskIDs.count == 2)
+            // Both are out to the worker (running, as the store sees them); only the first is fetched.
+            let bothOut = try await eventually {
+                try await jobCount(service, jobID, "counts.running") == 2 && target.requests("/work/first/3000") == 1
+            }
+            #expect(bothOut, "log:\n\(service.log)")
+            let canceled = try await TestClient.request("POST", "\(service.baseURL)/v1/tasks/\(taskIDs[1])/cancel")
+            #expect(canceled.status == 200)
+            let done = try await eventually { try await jobCount(service, jobID, "counts.succeeded") == 1 }
+            #expect(done, "log:\n\(service.log)")
+            let second = try await TestClient.get("\(service.baseURL)/v1/tasks/\(taskIDs[1])")
+            #expect(second.json?["state"]?.stringValue == "canceled")
+            #expect(target.requests("/ok/queued") == 0)
+        }
+    }
+
+    @Test func anOrderQueuedInAWorkerRunsWithItsOwnWholeTimeout() async throws {
+        let target = try TargetServer()
+        defer { Task { await target.stop() } }
+        try await withTemporaryDirectory { directory in
+            let service = try await ServiceProcess.start(
+                database: directory.appending(path: "fetchq.db"),
+                arguments: ["--processes", "1", "--concurrency", "1"])
+            defer { Task { await service.terminate() } }
+            // The second waits about 1.5 s behind the first; its 2.5 s budget counts from its own start.
+            let submitted = try await TestClient.post(
+                "\(service.baseURL)/v1/jobs",
+                json: #"""
+                    {"tasks":[{"url":"\#(target.baseURL)/work/a/1500"},{"url":"\#(target.baseURL)/work/b/1500"}],
+                     "timeout_ms":2500,"max_attempts":1}
+                    """#)
+            let jobID = try #require(submitted.json?["id"]?.stringValue)
+            let done = try await eventually { try await jobCount(service, jobID, "counts.succeeded") == 2 }
+            #expect(done, "log:\n\(service.log)")
+            #expect(target.requests("/work/b/1500") == 1)
+        }
+    }
+}
