@@ -36,8 +36,12 @@ public struct JSONWriter: Sendable {
         _ elements: Elements, _ element: (inout JSONWriter, Elements.Element) -> Void
     ) {
         bytes.append(UInt8(ascii: "["))
-        for (offset, item) in elements.enumerated() {
-            if offset > 0 { bytes.append(UInt8(ascii: ",")) }
+        // Not `enumerated()`: called from other modules this function is not specialized, and the
+        // (offset, element) tuple's metadata was then looked up at run time for every array.
+        var first = true
+        for item in elements {
+            if !first { bytes.append(UInt8(ascii: ",")) }
+            first = false
             element(&self, item)
         }
         bytes.append(UInt8(ascii: "]"))
