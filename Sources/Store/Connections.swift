@@ -29,6 +29,13 @@ final class WriterState {
         return (attributes?[.size] as? NSNumber)?.int64Value ?? 0
     }
 
+    /// Finishes the checkpoint and starts the log over (see `Checkpointer`). Readers get 50 ms to
+    /// finish with the log; past that it gives up and a later request tries again.
+    func restartLog() {
+        try? db.execute("PRAGMA busy_timeout = 50; PRAGMA wal_checkpoint(RESTART);")
+        try? db.execute("PRAGMA busy_timeout = 5000")
+    }
+
     /// Reports a failed write; on a full disk, first gives back what the log can.
     func failed(_ error: any Error, storage: StorageHealth) {
         guard (error as? StoreError)?.isStorageFull == true else { return }

@@ -19,10 +19,12 @@ public final class Store: Sendable {
     var commits: CommitSignal { writer.commits }
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations. `metrics`
-    /// receives the time of each write (`fetchq_store_write_seconds`).
+    /// receives the time of each write (`fetchq_store_write_seconds`). Once the write-ahead log
+    /// holds `logRestartFrames` frames (4,096: 16 MiB of 4 KiB pages) it is started over
+    /// (`Checkpointer`).
     public init(
         path: String, now: Int64 = WallClock.nowMillis(), logger: Logger,
-        metrics: any MetricsFactory = NOOPMetricsHandler.instance
+        metrics: any MetricsFactory = NOOPMetricsHandler.instance, logRestartFrames: Int = 4_096
     ) throws {
         let isNew = !FileManager.default.fileExists(atPath: path)
         let db = try Database(path: path, mode: .readWrite)
@@ -45,7 +47,10 @@ public final class Store: Sendable {
         let storage = StorageHealth(databasePath: path, logger: logger)
         self.writer = WriteConnection(WriterState(db: db), storage: storage, metrics: metrics)
         self.readers = ReaderPool(path: path)
-        self.checkpointer = try Checkpointer(path: path, storage: storage, logger: logger)
+        let writer = self.writer
+        self.checkpointer = try Checkpointer(
+            path: path, restartFrames: logRestartFrames, storage: storage, logger: logger,
+            restartLog: { writer.enqueue { $0.restartLog() } })
     }
 
     /// Applies pending migrations to the database at `path`; answers the versions applied.
