@@ -46,17 +46,26 @@ import Testing
                 database: directory.appending(path: "fetchq.db"),
                 arguments: ["--processes", "1", "--concurrency", "1"])
             defer { Task { await service.terminate() } }
-            // The second waits about 1.5 s behind the first; its 2.5 s budget counts from its own start.
+            // The second waits about 4 s queued behind the first, then takes 2 s: 6 s after it was
+            // sent, but only 2 s of its own 5 s budget, which counts from its fetch's start.
             let submitted = try await TestClient.post(
                 "\(service.baseURL)/v1/jobs",
                 json: #"""
-                    {"tasks":[{"url":"\#(target.baseURL)/work/a/1500"},{"url":"\#(target.baseURL)/work/b/1500"}],
-                     "timeout_ms":2500,"max_attempts":1}
+                    {"tasks":[{"url":"\#(target.baseURL)/work/a/4000","timeout_ms":30000},
+                              {"url":"\#(target.baseURL)/work/b/2000","timeout_ms":5000}],
+                     "max_attempts":1}
                     """#)
             let jobID = try #require(submitted.json?["id"]?.stringValue)
-            let done = try await eventually { try await jobCount(service, jobID, "counts.succeeded") == 2 }
+            let taskIDs = (submitted.json?["task_ids"]?.arrayValue ?? []).compactMap(\.stringValue)
+            try #require(taskIDs.count == 2)
+            let done = try await eventually(timeout: .seconds(60)) {
+                try await TestClient.get("\(service.baseURL)/v1/jobs/\(jobID)").json?["state"]?.stringValue
+                    == "completed"
+            }
             #expect(done, "log:\n\(service.log)")
-            #expect(target.requests("/work/b/1500") == 1)
+            let second = try await TestClient.get("\(service.baseURL)/v1/tasks/\(taskIDs[1])")
+            #expect(second.json?["state"]?.stringValue == "succeeded", "\(second.text)")
+            #expect(target.requests("/work/b/2000") == 1)
         }
     }
 }
