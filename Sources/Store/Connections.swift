@@ -19,8 +19,7 @@ final class WriterState {
     /// The space this gives back is the store's own, not space freed on the disk (see `StorageHealth`).
     func reclaimLog(storage: StorageHealth) {
         let before = logBytes()
-        try? db.execute("PRAGMA busy_timeout = 0; PRAGMA wal_checkpoint(TRUNCATE);")
-        try? db.execute("PRAGMA busy_timeout = 5000")
+        checkpoint("TRUNCATE", waitingMillis: 0)
         storage.noteReclaimed(max(0, before - logBytes()))
     }
 
@@ -31,8 +30,12 @@ final class WriterState {
 
     /// Finishes the checkpoint and starts the log over (see `Checkpointer`). Readers get 50 ms to
     /// finish with the log; past that it gives up and a later request tries again.
-    func restartLog() {
-        try? db.execute("PRAGMA busy_timeout = 50; PRAGMA wal_checkpoint(RESTART);")
+    func restartLog() { checkpoint("RESTART", waitingMillis: 50) }
+
+    /// A checkpoint in `mode` that waits at most `waitingMillis` for readers and the checkpointer,
+    /// then puts the writer's usual busy timeout back.
+    private func checkpoint(_ mode: String, waitingMillis: Int) {
+        try? db.execute("PRAGMA busy_timeout = \(waitingMillis); PRAGMA wal_checkpoint(\(mode));")
         try? db.execute("PRAGMA busy_timeout = 5000")
     }
 

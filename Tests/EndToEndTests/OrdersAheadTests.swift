@@ -7,14 +7,7 @@ import Testing
 /// service, real worker processes and a real target.
 @Suite struct OrdersAheadTests {
     @Test func aTaskCanceledWhileQueuedInAWorkerIsNeverFetched() async throws {
-        let target = try TargetServer()
-        defer { Task { await target.stop() } }
-        try await withTemporaryDirectory { directory in
-            // One worker with one slot: the second task waits queued behind the first.
-            let service = try await ServiceProcess.start(
-                database: directory.appending(path: "fetchq.db"),
-                arguments: ["--processes", "1", "--concurrency", "1"])
-            defer { Task { await service.terminate() } }
+        try await withOneSlot { service, target in
             let submitted = try await TestClient.post(
                 "\(service.baseURL)/v1/jobs",
                 json:
@@ -39,13 +32,7 @@ import Testing
     }
 
     @Test func anOrderQueuedInAWorkerRunsWithItsOwnWholeTimeout() async throws {
-        let target = try TargetServer()
-        defer { Task { await target.stop() } }
-        try await withTemporaryDirectory { directory in
-            let service = try await ServiceProcess.start(
-                database: directory.appending(path: "fetchq.db"),
-                arguments: ["--processes", "1", "--concurrency", "1"])
-            defer { Task { await service.terminate() } }
+        try await withOneSlot { service, target in
             // The second waits about 4 s queued behind the first, then takes 2 s: 6 s after it was
             // sent, but only 2 s of its own 5 s budget, which counts from its fetch's start.
             let submitted = try await TestClient.post(
@@ -66,6 +53,20 @@ import Testing
             let second = try await TestClient.get("\(service.baseURL)/v1/tasks/\(taskIDs[1])")
             #expect(second.json?["state"]?.stringValue == "succeeded", "\(second.text)")
             #expect(target.requests("/work/b/2000") == 1)
+        }
+    }
+
+    /// A service with one worker of one slot (so a second task waits queued behind the first) and
+    /// a target; both stopped afterwards.
+    private func withOneSlot(_ body: (ServiceProcess, TargetServer) async throws -> Void) async throws {
+        let target = try TargetServer()
+        defer { Task { await target.stop() } }
+        try await withTemporaryDirectory { directory in
+            let service = try await ServiceProcess.start(
+                database: directory.appending(path: "fetchq.db"),
+                arguments: ["--processes", "1", "--concurrency", "1"])
+            defer { Task { await service.terminate() } }
+            try await body(service, target)
         }
     }
 }

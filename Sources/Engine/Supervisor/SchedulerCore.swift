@@ -103,19 +103,13 @@ struct SchedulerCore {
             wantsWork = true
             return housekeeping(now: now)
         case .result(let worker, let result):
-            guard let assignment = inFlight[result.lease], assignment.worker == worker else { return [] }
-            inFlight[result.lease] = nil
-            slots[worker.slot].load -= 1
-            hosts.finished(assignment.task.host, now: now.wallMillis)
+            guard let assignment = release(result.lease, from: worker, now: now) else { return [] }
             let (attempt, note) = attemptResult(assignment.task, result, now: now.wallMillis)
             unrecorded.append(attempt)
             wantsWork = true
             return [.note(note)]
         case .unstarted(let worker, let lease):
-            guard let assignment = inFlight[lease], assignment.worker == worker else { return [] }
-            inFlight[lease] = nil
-            slots[worker.slot].load -= 1
-            hosts.finished(assignment.task.host, now: now.wallMillis)
+            guard release(lease, from: worker, now: now) != nil else { return [] }
             unstarted.append(lease)
             if phase == .running {
                 slots[worker.slot].aheadPausedUntil = now.instant + .milliseconds(configuration.aheadPauseMillis)
@@ -210,6 +204,16 @@ struct SchedulerCore {
             batches[slot]?.append(.fetch(order), task: task.id)
         }
         return batches.compactMap { $0.map(Action.dispatch) }
+    }
+
+    /// Ends the lease's assignment if `worker` holds it: its slot and its host's place are free.
+    /// Answers the assignment, or nil for a report from another worker or about a lease no longer out.
+    private mutating func release(_ lease: LeaseKey, from worker: WorkerRef, now: EngineTime) -> Assignment? {
+        guard let assignment = inFlight[lease], assignment.worker == worker else { return nil }
+        inFlight[lease] = nil
+        slots[worker.slot].load -= 1
+        hosts.finished(assignment.task.host, now: now.wallMillis)
+        return assignment
     }
 
     private func leastLoadedSlot() -> Int? {

@@ -122,4 +122,7 @@ public struct FetchFailure: Sendable, Equatable, Error {
         self.kind = kind
         self.message = message
     }
+
+    /// The failure of a fetch aborted, or dropped from a worker's queue, because its task was canceled.
+    public static let canceledTask = FetchFailure(.canceled, "the task was canceled")
 }

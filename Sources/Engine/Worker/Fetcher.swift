@@ -88,7 +88,7 @@ public struct Fetcher: Sendable {
     static func classify(_ error: any Error, _ order: FetchOrder, host: String, elapsedMillis: Int, canceled: Bool)
         -> FetchFailure
     {
-        if canceled { return FetchFailure(.canceled, "the task was canceled") }
+        if canceled { return .canceledTask }
         if let failure = error as? FetchFailure { return failure }
         if let blocked = error as? BlockedDestination { return FetchFailure(.blockedDestination, blocked.description) }
         if elapsedMillis >= order.timeoutMillis {

@@ -65,16 +65,12 @@ public enum WorkerRuntime {
             },
             onUnstarted: { order in outbox.post(.unstarted(order.lease)) },
             onCanceledWhileQueued: { order in
-                outbox.post(
-                    .result(
-                        FetchResult(
-                            lease: order.lease, durationMillis: 0,
-                            failure: FetchFailure(.canceled, "the task was canceled"))))
+                outbox.post(.result(FetchResult(lease: order.lease, durationMillis: 0, failure: .canceledTask)))
             })
         // Orders sent ahead that wait too long go back; a quarter of the bound between looks.
+        let sweepEvery = TimeAmount.milliseconds(Int64(max(1, configuration.maxQueueMillis / 4)))
         let sweep = HTTPClient.defaultEventLoopGroup.next().scheduleRepeatedTask(
-            initialDelay: .milliseconds(Int64(max(1, configuration.maxQueueMillis / 4))),
-            delay: .milliseconds(Int64(max(1, configuration.maxQueueMillis / 4)))
+            initialDelay: sweepEvery, delay: sweepEvery
         ) { _ in slots.expire() }
 
         // Orders are acted on by the thread that reads them: a fetch starts on an event loop at
