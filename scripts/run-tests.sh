@@ -4,6 +4,7 @@
 # of `swift test --skip-build`, which reports a test process ended by SIGTERM, SIGKILL or SIGINT,
 # or an issue recorded outside any test, as a bare failure with nothing printed. This says which:
 # the exit status or the signal, and every issue and failed test of the run, at the end of the log.
+# With FETCHQ_FAILED_TESTS=FILE it also writes the failed tests' names to FILE.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 SWIFT=${SWIFT:-swift}
@@ -32,5 +33,10 @@ if [ "$status" -ne 0 ]; then
     # the summary line, yet fails the run: it reads "Test «unknown» recorded an issue".
     echo "run-tests: issues and failures of this run:" >&2
     grep -a -E "recorded an issue|failed after|Fatal error|error:" "$log" | tail -60 >&2
+    # FETCHQ_FAILED_TESTS=FILE: the failed tests' names, one per line, for a caller to run again.
+    if [ -n "${FETCHQ_FAILED_TESTS:-}" ]; then
+        grep -a -o -E "Test [A-Za-z0-9_]+\([^)]*\)( with [0-9]+ test cases?)? failed after" "$log" |
+            sed -E 's/^Test ([A-Za-z0-9_]+\([^)]*\)).*/\1/' | sort -u >"$FETCHQ_FAILED_TESTS"
+    fi
 fi
 exit "$status"

@@ -10,6 +10,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SWIFT=${SWIFT:-swift}
 root=$PWD/.build/sanitizers
+max_reruns=10
+
+# instrumented SANITIZER FAILED_LIST ARGS...: the built bundle's tests under the sanitizer, its
+# reports in $reports, the names of the tests that failed in FAILED_LIST.
+instrumented() {
+    local sanitizer=$1 failed_list=$2
+    shift 2
+    FETCHQ_SANITIZE=$sanitizer \
+        FETCHQ_FAILED_TESTS=$failed_list \
+        ASAN_OPTIONS="log_path=$reports/report" \
+        LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp" \
+        TSAN_OPTIONS="log_path=$reports/report" \
+        scripts/run-tests.sh "$@"
+}
 
 for sanitizer in address thread; do
     reports=$root/$sanitizer
@@ -21,14 +35,30 @@ for sanitizer in address thread; do
     # on their timing. A sanitizer that finds a problem at exit (LeakSanitizer) makes the test
     # process exit 1 with its report in the log file, not on the terminal: the reports are printed
     # whatever the tests' status, before the verdict.
+    #
+    # The instrumented binaries are several times slower, and 280 tests share two cores: a test
+    # that waits on a deadline can miss it under that load alone. A test that fails is therefore
+    # run once more, on its own (not in parallel with the others); the run fails if it fails again,
+    # if more than a handful failed, or if the process ended without naming its failed tests (a
+    # crash, a signal, LeakSanitizer at exit). A sanitizer's report fails the run in every case.
     failed=0
     for selection in "--skip SoakTests" "--filter SoakTests"; do
+        failures=$(mktemp "${TMPDIR:-/tmp}/fetchq-failed.XXXXXX")
         # shellcheck disable=SC2086 # the selection is two words on purpose
-        FETCHQ_SANITIZE=$sanitizer \
-            ASAN_OPTIONS="log_path=$reports/report" \
-            LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp" \
-            TSAN_OPTIONS="log_path=$reports/report" \
-            scripts/run-tests.sh $selection || failed=1
+        if ! instrumented $sanitizer "$failures" $selection; then
+            count=$(wc -l <"$failures")
+            if [ "$count" -eq 0 ] || [ "$count" -gt "$max_reruns" ]; then
+                failed=1
+            else
+                echo "sanitize: $count test(s) failed under $sanitizer; each runs again on its own:" $(cat "$failures")
+                filters=()
+                while read -r name; do
+                    filters+=(--filter "$(printf '%s' "$name" | sed -E 's/[][()\\.*+?^$|{}]/\\&/g')")
+                done <"$failures"
+                instrumented $sanitizer /dev/null --no-parallel "${filters[@]}" || failed=1
+            fi
+        fi
+        rm -f "$failures"
     done
     found=$(grep -l -E "ERROR: (AddressSanitizer|LeakSanitizer)|WARNING: ThreadSanitizer" "$reports"/* 2>/dev/null || true)
     if [ -n "$found" ]; then
