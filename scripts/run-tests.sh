@@ -33,8 +33,10 @@ if [ "$status" -ne 0 ]; then
     # the summary line, yet fails the run: it reads "Test «unknown» recorded an issue".
     echo "run-tests: issues and failures of this run:" >&2
     grep -a -E "recorded an issue|failed after|Fatal error|error:" "$log" | tail -60 >&2
-    # FETCHQ_FAILED_TESTS=FILE: the failed tests' names, one per line, for a caller to run again.
-    if [ -n "${FETCHQ_FAILED_TESTS:-}" ]; then
+    # FETCHQ_FAILED_TESTS=FILE: the failed tests' names, one per line, for a caller to run again;
+    # only when the process ended as a failed run ends (status 1), not killed by a signal (a
+    # crash, a trap), so that such a run is never retried into a pass.
+    if [ -n "${FETCHQ_FAILED_TESTS:-}" ] && [ "$status" -eq 1 ]; then
         grep -a -o -E "Test [A-Za-z0-9_]+\([^)]*\)( with [0-9]+ test cases?)? failed after" "$log" |
             sed -E 's/^Test ([A-Za-z0-9_]+\([^)]*\)).*/\1/' | sort -u >"$FETCHQ_FAILED_TESTS"
     fi

@@ -39,8 +39,9 @@ for sanitizer in address thread; do
     # The instrumented binaries are several times slower, and 280 tests share two cores: a test
     # that waits on a deadline can miss it under that load alone. A test that fails is therefore
     # run once more, on its own (not in parallel with the others); the run fails if it fails again,
-    # if more than a handful failed, or if the process ended without naming its failed tests (a
-    # crash, a signal, LeakSanitizer at exit). A sanitizer's report fails the run in every case.
+    # if more than $max_reruns failed, or if the process did not end as a failed run ends (killed
+    # by a signal: a crash, a trap) or named no failed test (LeakSanitizer at exit). A sanitizer's
+    # report fails the run in every case.
     failed=0
     for selection in "--skip SoakTests" "--filter SoakTests"; do
         failures=$(mktemp "${TMPDIR:-/tmp}/fetchq-failed.XXXXXX")
