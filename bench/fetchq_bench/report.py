@@ -207,7 +207,7 @@ DRIFT_NOTE = (
 # Each section phase: its title, its module (with render(results)) and what the section shows.
 SECTIONS = {
     "export": (
-        "Bulk export of a big job (issue #14)",
+        "Bulk export of a big job",
         export,
         "An open job built with `POST /v1/jobs` `{\"open\": true}`, appends of 10,000 tasks and `/seal`, fetched "
         "from the local nginx (the bench's `fetchq serve` flags), then exported twice through "
@@ -216,14 +216,14 @@ SECTIONS = {
         "stays near the RSS before them, and VmHWM does not move.",
     ),
     "client": (
-        "The command-line client, submit to results (issue #14)",
+        "The command-line client, submit to results",
         client,
         "The real `fetchq` binary as a user runs it against a fresh `fetchq serve` (the bench's flags), the URLs "
         "in a file, one per line; `submit --wait` opens a job, appends batches of 10,000, seals it and follows "
         "it to the end.",
     ),
     "metrics": (
-        "What recording metrics costs (issue #13, A/B)",
+        "What recording metrics costs (A/B)",
         metrics,
         "fetchq end to end with `--metrics on` (the default: every attempt, request and write recorded in the "
         "Prometheus registry) and `--metrics off` (`FETCHQ_METRICS=off`: swift-metrics' no-op handlers, "
@@ -231,7 +231,7 @@ SECTIONS = {
         + DRIFT_NOTE,
     ),
     "retention": (
-        "Fetching while retention deletes a backlog (issue #16, A/B)",
+        "Fetching while retention deletes a backlog (A/B)",
         retention,
         "fetchq end to end on a copy of one database holding a backlog of completed jobs (written with "
         "Python's sqlite3 in fetchq's schema, 1 KiB bodies, finished two days ago): `--retention 1d`, so the "
@@ -240,7 +240,7 @@ SECTIONS = {
         + DRIFT_NOTE,
     ),
     "postgres": (
-        "fetchq on PostgreSQL next to SQLite, one node and two (issue #12, interleaved)",
+        "fetchq on PostgreSQL next to SQLite, one node and two (interleaved)",
         postgres,
         "fetchq end to end, its submit rate and its status reads on SQLite (`--db`) and on PostgreSQL "
         "(`--database postgres://…`), and two nodes on one PostgreSQL, interleaved SQLite, PostgreSQL, two nodes, "
