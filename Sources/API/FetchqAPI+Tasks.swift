@@ -66,14 +66,17 @@ extension FetchqAPI {
                 status: 404, code: "body_not_found", title: "No body stored",
                 detail: "Task \(id) has no stored response yet.")
         case .body(let body, let truncated):
-            return HTTPResponse(
-                status: 200,
-                headers: [
-                    ("Content-Type", body.contentType ?? "application/octet-stream"),
-                    ("Fetchq-Body-Truncated", truncated ? "true" : "false"),
-                    // A target's page, shown by a browser on the dashboard's origin, runs nothing there.
-                    ("Content-Security-Policy", "sandbox; default-src 'none'"), ("X-Content-Type-Options", "nosniff"),
-                ], body: body.bytes)
+            var headers = [
+                ("Content-Type", body.contentType ?? "application/octet-stream"),
+                ("Fetchq-Body-Truncated", truncated ? "true" : "false"),
+                // A target's page, shown by a browser on the dashboard's origin, runs nothing there.
+                ("Content-Security-Policy", "sandbox; default-src 'none'"), ("X-Content-Type-Options", "nosniff"),
+            ]
+            // Stored as sent: an encoded body is served with its encoding, for the client to decode.
+            if let encoding = body.contentEncoding {
+                headers += [("Content-Encoding", encoding), ("Vary", "Accept-Encoding")]
+            }
+            return HTTPResponse(status: 200, headers: headers, body: body.bytes)
         }
     }
 

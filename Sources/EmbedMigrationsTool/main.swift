@@ -50,4 +50,8 @@ case "text":
 default:
     fail("unknown mode \(arguments[0])")
 }
-try source.write(toFile: output, atomically: true, encoding: .utf8)
+// An output that already says the same is left as it is: rewriting it would give it a new
+// modification time, and the build would compile its module again for nothing.
+if (try? String(contentsOfFile: output, encoding: .utf8)) != source {
+    try source.write(toFile: output, atomically: true, encoding: .utf8)
+}

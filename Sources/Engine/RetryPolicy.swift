@@ -1,9 +1,10 @@
 import Foundation
 import Store
 
-/// Decides where a finished attempt sends its task: success on a 2xx; another attempt after a
-/// backoff for failures that may pass (connection errors, timeouts, 408, 425, 429, 500, 502, 503,
-/// 504) while attempts are left; failure otherwise.
+/// Decides where a finished attempt sends its task: success on a 2xx, and on a 304 that answers
+/// the task's own conditional request; another attempt after a backoff for failures that may pass
+/// (connection errors, timeouts, 408, 425, 429, 500, 502, 503, 504) while attempts are left;
+/// failure otherwise.
 public struct RetryPolicy: Sendable {
     public static let retryableStatuses: Set<Int> = [408, 425, 429, 500, 502, 503, 504]
 
@@ -22,11 +23,13 @@ public struct RetryPolicy: Sendable {
         RetryPolicy(baseMillis: baseMillis ?? self.baseMillis, maxMillis: maxMillis ?? self.maxMillis)
     }
 
+    /// `conditional` says whether the task's request asked "only if changed" (`If-None-Match` or
+    /// `If-Modified-Since`), to which a 304 is the answer asked for.
     public func disposition(
         statusCode: Int?, failure: FetchFailure.Kind?, retryAfter: String?, attempt: Int, maxAttempts: Int,
-        now: Int64, using random: inout some RandomNumberGenerator
+        conditional: Bool = false, now: Int64, using random: inout some RandomNumberGenerator
     ) -> Disposition {
-        if let statusCode, (200..<300).contains(statusCode) { return .succeeded }
+        if let statusCode, (200..<300).contains(statusCode) || statusCode == 304 && conditional { return .succeeded }
         let retryable = statusCode.map(Self.retryableStatuses.contains) ?? (failure?.isRetryable ?? false)
         guard retryable else { return .failed(.notRetryable) }
         guard attempt < maxAttempts else { return .failed(.attemptsExhausted) }
@@ -34,6 +37,11 @@ public struct RetryPolicy: Sendable {
             return .retry(at: now + Int64(wait))
         }
         return .retry(at: now + Int64(backoff(attempt: attempt, using: &random)))
+    }
+
+    /// Whether a request with `headers` is conditional on the resource having changed.
+    public static func isConditional(_ headers: [HeaderField]) -> Bool {
+        headers.value(named: "if-none-match") != nil || headers.value(named: "if-modified-since") != nil
     }
 
     /// The wait a 429 or 503 asks for with `Retry-After`, capped at `maxMillis`; nil otherwise.

@@ -6,10 +6,8 @@ func withTimeLimit<T: Sendable>(
         group.addTask { try await body() }
         group.addTask {
             try await Task.sleep(for: limit)
-            throw FetchFailure(
-                .timeout,
-                "no complete response within \(limit.components.seconds * 1000 + limit.components.attoseconds / 1_000_000_000_000_000) ms"
-            )
+            let millis = limit.components.seconds * 1000 + limit.components.attoseconds / 1_000_000_000_000_000
+            throw FetchFailure(.timeout, "timed out after \(millis) ms")
         }
         defer { group.cancelAll() }
         guard let first = try await group.next() else { throw CancellationError() }

@@ -89,13 +89,16 @@ extension PostgresStore {
         try await read { [self] connection in
             try await connection.query(
                 """
-                SELECT t.body_truncated, b.task_seq IS NOT NULL, b.content_type, b.body
+                SELECT t.body_truncated, b.task_seq IS NOT NULL, b.content_type, b.body, t.response_headers
                 FROM tasks t LEFT JOIN task_bodies b ON b.task_seq = t.seq WHERE t.id = \(id.rawValue)
                 """, logger: logger
             ).first { row -> BodyLookup in
                 guard try row.bool(1) else { return .noBody }
                 return .body(
-                    StoredBody(contentType: try row.optionalString(2), bytes: try row.bytes(3) ?? []),
+                    StoredBody(
+                        contentType: try row.optionalString(2),
+                        contentEncoding: StoredBody.contentEncoding(ofStoredHeaders: try row.optionalString(4)),
+                        bytes: try row.bytes(3) ?? []),
                     truncated: try row.bool(0))
             } ?? .noTask
         }

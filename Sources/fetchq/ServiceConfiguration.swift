@@ -51,7 +51,7 @@ struct ServiceConfiguration {
             destinations: destinations,
             trustRoots: trustRoots,
             workerExecutable: executablePath(),
-            userAgent: Fetchq.userAgent,
+            userAgent: try settings.value(\.userAgent),
             workerLogLevel: logLevel.rawValue)
         webhooks = WebhookConfiguration(
             secret: try settings.value(\.webhookSecret) ?? "",

@@ -15,6 +15,15 @@ enum SettingValue {
 
     static func text(_ text: String) -> String { text }
 
+    /// A header value fetchq can send: printable ASCII, not empty.
+    static func userAgent(_ text: String) throws(InvalidValue) -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty, trimmed.utf8.allSatisfy({ (0x20...0x7E).contains($0) }) else {
+            throw InvalidValue(text: text, expected: "printable ASCII, like fetchq/1.0 (+https://example.com/bot)")
+        }
+        return trimmed
+    }
+
     /// A variable's yes or no: `1`, `true`, `yes`, or `0`, `false`, `no`.
     static func yesOrNo(_ text: String) throws(InvalidValue) -> Bool {
         switch text.lowercased() {

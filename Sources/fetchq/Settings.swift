@@ -38,6 +38,9 @@ struct Settings: Sendable {
     let maxBodyBytes = Setting.integer(
         "--max-body-bytes", "FETCHQ_MAX_BODY_BYTES", default: 1 << 20, in: 0...(64 << 20) - 4_096,
         help: "Response bytes kept per task; the rest is dropped and marked truncated.")
+    let userAgent = Setting.option(
+        "--user-agent", "FETCHQ_USER_AGENT", default: Fetchq.userAgent, valueName: "text",
+        help: "User-Agent header of every fetch whose task sets none.", parse: SettingValue.userAgent)
     let timeoutMs = Setting.integer(
         "--timeout-ms", "FETCHQ_TIMEOUT_MS", default: 30_000, in: 1...600_000,
         help: "Per-task time limit when a job sets none, in ms.")

@@ -36,6 +36,17 @@ import Testing
         }
     }
 
+    @Test func aNotModifiedAnsweringTheTasksOwnConditionalRequestSucceeds() {
+        var random = SeededRandom(seed: 7)
+        #expect(
+            policy.disposition(
+                statusCode: 304, failure: nil, retryAfter: nil, attempt: 1, maxAttempts: 3, conditional: true,
+                now: now, using: &random) == .succeeded)
+        #expect(RetryPolicy.isConditional([HeaderField("If-None-Match", "\"v1\"")]))
+        #expect(RetryPolicy.isConditional([HeaderField("if-modified-since", "Wed, 21 Oct 2015 07:28:00 GMT")]))
+        #expect(!RetryPolicy.isConditional([HeaderField("If-Match", "\"v1\""), HeaderField("Accept", "*/*")]))
+    }
+
     @Test func otherStatusesFailAtOnce() {
         for status in [100, 301, 304, 400, 401, 403, 404, 410, 422, 501, 505, 599] {
             #expect(disposition(status: status) == .failed(.notRetryable), "status \(status)")

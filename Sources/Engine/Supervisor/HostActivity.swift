@@ -13,7 +13,7 @@ public struct HostActivity: Sendable, Equatable {
         public let durationMillis: Int?
     }
 
-    /// How many attempts per host are kept for the recent counts and latency percentiles.
+    /// How many attempts per host are kept for the latency percentiles.
     public static let kept = 256
 
     public private(set) var lastSeenAt: Int64 = 0
@@ -21,6 +21,8 @@ public struct HostActivity: Sendable, Equatable {
     public private(set) var lastError: String?
     /// Oldest first, at most `kept`.
     public private(set) var attempts: [Attempt] = []
+    /// Every attempt of the last `RecentCounts.windowMillis`, counted.
+    private var counts = RecentCounts()
 
     mutating func record(_ attempt: Attempt, status: Int?, error: String?) {
         lastSeenAt = max(lastSeenAt, attempt.at)
@@ -28,19 +30,13 @@ public struct HostActivity: Sendable, Equatable {
         lastError = error
         if attempts.count >= Self.kept { attempts.removeFirst(attempts.count - Self.kept + 1) }
         attempts.append(attempt)
+        counts.add(attempt.result, at: attempt.at)
     }
 
-    /// Counts of the attempts that ended at or after `since`.
+    /// Counts of the attempts that ended at or after `since` (to `RecentCounts.stepMillis`, and no
+    /// further back than `RecentCounts.windowMillis`), however many they were.
     public func recent(since: Int64) -> (succeeded: Int, failed: Int, retried: Int) {
-        var counts = (succeeded: 0, failed: 0, retried: 0)
-        for attempt in attempts where attempt.at >= since {
-            switch attempt.result {
-            case .succeeded: counts.succeeded += 1
-            case .failed: counts.failed += 1
-            case .retried: counts.retried += 1
-            }
-        }
-        return counts
+        counts.total(since: since)
     }
 
     /// The `fraction` percentile (0...1) of the kept attempts' durations; nil when none has one.

@@ -9,7 +9,9 @@ extension SchedulerCore {
         let policy = configuration.retry.overridden(baseMillis: task.retryBaseMillis, maxMillis: task.retryMaxMillis)
         let disposition = policy.disposition(
             statusCode: result.statusCode, failure: result.failure?.kind, retryAfter: retryAfter,
-            attempt: task.attempt, maxAttempts: task.maxAttempts, now: now, using: &random)
+            attempt: task.attempt, maxAttempts: task.maxAttempts,
+            conditional: result.statusCode == 304 && RetryPolicy.isConditional(task.request.headers), now: now,
+            using: &random)
         // A host that says "too many requests" gets a pause: its other tasks wait, other hosts go on.
         if result.statusCode == 429 || result.statusCode == 503 {
             let asked = policy.retryAfterMillis(

@@ -182,11 +182,11 @@ public final class WebhookDispatcher: Service, Sendable {
                 return (Int(response.status.code), response.headers.first(name: "retry-after"))
             }
         } catch let failure as FetchFailure {
-            error = failure.kind == .timeout ? "timeout: no answer within \(timeout) ms" : failure.message
+            error = failure.kind == .timeout ? "timeout: timed out after \(timeout) ms" : failure.message
         } catch let blocked as BlockedDestination {
             error = "blocked_destination: \(blocked)"
         } catch let caught as HTTPClientError where caught == .deadlineExceeded || caught == .readTimeout {
-            error = "timeout: no answer within \(timeout) ms"
+            error = "timeout: timed out after \(timeout) ms"
         } catch let caught {
             error = await reason(for: caught, url: delivery.url, client: client)
         }
@@ -209,7 +209,10 @@ public final class WebhookDispatcher: Service, Sendable {
     private func reason(for error: any Error, url: String, client: HTTPClient) async -> String {
         guard let target = URL(string: url), let host = target.host,
             var failure = TLSFailure.failure(for: error, host: host)
-        else { return "connection_failed: \(error)" }
+        else {
+            let host = URL(string: url)?.host ?? url
+            return "connection_failed: \(NetworkFailure.sentence(for: error, host: host))"
+        }
         if TLSFailure.isUnverifiedChain(error) {
             let diagnosis = CertificateDiagnosis.diagnose(
                 host: host, port: target.port ?? 443, destinations: configuration.destinations,

@@ -91,20 +91,19 @@ public struct Fetcher: Sendable {
         if canceled { return .canceledTask }
         if let failure = error as? FetchFailure { return failure }
         if let blocked = error as? BlockedDestination { return FetchFailure(.blockedDestination, blocked.description) }
-        if elapsedMillis >= order.timeoutMillis {
-            return FetchFailure(.timeout, "no complete response within \(order.timeoutMillis) ms")
-        }
+        if elapsedMillis >= order.timeoutMillis { return timedOut(order) }
         if let failure = TLSFailure.failure(for: error, host: host) { return failure }
         if let clientError = error as? HTTPClientError {
             if [.invalidURL, .emptyHost, .emptyScheme].contains(clientError) {
-                return FetchFailure(.invalidURL, "\(clientError)")
+                return FetchFailure(.invalidURL, NetworkFailure.sentence(for: clientError, host: host))
             }
-            if clientError == .deadlineExceeded {
-                return FetchFailure(.timeout, "no complete response within \(order.timeoutMillis) ms")
-            }
-            return FetchFailure(.connectionFailed, "\(clientError)")
+            if clientError == .deadlineExceeded { return timedOut(order) }
         }
-        return FetchFailure(.connectionFailed, String(describing: error))
+        return FetchFailure(.connectionFailed, NetworkFailure.sentence(for: error, host: host))
+    }
+
+    static func timedOut(_ order: FetchOrder) -> FetchFailure {
+        FetchFailure(.timeout, "timed out after \(order.timeoutMillis) ms")
     }
 }
 

@@ -1,25 +1,40 @@
 import AsyncHTTPClient
+import Engine
 import Foundation
 import JSON
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 
 /// The client's connection to the service: JSON requests with the token, answers as JSON, and
 /// problem+json turned into a one-line `ClientFailure`.
+///
+/// Until the service has answered once, requests go through a client that does not retry a
+/// refused connection: a server that is not there (a typo in `--server`, `fetchq serve` not
+/// started) is told in a moment. Once it has answered, a refused connection is retried as a
+/// restart needs (AsyncHTTPClient's connection retries, and `sending`'s own).
 struct APIClient: Sendable {
     let http: HTTPClient
+    let firstContact: HTTPClient
     let options: ClientOptions
+    private let answered = NIOLockedValueBox(false)
 
     /// Runs `body` with a client that is shut down afterwards, whatever happens.
     static func with<T: Sendable>(
         _ options: ClientOptions, _ body: (APIClient) async throws -> T
     ) async throws -> T {
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        let firstContact = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let client = APIClient(http: http, firstContact: firstContact, options: options)
         do {
-            let result = try await body(APIClient(http: http, options: options))
+            let result = try await body(client)
+            try await firstContact.shutdown()
             try await http.shutdown()
             return result
         } catch {
+            try? await firstContact.shutdown()
             try? await http.shutdown()
             throw error
         }
@@ -46,10 +61,21 @@ struct APIClient: Sendable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: body))
         }
+        let answered = self.answered.withLockedValue { $0 }
         do {
-            return try await http.execute(request, timeout: timeout)
+            let response = try await (answered ? http : firstContact).execute(request, timeout: timeout)
+            if !answered { self.answered.withLockedValue { $0 = true } }
+            return response
         } catch {
-            throw ClientFailure("cannot reach \(options.baseURL): \(error)")
+            let host = URL(string: options.baseURL)?.host ?? options.baseURL
+            if !answered && NetworkFailure.isConnectionRefused(error) {
+                throw ClientFailure(
+                    "nothing is listening at \(options.baseURL) — is `fetchq serve` running? set --server or"
+                        + " FETCHQ_SERVER")
+            }
+            throw ClientFailure(
+                "cannot reach \(options.baseURL): \(NetworkFailure.sentence(for: error, host: host))",
+                retryable: answered)
         }
     }
 

@@ -37,8 +37,14 @@ enum ClientExit {
 /// A failure of a client command, told to the user in one line on stderr (exit status 2).
 struct ClientFailure: Error, CustomStringConvertible {
     let description: String
+    /// The service could not be reached after it had answered once (it may be restarting): a
+    /// write is tried again.
+    let retryable: Bool
 
-    init(_ description: String) { self.description = description }
+    init(_ description: String, retryable: Bool = false) {
+        self.description = description
+        self.retryable = retryable
+    }
 }
 
 /// Writes to stderr, where everything but a command's result goes.

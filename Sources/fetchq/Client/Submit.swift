@@ -175,7 +175,7 @@ extension APIClient {
                 }
                 guard (200..<300).contains(answer.status) else { throw Self.failure(answer, method, path) }
                 return answer
-            } catch let failure as ClientFailure where attempt < 8 && failure.description.hasPrefix("cannot reach") {
+            } catch let failure as ClientFailure where attempt < 8 && failure.retryable {
                 try await Task.sleep(for: .seconds(delay))
                 delay = min(delay * 2, 3)
             }

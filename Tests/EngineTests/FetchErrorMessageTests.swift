@@ -1,0 +1,115 @@
+import AsyncHTTPClient
+import Engine
+import Foundation
+import NIOCore
+import NIOPosix
+import Store
+import TestSupport
+import Testing
+
+/// Every error the fetch path can produce reads as a short sentence of fetchq's own, never as a
+/// library's debug text (errno numbers, system call signatures, type names).
+@Suite struct FetchErrorMessageTests {
+    /// What no message may contain.
+    static let debugText = ["errno", "error set", "descriptor", "Error", "NIO", "(", ")"]
+
+    static func expectPlain(_ message: String?, sourceLocation: SourceLocation = #_sourceLocation) {
+        for fragment in debugText {
+            #expect(message?.contains(fragment) == false, "\(message ?? "nil")", sourceLocation: sourceLocation)
+        }
+    }
+
+    /// The outcome of one task fetched by a real worker.
+    private func outcome(of url: String, timeout: Int = 5_000) async throws -> Outcome? {
+        var outcome: Outcome?
+        try await withEngine { store, engine in
+            let job = try await submit(store, engine, [task(url, attempts: 1, timeout: timeout)])
+            #expect(try await waitUntilCompleted(store, job))
+            outcome = try store.task(job.taskIDs[0])?.outcome
+        }
+        return outcome
+    }
+
+    @Test func aRefusedConnectionSaysConnectionRefused() async throws {
+        let closed = try ClosedPort()
+        let outcome = try await outcome(of: "http://127.0.0.1:\(closed.port)/")
+        #expect(outcome?.error == "connection_failed")
+        #expect(outcome?.errorMessage == "connection refused")
+        withExtendedLifetime(closed) {}
+    }
+
+    @Test func aServerThatClosesWithoutAnsweringSaysSo() async throws {
+        let server = try await RawTCPServer(.closeAfterRequest)
+        let outcome = try await outcome(of: "\(server.baseURL)/")
+        #expect(outcome?.error == "connection_failed")
+        #expect(outcome?.errorMessage == "the server closed the connection before answering")
+        await server.stop()
+    }
+
+    @Test func aResetConnectionSaysResetByTheServer() async throws {
+        let server = try await RawTCPServer(.resetAfterRequest)
+        let outcome = try await outcome(of: "\(server.baseURL)/")
+        #expect(outcome?.error == "connection_failed")
+        #expect(outcome?.errorMessage == "connection reset by the server")
+        await server.stop()
+    }
+
+    @Test func anAnswerThatIsNotHTTPSaysSo() async throws {
+        let server = try await RawTCPServer(.answerGarbage)
+        let outcome = try await outcome(of: "\(server.baseURL)/")
+        #expect(outcome?.error == "connection_failed")
+        #expect(outcome?.errorMessage == "the server's answer is not valid HTTP")
+        await server.stop()
+    }
+
+    @Test func aTimeoutSaysAfterHowLong() async throws {
+        let target = try TargetServer()
+        let outcome = try await outcome(of: "\(target.baseURL)/slow/5000", timeout: 300)
+        #expect(outcome?.error == "timeout")
+        #expect(outcome?.errorMessage == "timed out after 300 ms")
+        await target.stop()
+    }
+
+    /// The errors no local server can make happen without traffic beyond loopback (an unknown
+    /// host asks a name server; an unreachable network needs a route that is not there), and the
+    /// client's own, from the error values the libraries throw.
+    @Test func everyOtherNetworkErrorHasItsSentence() {
+        let cases: [(any Error, String)] = [
+            (IOError(errnoCode: ECONNREFUSED, reason: "connection reset (error set)"), "connection refused"),
+            (
+                IOError(errnoCode: ECONNRESET, reason: "read(descriptor:pointer:size:)"),
+                "connection reset by the server"
+            ),
+            (IOError(errnoCode: ENETUNREACH, reason: "connect(descriptor:addr:size:)"), "network unreachable"),
+            (IOError(errnoCode: EHOSTUNREACH, reason: "connect(descriptor:addr:size:)"), "host unreachable"),
+            (IOError(errnoCode: ETIMEDOUT, reason: "connection reset (error set)"), "the connection timed out"),
+            (
+                IOError(errnoCode: EPIPE, reason: "write(descriptor:pointer:size:)"),
+                NetworkFailure.closedBeforeAnswering
+            ),
+            (IOError(errnoCode: EMFILE, reason: "socket"), "too many open files to open a connection"),
+            (IOError(errnoCode: EPROTO, reason: "read"), "the connection failed with system error \(EPROTO)"),
+            (SocketAddressError.unknown(host: "example.invalid", port: 80), "no address for host example.invalid"),
+            (HTTPClientError.remoteConnectionClosed, NetworkFailure.closedBeforeAnswering),
+            (HTTPClientError.connectTimeout, "no connection to example.invalid in time"),
+            (HTTPClientError.getConnectionFromPoolTimeout, "no connection to example.invalid in time"),
+            (HTTPClientError.readTimeout, "the server stopped sending before the answer was complete"),
+            (HTTPClientError.bodyLengthMismatch, "the answer's body did not match its Content-Length"),
+            (HTTPClientError.invalidURL, "the URL cannot be fetched"),
+            (HTTPClientError.cancelled, "the request was canceled"),
+            (HTTPClientError.invalidHeaderFieldNames(["a b"]), "the server's answer could not be read"),
+            (ChannelError.eof, NetworkFailure.closedBeforeAnswering),
+            (ChannelError.ioOnClosedChannel, NetworkFailure.closedBeforeAnswering),
+            (ChannelError.connectTimeout(.seconds(10)), "the connection timed out"),
+            (ChannelError.badMulticastGroupAddressFamily, "the connection failed"),
+            (CancellationError(), "the connection to example.invalid failed"),
+        ]
+        for (error, sentence) in cases {
+            let message = NetworkFailure.sentence(for: error, host: "example.invalid")
+            #expect(message == sentence, "\(error)")
+            Self.expectPlain(message)
+        }
+        #expect(NetworkFailure.isConnectionRefused(IOError(errnoCode: ECONNREFUSED, reason: "connect")))
+        #expect(!NetworkFailure.isConnectionRefused(IOError(errnoCode: ECONNRESET, reason: "read")))
+    }
+}
