@@ -9,7 +9,8 @@ public final class APIService: Service, Sendable {
 
     /// Binds the listener at once, so that a port that is in use fails start-up, not later.
     public init(configuration: HTTPServerConfiguration, api: FetchqAPI, logger: Logger) throws {
-        self.server = try HTTPServer(configuration: configuration, logger: logger, responder: api)
+        self.server = try HTTPServer(
+            configuration: configuration, logger: logger, metrics: api.metrics.factory, responder: api)
         logger.info("listening", metadata: ["http.host": "\(configuration.host)", "http.port": "\(server.port)"])
     }
 

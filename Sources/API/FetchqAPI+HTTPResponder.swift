@@ -10,6 +10,12 @@ extension FetchqAPI: HTTPResponder {
                 status: 413, code: "request_too_large", title: "Request body too large",
                 detail: "The request body is over the limit of \(limit) bytes.", field: nil
             ).response
+        case .requestTimeout:
+            Problem(
+                status: 408, code: "request_timeout", title: "Request timeout",
+                detail: "The request's headers, or its body, did not arrive in time; the connection is closed.",
+                field: nil
+            ).response
         case .shuttingDown:
             Problem.shuttingDown("The service stopped before this request finished; retry it.").response
         case .handlerFailed(let error, let request):

@@ -21,9 +21,17 @@ struct Serve: AsyncParsableCommand {
     var settings: [String] = []
 
     func run() async throws {
+        // Raised first, so that the default --max-connections fits the limit as raised.
+        let openFiles = OpenFilesLimit.raise()
         let configuration = try ServiceConfiguration(
-            SettingValues(arguments: settings, accepting: Settings.table.all))
+            SettingValues(arguments: settings, accepting: Settings.table.all), openFiles: openFiles)
         let logger = makeLogger(label: "fetchq", level: configuration.logLevel)
+        logger.info(
+            "connection capacity",
+            metadata: [
+                "files.limit": "\(openFiles)", "http.max_connections": "\(configuration.http.connectionLimit)",
+                "http.max_connections_per_ip": "\(configuration.http.perIPConnectionLimit)",
+            ])
         ignoreBrokenPipes()
         // One registry for the whole service, handed to each part (no global `MetricsSystem`).
         // With `--metrics off` every metric is made by the no-op factory and the registry stays empty.

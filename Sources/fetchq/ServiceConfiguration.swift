@@ -21,14 +21,21 @@ struct ServiceConfiguration {
     var recordsMetrics: Bool
     var logLevel: Logger.Level
 
-    init(_ settings: SettingValues) throws {
+    /// `openFiles` is the open-files limit the default `--max-connections` must fit in (`serve`
+    /// raises it first).
+    init(_ settings: SettingValues, openFiles: Int = OpenFilesLimit.current) throws {
+        let fittingConnections = OpenFilesLimit.connectionBudget(
+            openFiles: openFiles, processes: try settings.value(\.processes),
+            webhookConcurrency: try settings.value(\.webhookConcurrency))
         http = HTTPServerConfiguration(
             host: try settings.value(\.host),
             port: try settings.value(\.port),
             threads: try settings.value(\.httpThreads),
             maxRequestBytes: try settings.value(\.maxRequestBytes),
             connectionTimeoutSeconds: try settings.value(\.connectionTimeoutS),
-            connectionLimit: try settings.value(\.maxConnections),
+            headerTimeoutSeconds: try settings.value(\.headerTimeoutS),
+            minBodyRate: try settings.value(\.minBodyRate),
+            connectionLimit: try settings.value(\.maxConnections) ?? fittingConnections,
             perIPConnectionLimit: try settings.value(\.maxConnectionsPerIp))
         database = try DatabaseLocation(database: try settings.value(\.database), db: try settings.value(\.db))
         nodeLeaseTTLMillis = try settings.value(\.nodeLeaseTtlMs)

@@ -99,15 +99,27 @@ struct Settings: Sendable {
         help: "Webhook deliveries in flight at once.")
     let httpThreads = Setting.integer(
         "--http-threads", "FETCHQ_HTTP_THREADS", default: 4, in: 1...256, help: "HTTP server threads.")
-    let maxConnections = Setting.integer(
-        "--max-connections", "FETCHQ_MAX_CONNECTIONS", default: 1_024, in: 1...65_536,
-        help: "Connections open at once, all clients together.")
+    let maxConnections = Setting.option(
+        "--max-connections", "FETCHQ_MAX_CONNECTIONS", default: Int?.none, shown: "fits the open-files limit",
+        accepted: "allowed: 1 to 1048576", valueName: "n",
+        help: "Connections open at once, all clients together; more are closed at once. By default the"
+            + " open-files limit (raised to its hard limit at start) less what the store, the workers and the"
+            + " webhook client need.",
+        parse: { text throws(InvalidValue) in try SettingValue.integer(text, in: 1...1_048_576) })
     let maxConnectionsPerIp = Setting.integer(
         "--max-connections-per-ip", "FETCHQ_MAX_CONNECTIONS_PER_IP", default: 256, in: 0...65_536,
         help: "Connections open at once from one client address; 0 means no limit.")
     let connectionTimeoutS = Setting.integer(
         "--connection-timeout-s", "FETCHQ_CONNECTION_TIMEOUT_S", default: 30, in: 1...3_600,
         help: "Seconds an idle connection is kept open.")
+    let headerTimeoutS = Setting.integer(
+        "--header-timeout-s", "FETCHQ_HEADER_TIMEOUT_S", default: 10, in: 1...3_600,
+        help: "Seconds a connection has to send its request line and headers, from its accept or from the end"
+            + " of its previous response; then it is closed (408 when it can still be written).")
+    let minBodyRate = Setting.integer(
+        "--min-body-rate", "FETCHQ_MIN_BODY_RATE", default: 1_024, in: 0...(1 << 30),
+        help: "Bytes per second a request body must average after its first second, or its connection is"
+            + " closed as by --header-timeout-s; 0 sets no floor.")
     let maxRequestBytes = Setting.integer(
         "--max-request-bytes", "FETCHQ_MAX_REQUEST_BYTES", default: 16 << 20, in: 1_024...(1 << 30),
         help: "Largest request body; larger ones get 413 unread.")

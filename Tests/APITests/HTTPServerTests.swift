@@ -175,6 +175,7 @@ private struct TestResponder: HTTPResponder {
     func response(for failure: HTTPServerFailure) -> HTTPResponse {
         switch failure {
         case .requestTooLarge(let limit): .text(413, "app: too large over \(limit)")
+        case .requestTimeout: .text(408, "app: too slow")
         case .shuttingDown: .text(503, "app: stopping", headers: [("Retry-After", "7")])
         case .handlerFailed(let error, let request): .text(418, "app: \(error) on \(request.path)")
         }

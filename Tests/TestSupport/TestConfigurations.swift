@@ -7,7 +7,7 @@ extension HTTPServerConfiguration {
     /// 127.0.0.1 on a free port.
     public static let loopbackForTests = HTTPServerConfiguration(
         host: "127.0.0.1", port: 0, threads: 4, maxRequestBytes: 16 << 20, connectionTimeoutSeconds: 30,
-        connectionLimit: 1_024, perIPConnectionLimit: 256)
+        headerTimeoutSeconds: 10, minBodyRate: 1_024, connectionLimit: 1_024, perIPConnectionLimit: 256)
 }
 
 extension FetchqAPI.Configuration {

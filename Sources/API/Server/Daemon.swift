@@ -16,47 +16,28 @@ final class Daemon: @unchecked Sendable {
     let port: Int
 
     init(configuration: HTTPServerConfiguration, registry: ConnectionRegistry) throws {
-        var flags =
+        let flags =
             MHD_USE_INTERNAL_POLLING_THREAD.rawValue | MHD_USE_EPOLL.rawValue | MHD_ALLOW_SUSPEND_RESUME.rawValue
             | MHD_USE_ERROR_LOG.rawValue
         let retained = Unmanaged.passRetained(registry)
-        let context = retained.toOpaque()
-        let started: OpaquePointer?
-        if let address = IPv4Address(configuration.host, port: configuration.port) {
-            started = withUnsafePointer(to: address.storage) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                    Self.start(flags, socketAddress, context, configuration)
-                }
-            }
-        } else if let address = IPv6Address(configuration.host, port: configuration.port) {
-            flags |= MHD_USE_IPv6.rawValue
-            started = withUnsafePointer(to: address.storage) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                    Self.start(flags, socketAddress, context, configuration)
-                }
-            }
-        } else {
-            retained.release()
-            throw HTTPServerError(description: "--host must be an IP address literal, not \(configuration.host)")
-        }
+        var badHost: Int32 = 0
+        // The limits are the watch's (`admits`), so that a refusal is counted; libmicrohttpd's
+        // own limit is only a backstop above them (it splits it among its threads, unevenly used).
+        let started = fetchq_mhd_start(
+            flags, configuration.host, UInt16(truncatingIfNeeded: configuration.port), &badHost, accessHandler,
+            retained.toOpaque(), requestCompleted, connectionNotified, admitConnection, UInt32(configuration.threads),
+            UInt32(configuration.connectionTimeoutSeconds),
+            UInt32(clamping: 2 * configuration.connectionLimit + 4 * configuration.threads), 0, 64 * 1024)
         guard let started else {
             retained.release()
             throw HTTPServerError(
-                description: "cannot listen on \(configuration.host):\(configuration.port) (in use, or not allowed)")
+                description: badHost != 0
+                    ? "--host must be an IP address literal, not \(configuration.host)"
+                    : "cannot listen on \(configuration.host):\(configuration.port) (in use, or not allowed)")
         }
         self.handle = started
         self.registry = retained
         self.port = Int(fetchq_mhd_bound_port(started))
-    }
-
-    private static func start(
-        _ flags: UInt32, _ address: UnsafePointer<sockaddr>, _ context: UnsafeMutableRawPointer,
-        _ configuration: HTTPServerConfiguration
-    ) -> OpaquePointer? {
-        fetchq_mhd_start(
-            flags, address, accessHandler, context, requestCompleted, UInt32(configuration.threads),
-            UInt32(configuration.connectionTimeoutSeconds), UInt32(configuration.connectionLimit),
-            UInt32(configuration.perIPConnectionLimit), 64 * 1024)
     }
 
     /// Stops accepting new connections; existing ones go on.
@@ -91,12 +72,57 @@ private let accessHandler: MHD_AccessHandlerCallback = {
 }
 
 /// libmicrohttpd's end-of-request callback: report the request completed and release its state.
-private let requestCompleted: MHD_RequestCompletedCallback = { context, _, requestContext, _ in
-    guard let context, let requestContext, let raw = requestContext.pointee else { return }
+private let requestCompleted: MHD_RequestCompletedCallback = { context, connection, requestContext, _ in
+    guard let context else { return }
+    let registry = Unmanaged<ConnectionRegistry>.fromOpaque(context).takeUnretainedValue()
+    if let connection { registry.watch.requestEnded(key(connection)) }
+    guard let requestContext, let raw = requestContext.pointee else { return }
     let state = Unmanaged<RequestState>.fromOpaque(raw)
-    Unmanaged<ConnectionRegistry>.fromOpaque(context).takeUnretainedValue().completed(state.takeUnretainedValue())
+    registry.completed(state.takeUnretainedValue())
     state.release()
     requestContext.pointee = nil
+}
+
+/// libmicrohttpd's connection callback: tell the watch a connection opened or closed. It reports
+/// one closed before it closes its socket, which is what lets the watch cut sockets safely.
+private let connectionNotified: MHD_NotifyConnectionCallback = { context, connection, _, code in
+    guard let context, let connection else { return }
+    let watch = Unmanaged<ConnectionRegistry>.fromOpaque(context).takeUnretainedValue().watch
+    switch code {
+    case .CONNECTION_NOTIFY_STARTED:
+        var text = [CChar](repeating: 0, count: 64)
+        fetchq_mhd_connection_address(connection, &text, text.count)
+        watch.opened(key(connection), socket: fetchq_mhd_connection_socket(connection), address: address(text))
+    case .CONNECTION_NOTIFY_CLOSED:
+        watch.closed(key(connection))
+    default:
+        break
+    }
+}
+
+/// libmicrohttpd's accept policy: refuse a connection over a limit at once (it closes the socket).
+private let admitConnection: MHD_AcceptPolicyCallback = { context, socketAddress, _ in
+    guard let context else { return MHD_Result.NO }
+    var text = [CChar](repeating: 0, count: 64)
+    fetchq_format_address(socketAddress, &text, text.count)
+    let watch = Unmanaged<ConnectionRegistry>.fromOpaque(context).takeUnretainedValue().watch
+    return watch.admits(address(text)) ? MHD_Result.YES : MHD_Result.NO
+}
+
+/// A connection's key in the watch: its handle's address.
+private func key(_ connection: OpaquePointer) -> ConnectionTable.Key { UInt(bitPattern: Int(bitPattern: connection)) }
+
+/// The text a C string buffer holds, up to its first zero.
+private func address(_ text: [CChar]) -> String {
+    String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+/// Cuts a connection's socket from the watch's sweeper, writing `reply` first if the socket takes it.
+func cutSocket(_ socket: Int32, reply: [UInt8]) {
+    guard socket >= 0 else { return }
+    reply.withUnsafeBytes { bytes in
+        fetchq_cut_socket(socket, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count)
+    }
 }
 
 /// What one request has gathered across calls of the access handler.
@@ -138,8 +164,13 @@ final class ConnectionRegistry: Sendable {
     private let maxRequestBytes: Int
     private let accepted: AsyncStream<AcceptedRequest>.Continuation
     let inFlight = InFlightRequests<SuspendedConnection>()
+    let watch: ConnectionWatch
 
-    init(responder: any HTTPResponder, maxRequestBytes: Int, accepted: AsyncStream<AcceptedRequest>.Continuation) {
+    init(
+        responder: any HTTPResponder, maxRequestBytes: Int, accepted: AsyncStream<AcceptedRequest>.Continuation,
+        watch: ConnectionWatch
+    ) {
+        self.watch = watch
         self.responder = responder
         self.maxRequestBytes = maxRequestBytes
         self.accepted = accepted
@@ -153,9 +184,11 @@ final class ConnectionRegistry: Sendable {
             // First call: headers only. Answering now would make libmicrohttpd close the
             // connection, so only a request that announces too large a body is answered here.
             stateSlot.pointee = Unmanaged.passRetained(RequestState()).toOpaque()
+            watch.headComplete(key(connection))
             if let length = Self.values(connection, MHD_ValueKind.HEADER_KIND)["content-length"].flatMap(Int.init),
                 length > maxRequestBytes
             {
+                watch.handling(key(connection))
                 return Self.queue(responder.response(for: .requestTooLarge(limit: maxRequestBytes)), on: connection)
             }
             return MHD_Result.YES
@@ -167,6 +200,7 @@ final class ConnectionRegistry: Sendable {
         }
         if uploadSize.pointee > 0 {
             let count = uploadSize.pointee
+            watch.bodyReceived(key(connection), bytes: count)
             if state.body.count + count > maxRequestBytes {
                 state.tooLarge = true
                 state.body = []
@@ -179,6 +213,7 @@ final class ConnectionRegistry: Sendable {
             return MHD_Result.YES
         }
         if state.dispatched { return MHD_Result.YES }
+        watch.handling(key(connection))
         if state.tooLarge {
             return Self.queue(responder.response(for: .requestTooLarge(limit: maxRequestBytes)), on: connection)
         }
@@ -358,28 +393,5 @@ private final class StreamedBody: @unchecked Sendable {
             produced.withLockedValue { $0 = result }
             MHD_resume_connection(connection.pointer)
         }
-    }
-}
-
-/// An IPv4 socket address parsed from a literal.
-private struct IPv4Address {
-    var storage = sockaddr_in()
-
-    init?(_ host: String, port: Int) {
-        storage.sin_family = sa_family_t(AF_INET)
-        storage.sin_port = in_port_t(UInt16(truncatingIfNeeded: port).bigEndian)
-        guard inet_pton(AF_INET, host, &storage.sin_addr) == 1 else { return nil }
-    }
-}
-
-/// An IPv6 socket address parsed from a literal (brackets allowed).
-private struct IPv6Address {
-    var storage = sockaddr_in6()
-
-    init?(_ host: String, port: Int) {
-        let literal = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
-        storage.sin6_family = sa_family_t(AF_INET6)
-        storage.sin6_port = in_port_t(UInt16(truncatingIfNeeded: port).bigEndian)
-        guard inet_pton(AF_INET6, literal, &storage.sin6_addr) == 1 else { return nil }
     }
 }

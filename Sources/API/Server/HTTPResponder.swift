@@ -13,6 +13,9 @@ public protocol HTTPResponder: Sendable {
 public enum HTTPServerFailure: Sendable {
     /// The body is over `HTTPServerConfiguration.maxRequestBytes` (the limit); it was not kept.
     case requestTooLarge(limit: Int)
+    /// The request's head, or its body, did not arrive in time (`headerTimeoutSeconds`,
+    /// `minBodyRate`); the connection is closed after this answer, written as it is cut.
+    case requestTimeout
     /// The server stopped before the reply was ready (shutdown's grace period ran out).
     case shuttingDown
     /// `reply(to:)`, or the work of a `.later` reply, threw.
@@ -25,6 +28,7 @@ extension HTTPResponder {
         let (status, text) =
             switch failure {
             case .requestTooLarge(let limit): (413, "The request body is over the limit of \(limit) bytes.")
+            case .requestTimeout: (408, "The request did not arrive in time.")
             case .shuttingDown: (503, "The server stopped before this request finished; retry it.")
             case .handlerFailed: (500, "The server could not complete the request.")
             }

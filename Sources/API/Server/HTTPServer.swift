@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import NIOConcurrencyHelpers
 import ServiceLifecycle
@@ -13,19 +14,29 @@ public struct HTTPServerConfiguration: Sendable {
     public var maxRequestBytes: Int
     /// Seconds an idle connection is kept.
     public var connectionTimeoutSeconds: Int
+    /// Seconds a connection has for its request line and headers, from its accept or from the end
+    /// of its previous response; then it is closed (with a 408 when it still takes one).
+    public var headerTimeoutSeconds: Int
+    /// Bytes a second a request body must average after its first second, or its connection is
+    /// closed as by `headerTimeoutSeconds`; 0 for no floor.
+    public var minBodyRate: Int
+    /// Connections open at once; more are closed at accept.
     public var connectionLimit: Int
+    /// Connections open at once from one client address; 0 for no limit.
     public var perIPConnectionLimit: Int
 
     /// No defaults here: `fetchq serve`'s settings table holds them.
     public init(
         host: String, port: Int, threads: Int, maxRequestBytes: Int, connectionTimeoutSeconds: Int,
-        connectionLimit: Int, perIPConnectionLimit: Int
+        headerTimeoutSeconds: Int, minBodyRate: Int, connectionLimit: Int, perIPConnectionLimit: Int
     ) {
         self.host = host
         self.port = port
         self.threads = threads
         self.maxRequestBytes = maxRequestBytes
         self.connectionTimeoutSeconds = connectionTimeoutSeconds
+        self.headerTimeoutSeconds = headerTimeoutSeconds
+        self.minBodyRate = minBodyRate
         self.connectionLimit = connectionLimit
         self.perIPConnectionLimit = perIPConnectionLimit
     }
@@ -62,14 +73,20 @@ public final class HTTPServer: Service, Sendable {
     private let shutdownGrace: Duration
     private let logger: Logger
 
-    /// Binds the listener; requests are answered once `run()` runs.
+    /// Binds the listener; requests are answered, and the deadlines kept, once `run()` runs.
+    /// `metrics` makes the connection metrics (open, closed by a deadline, refused by a limit).
     public init(
         configuration: HTTPServerConfiguration, logger: Logger, shutdownGrace: Duration = .seconds(5),
-        responder: some HTTPResponder
+        metrics: any MetricsFactory = NOOPMetricsHandler.instance, responder: some HTTPResponder
     ) throws {
         (accepted, acceptedInput) = AsyncStream.makeStream(of: AcceptedRequest.self)
+        let timeout = ConnectionWatch.wire(responder.response(for: .requestTimeout), reason: "Request Timeout")
+        let watch = ConnectionWatch(configuration: configuration, metrics: metrics, logger: logger) { socket, _ in
+            cutSocket(socket, reply: timeout)
+        }
         let connections = ConnectionRegistry(
-            responder: responder, maxRequestBytes: configuration.maxRequestBytes, accepted: acceptedInput)
+            responder: responder, maxRequestBytes: configuration.maxRequestBytes, accepted: acceptedInput,
+            watch: watch)
         self.connections = connections
         self.responder = responder
         self.shutdownGrace = shutdownGrace
@@ -99,6 +116,7 @@ public final class HTTPServer: Service, Sendable {
         defer { state.withLockedValue { $0 = .finished } }
         await withDiscardingTaskGroup { group in
             group.addTask { await self.stopWhenAsked() }
+            group.addTask { await self.connections.watch.run() }
             for await request in accepted {
                 group.addTask { await self.answer(request) }
             }
@@ -146,6 +164,8 @@ public final class HTTPServer: Service, Sendable {
                 }
             }
         }
+        // Nothing may cut a socket once the daemon has closed it (its descriptor may be reused).
+        connections.watch.stop()
         daemon.stop()
     }
 }
