@@ -33,7 +33,7 @@ format:
 
 # The short chaos soak runs on its own after the other tests: its load would weigh on their timing.
 test: deps lint
-	scripts/install-deps.sh postgresql chromium chromium-driver sqlite3 openssl
+	scripts/install-deps.sh postgresql chromium chromium-driver sqlite3 openssl nginx
 	scripts/test-venv.sh
 	$(SWIFT) build --build-tests
 	scripts/run-tests.sh --skip SoakTests
@@ -47,7 +47,7 @@ contract: deps build
 
 # Every test under AddressSanitizer, then ThreadSanitizer (fetchq's own modules instrumented).
 sanitize: deps
-	scripts/install-deps.sh postgresql chromium chromium-driver sqlite3 openssl
+	scripts/install-deps.sh postgresql chromium chromium-driver sqlite3 openssl nginx
 	scripts/test-venv.sh
 	scripts/sanitize.sh
 
