@@ -2,6 +2,8 @@
 #define FETCHQ_CMICROHTTPD_SHIM_H
 
 #include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -10,6 +12,14 @@
 // MHD_start_daemon, MHD_get_daemon_info and MHD_get_connection_info are C-variadic, which Swift
 // cannot call. These fixed-signature wrappers, and the socket helpers beside them, are the only C
 // code in the project.
+
+/// libmicrohttpd's error log, less its line per connection a client (or a deadline) ended: those
+/// are counted in the metrics, and an attack would otherwise write thousands of them.
+static inline void fetchq_mhd_log(void *context, const char *format, va_list arguments) {
+    (void)context;
+    if (strstr(format, "closed") != NULL || strstr(format, "closure") != NULL) return;
+    vfprintf(stderr, format, arguments);
+}
 
 /// Starts a daemon bound to `host` (an IPv4 or IPv6 literal, brackets allowed) and `port` with the
 /// options fetchq uses; sets `*bad_host` and answers NULL when `host` is neither. A limit of 0
@@ -52,6 +62,7 @@ static inline struct MHD_Daemon *fetchq_mhd_start(
     return MHD_start_daemon(
         flags, 0, admit, handler_context, handler, handler_context,
         MHD_OPTION_SOCK_ADDR, address,
+        MHD_OPTION_EXTERNAL_LOGGER, fetchq_mhd_log, NULL,
         MHD_OPTION_NOTIFY_COMPLETED, completed, handler_context,
         MHD_OPTION_NOTIFY_CONNECTION, notify, handler_context,
         MHD_OPTION_THREAD_POOL_SIZE, thread_pool_size,
