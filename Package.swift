@@ -170,6 +170,8 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: instrumented,
             linkerSettings: sanitizerRuntime
@@ -183,6 +185,9 @@ let package = Package(
             dependencies: [
                 "fetchq", "API", "JSON", "Store", "Spawn", "TestSupport",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: instrumented, linkerSettings: sanitizerRuntime),
         // The chaos soak (issue #16): short in `make test`, 50,000 tasks in `make soak`.

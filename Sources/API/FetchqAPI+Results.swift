@@ -48,7 +48,7 @@ extension FetchqAPI {
             ("state", .string(line.state.rawValue)), ("attempts", .integer(line.attempts)),
             ("status_code", .optional(line.statusCode)), ("error", .optional(line.error)),
             ("body_bytes", .optional(line.bodyBytes)), ("body_truncated", .bool(line.bodyTruncated)),
-            ("duration_ms", .optional(line.durationMillis)),
+            ("content_encoding", .optional(line.contentEncoding)), ("duration_ms", .optional(line.durationMillis)),
             ("finished_at", Representation.timestamp(line.finishedAt)),
         ]
         if bodies { members.append(("body_base64", .optional(line.body.map { Data($0).base64EncodedString() }))) }

@@ -24,6 +24,7 @@ public enum NetworkFailure {
             if let attempt = connection.connectionErrors.last { return sentence(for: attempt.error, host: host) }
             return "no address for host \(connection.host)"
         }
+        if let unknown = error as? SocketAddressError.UnknownHost { return "no address for host \(unknown.host)" }
         if error is SocketAddressError { return "no address for host \(host)" }
         if let io = error as? IOError { return sentence(errno: io.errnoCode) }
         if let client = error as? HTTPClientError { return sentence(for: client, host: host) }

@@ -17,10 +17,13 @@ public struct ResultLine: Sendable {
     public let finishedAt: Int64?
     /// The stored response body, when asked for and stored.
     public let body: [UInt8]?
+    /// The response's `Content-Encoding` (`gzip`): the stored body is encoded so.
+    public let contentEncoding: String?
 
     package init(
         seq: Int64, id: TaskID, url: String, method: String, state: TaskState, attempts: Int, statusCode: Int?,
-        error: String?, bodyBytes: Int?, bodyTruncated: Bool, durationMillis: Int?, finishedAt: Int64?, body: [UInt8]?
+        error: String?, bodyBytes: Int?, bodyTruncated: Bool, durationMillis: Int?, finishedAt: Int64?, body: [UInt8]?,
+        contentEncoding: String? = nil
     ) {
         self.seq = seq
         self.id = id
@@ -35,6 +38,7 @@ public struct ResultLine: Sendable {
         self.durationMillis = durationMillis
         self.finishedAt = finishedAt
         self.body = body
+        self.contentEncoding = contentEncoding
     }
 }
 
@@ -58,7 +62,7 @@ extension Store {
             try db.query(
                 """
                 SELECT t.seq, t.id, t.url, t.method, t.state, t.attempts, t.status_code, t.error, t.body_bytes,
-                       t.body_truncated, t.duration_ms, t.finished_at, \(body)
+                       t.body_truncated, t.duration_ms, t.finished_at, \(body), t.response_headers
                 FROM tasks t \(join) WHERE \(filter) AND t.seq > ?2 AND t.seq <= ?5 ORDER BY t.seq LIMIT ?3
                 """, values
             ) { row in
@@ -69,7 +73,8 @@ extension Store {
                     seq: row.int64(0), id: TaskID(trusted: row.string(1)), url: row.string(2), method: row.string(3),
                     state: state, attempts: row.int(5), statusCode: row.optionalInt(6), error: row.optionalString(7),
                     bodyBytes: row.optionalInt(8), bodyTruncated: row.int(9) == 1, durationMillis: row.optionalInt(10),
-                    finishedAt: row.isNull(11) ? nil : row.int64(11), body: bodies ? row.bytes(12) : nil)
+                    finishedAt: row.isNull(11) ? nil : row.int64(11), body: bodies ? row.bytes(12) : nil,
+                    contentEncoding: StoredBody.contentEncoding(ofStoredHeaders: row.optionalString(13)))
             }
         }
     }

@@ -146,7 +146,7 @@ extension PostgresStore {
                 PostgresQuery(
                     unsafeSQL: """
                         SELECT t.seq, t.id, t.url, t.method, t.state, t.attempts, t.status_code, t.error, t.body_bytes,
-                               t.body_truncated, t.duration_ms, t.finished_at, \(body)
+                               t.body_truncated, t.duration_ms, t.finished_at, \(body), t.response_headers
                         FROM tasks t \(join)
                         WHERE t.job_seq = $1 AND t.seq > $2 AND t.seq <= $4 \(filter) ORDER BY t.seq LIMIT $3
                         """, binds: values), logger: logger
@@ -160,7 +160,8 @@ extension PostgresStore {
                     statusCode: try row.optionalInt(6), error: try row.optionalString(7),
                     bodyBytes: try row.optionalInt(8), bodyTruncated: try row.bool(9),
                     durationMillis: try row.optionalInt(10), finishedAt: try row.optionalInt64(11),
-                    body: bodies ? try row.bytes(12) : nil)
+                    body: bodies ? try row.bytes(12) : nil,
+                    contentEncoding: StoredBody.contentEncoding(ofStoredHeaders: try row.optionalString(13)))
             }
         }
     }

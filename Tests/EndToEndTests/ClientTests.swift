@@ -96,6 +96,29 @@ import Testing
         }
     }
 
+    @Test func aServerThatIsNotThereIsToldAtOnceInOneLine() async throws {
+        let closed = try ClosedPort()
+        let server = "http://127.0.0.1:\(closed.port)"
+        try await withTemporaryDirectory { directory in
+            let file = try Self.write(["http://127.0.0.1:1/a"], to: directory)
+            let started = ContinuousClock.now
+            let submit = try await FetchqCommand.run(["submit", "--server", server, file, "--wait"])
+            let took = ContinuousClock.now - started
+            #expect(submit.termination == .exited(2))
+            #expect(
+                submit.errorText.trimmingCharacters(in: .whitespacesAndNewlines)
+                    == "fetchq: nothing is listening at \(server) — is `fetchq serve` running? set --server or"
+                    + " FETCHQ_SERVER", "\(submit.errorText)")
+            // Riding out a restart took 92 s here; a refused first request ends the command at once
+            // (the bound is generous for a loaded machine).
+            #expect(took < .seconds(30), "took \(took)")
+            let status = try await FetchqCommand.run(["status", "--server", server, "01JD9Z6Y8T3Q8W1V2X3Y4Z5A6B"])
+            #expect(status.termination == .exited(2))
+            #expect(status.errorText.contains("nothing is listening at \(server)"))
+        }
+        withExtendedLifetime(closed) {}
+    }
+
     @Test func badLinesAreReportedByNumberAndNothingIsSubmitted() async throws {
         try await withRunningService { service, _ in
             try await withTemporaryDirectory { directory in

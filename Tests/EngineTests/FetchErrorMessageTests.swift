@@ -89,7 +89,7 @@ import Testing
             ),
             (IOError(errnoCode: EMFILE, reason: "socket"), "too many open files to open a connection"),
             (IOError(errnoCode: EPROTO, reason: "read"), "the connection failed with system error \(EPROTO)"),
-            (SocketAddressError.unknown(host: "example.invalid", port: 80), "no address for host example.invalid"),
+            (SocketAddressError.unsupported, "no address for host example.invalid"),
             (HTTPClientError.remoteConnectionClosed, NetworkFailure.closedBeforeAnswering),
             (HTTPClientError.connectTimeout, "no connection to example.invalid in time"),
             (HTTPClientError.getConnectionFromPoolTimeout, "no connection to example.invalid in time"),
@@ -111,5 +111,28 @@ import Testing
         }
         #expect(NetworkFailure.isConnectionRefused(IOError(errnoCode: ECONNREFUSED, reason: "connect")))
         #expect(!NetworkFailure.isConnectionRefused(IOError(errnoCode: ECONNRESET, reason: "read")))
+    }
+}
+
+/// Response header values are kept byte for byte: UTF-8 as UTF-8, other bytes (RFC 9110's
+/// obs-text) as ISO-8859-1.
+@Suite struct ResponseHeaderBytesTests {
+    @Test func aLatinOneHeaderValueIsKeptAsSentBesideAUTF8One() async throws {
+        let response =
+            Array("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Latin: caf".utf8) + [0xE9]
+            + Array("\r\nX-UTF8: caf".utf8) + [0xC3, 0xA9] + Array("\r\nX-Plain:  ascii \r\n\r\nok".utf8)
+        let server = try await RawTCPServer(.answer(response))
+        try await withEngine { store, engine in
+            let job = try await submit(store, engine, [task("\(server.baseURL)/", attempts: 1)])
+            #expect(try await waitUntilCompleted(store, job))
+            let record = try #require(try store.task(job.taskIDs[0]))
+            #expect(record.state == .succeeded)
+            let headers = record.outcome?.headers ?? []
+            #expect(headers.value(named: "x-latin") == "caf\u{E9}")
+            #expect(headers.value(named: "x-utf8") == "caf\u{E9}")
+            #expect(headers.value(named: "x-plain") == "ascii")
+            #expect(headers.value(named: "content-length") == "2")
+        }
+        await server.stop()
     }
 }

@@ -16,6 +16,8 @@ public final class RawTCPServer: Sendable {
         case resetAfterRequest
         /// Answers a line that is not an HTTP status line, and closes.
         case answerGarbage
+        /// Answers these bytes (a whole response, written by hand), and closes.
+        case answer([UInt8])
     }
 
     private let channel: any Channel
@@ -44,6 +46,11 @@ public final class RawTCPServer: Sendable {
 
         init(behaviour: Behaviour) { self.behaviour = behaviour }
 
+        private func answer(_ bytes: [UInt8], context: ChannelHandlerContext) {
+            let buffer = context.channel.allocator.buffer(bytes: bytes)
+            context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in context.close(promise: nil) }
+        }
+
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             switch behaviour {
             case .closeAfterRequest:
@@ -57,8 +64,9 @@ public final class RawTCPServer: Sendable {
                     context.close(promise: nil)
                 }
             case .answerGarbage:
-                let buffer = context.channel.allocator.buffer(string: "SPEAK FRIEND AND ENTER\r\n\r\n")
-                context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in context.close(promise: nil) }
+                answer(Array("SPEAK FRIEND AND ENTER\r\n\r\n".utf8), context: context)
+            case .answer(let bytes):
+                answer(bytes, context: context)
             }
         }
     }

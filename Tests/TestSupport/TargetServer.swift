@@ -18,6 +18,7 @@ import NIOConcurrencyHelpers
 /// - `/work/ID/MS` → 200 after MS milliseconds (a distinct path per task, to count them)
 /// - `/echo` → 200 with the request's method, headers and body as JSON
 /// - `/cookies` → 200 with two `Set-Cookie` lines
+/// - `/etag/TAG` → 304 when `If-None-Match` names `"TAG"`, else 200 with `ETag: "TAG"`
 ///
 /// It counts requests per path and the 2xx answers it gave per path.
 public final class TargetServer: Sendable {
@@ -131,6 +132,13 @@ public final class TargetServer: Sendable {
             response.headers += [
                 ("Set-Cookie", "a=1; Path=/"), ("Set-Cookie", "b=2; Expires=Wed, 09 Jun 2027 10:18:14 GMT"),
             ]
+            return response
+        case ("etag", 2):
+            let tag = "\"\(parts[1])\""
+            let asked = request.headers.first { $0.key.lowercased() == "if-none-match" }?.value
+            guard asked != tag else { return HTTPResponse(status: 304, headers: [("ETag", tag)]) }
+            var response = text(200, "version \(parts[1])")
+            response.headers.append(("ETag", tag))
             return response
         case ("echo", 1):
             let echo: JSONValue = .object([

@@ -49,7 +49,10 @@ public enum WorkerRuntime {
         // No distributed tracing is bootstrapped; without this each request still builds a span
         // (its URL parsed again for the span's attributes): about 7 % of a worker's CPU, profiled.
         clientConfiguration.tracing.tracer = nil
-        clientConfiguration.http1_1ConnectionDebugInitializer = configuration.destinations.check
+        let destinations = configuration.destinations
+        clientConfiguration.http1_1ConnectionDebugInitializer = { channel in
+            destinations.check(channel).flatMap { ObsTextHeaders.install(on: channel) }
+        }
         clientConfiguration.http2ConnectionDebugInitializer = configuration.destinations.check
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: clientConfiguration)
         let fetcher = Fetcher(
