@@ -32,6 +32,8 @@ public final class PostgresStore: QueueStore {
     public let deadline: Duration
     let ids = NIOLockedValueBox(ULID())
     let healthState = NIOLockedValueBox(StoreHealth.ok)
+    /// Set while the server refuses connections or has closed them (`ServerRefusal`).
+    let refusal = ServerRefusal()
     /// This node's writes, for long polls (other nodes' changes are seen by re-reading).
     let commits = CommitSignal()
     let writeSeconds: CoreMetrics.Timer
@@ -158,7 +160,9 @@ public final class PostgresStore: QueueStore {
     /// safe to repeat: a result is recorded once (its attempt number), and a claim nobody received
     /// runs out its lease and is rescued.
     func withDeadline<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
-        let (location, deadline) = (self.location, self.deadline)
+        let (location, deadline, refusal) = (self.location, self.deadline, self.refusal)
+        // A server that refuses connections gets no call to wait for it.
+        if let reason = refusal.current { throw StoreError(.unavailable, reason) }
         let answered = NIOLockedValueBox(false)
         let running = NIOLockedValueBox<Task<Void, Never>?>(nil)
         /// True for the first of the two to finish.
@@ -170,12 +174,21 @@ public final class PostgresStore: QueueStore {
         }
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let watcher = Task {
-                do { try await Task.sleep(for: deadline) } catch { return }
+                // The deadline, or the news that the server refuses connections, whichever is first.
+                let end = ContinuousClock.now + deadline
+                var reason = "no answer from PostgreSQL at \(location) within \(deadline)"
+                while ContinuousClock.now < end {
+                    do {
+                        try await Task.sleep(for: min(Self.refusalPoll, end - ContinuousClock.now))
+                    } catch { return }
+                    if let refused = refusal.current {
+                        reason = refused
+                        break
+                    }
+                }
                 guard first() else { return }
                 running.withLockedValue { $0?.cancel() }
-                continuation.resume(
-                    throwing: StoreError(
-                        .unavailable, "no answer from PostgreSQL at \(location) within \(deadline)"))
+                continuation.resume(throwing: StoreError(.unavailable, reason))
             }
             let work = Task {
                 let result: Result<T, any Error>
@@ -187,9 +200,12 @@ public final class PostgresStore: QueueStore {
         }
     }
 
+    /// How often a call waiting for PostgreSQL looks whether the server was found to refuse.
+    static let refusalPoll = Duration.milliseconds(100)
+
     /// A store error for `error`: one of ours as it is; a connection failure marks the store
     /// unavailable (logged once per episode).
-    private func mapped(_ error: any Error) -> any Error {
+    func mapped(_ error: any Error) -> any Error {
         if error is CancellationError { return error }
         if let error = error as? StoreError, error.code != .unavailable { return error }
         if let error = error as? PSQLError, error.code == .server {
@@ -234,8 +250,9 @@ public final class PostgresStore: QueueStore {
         try await connection.query("SELECT pg_notify('fetchq_work', '')", logger: logger)
     }
 
-    /// `LISTEN fetchq_work` on a connection of its own until it closes, reconnecting a second
-    /// later; cancelling closes the connection.
+    /// `LISTEN fetchq_work` on a connection of its own until it closes, reconnecting at once (and
+    /// then every `refusalPoll × 5`, or every second while the server is slow); cancelling closes
+    /// the connection. Its connects tell whether the server refuses connections (`ServerRefusal`).
     private func listenLoop() async {
         let configuration = PostgresConnection.Configuration(
             host: location.host, port: location.port, username: location.user, password: location.password,
@@ -243,25 +260,36 @@ public final class PostgresStore: QueueStore {
         var id = 0
         while !Task.isCancelled {
             id += 1
+            let connection: PostgresConnection
             do {
-                let connection = try await PostgresConnection.connect(
-                    configuration: configuration, id: id, logger: logger)
-                // The callback form, not `listen(on:)`'s sequence: a sequence whose connection
-                // closes may leave its continuation (and the task awaiting it) behind for good,
-                // which LeakSanitizer reported. Here the task awaits the connection's close.
-                let work = self.work
-                connection.addListener(channel: "fetchq_work") { _, _ in work.yield() }
-                try await withTaskCancellationHandler {
-                    try await connection.closeFuture.get()
-                } onCancel: {
-                    let closing: EventLoopFuture<Void> = connection.close()
-                    closing.whenComplete { _ in }
-                }
+                connection = try await PostgresConnection.connect(configuration: configuration, id: id, logger: logger)
             } catch {
                 if Task.isCancelled { return }
+                if ServerRefusal.isRefusal(error) {
+                    let reason = "PostgreSQL at \(location) refuses connections"
+                    refusal.refused(reason)
+                    _ = mapped(StoreError(.unavailable, reason))
+                }
                 logger.debug("LISTEN fetchq_work failed; retrying", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: refusal.current == nil ? .seconds(1) : Self.refusalPoll * 5)
+                continue
             }
-            try? await Task.sleep(for: .seconds(1))
+            refusal.accepted()
+            let opened = ContinuousClock.now
+            // The callback form, not `listen(on:)`'s sequence: a sequence whose connection closes
+            // may leave its continuation (and the task awaiting it) behind for good, which
+            // LeakSanitizer reported. Here the task awaits the connection's close.
+            let work = self.work
+            connection.addListener(channel: "fetchq_work") { _, _ in work.yield() }
+            try? await withTaskCancellationHandler {
+                try await connection.closeFuture.get()
+            } onCancel: {
+                let closing: EventLoopFuture<Void> = connection.close()
+                closing.whenComplete { _ in }
+            }
+            // Closed by the server: the next connect, at once, tells whether it is still there
+            // (after a pause if the connection did not last, so that no loop spins).
+            if ContinuousClock.now - opened < .seconds(1) { try? await Task.sleep(for: Self.refusalPoll) }
         }
     }
 }

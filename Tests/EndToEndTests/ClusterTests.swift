@@ -179,8 +179,10 @@ import Testing
         let target = try TargetServer()
         defer { Task { await target.stop() } }
         let url = try server.createDatabase()
+        // The node's deadline is long: a server that refuses connections must be told at once,
+        // not after waiting it out.
         let service = try await node(
-            url, ["--processes", "1", "--concurrency", "8", "--per-host-concurrency", "64"], timeoutMillis: 5_000)
+            url, ["--processes", "1", "--concurrency", "8", "--per-host-concurrency", "64"], timeoutMillis: 60_000)
         defer { Task { await service.terminate() } }
         let tasks = (0..<400).map { "\(target.baseURL)/work/\($0)/30" }
         let (jobID, _) = try await submitJob(service, tasks: tasks, extra: #","max_attempts":5"#)
@@ -190,15 +192,21 @@ import Testing
         #expect(started)
 
         try server.halt()
+        // Submitted at once: answered 503 well before the 60 s deadline, and never stored.
+        let asked = ContinuousClock.now
+        let refused = try await TestClient.post(
+            "\(service.baseURL)/v1/jobs", json: #"{"tasks":[{"url":"\#(target.baseURL)/ok/late"}]}"#)
+        let took = ContinuousClock.now - asked
+        #expect(refused.status == 503)
+        #expect(refused.json?["code"]?.stringValue == "store_unavailable")
+        #expect(refused.headers["retry-after"] != nil)
+        #expect(took < .seconds(30), "a refusing server was waited for: \(took)")
         let degraded = try await eventually(timeout: .seconds(60)) {
             try await TestClient.get("\(service.baseURL)/healthz").status == 503
         }
         #expect(degraded, "log:\n\(service.log)")
-        let refused = try await TestClient.post(
-            "\(service.baseURL)/v1/jobs", json: #"{"tasks":[{"url":"\#(target.baseURL)/ok/late"}]}"#)
-        #expect(refused.status == 503)
-        #expect(refused.json?["code"]?.stringValue == "store_unavailable")
-        #expect(refused.headers["retry-after"] != nil)
+        let read = try await TestClient.get("\(service.baseURL)/v1/jobs/\(jobID)")
+        #expect(read.status == 503, "reads answer 503 too")
         try server.restart()
 
         let completed = try await eventually(timeout: .seconds(240)) {
@@ -206,6 +214,7 @@ import Testing
         }
         #expect(completed, "log:\n\(service.log)")
         #expect(try count(url, "state = 'succeeded'") == 400)
+        #expect(try count(url, "url LIKE '%/ok/late'") == 0, "the refused submission was not stored later")
         #expect(try await TestClient.get("\(service.baseURL)/healthz").status == 200)
     }
 }
