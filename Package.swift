@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "CSpawn"),
         .target(name: "Spawn", dependencies: ["CSpawn"], swiftSettings: instrumented),
 
-        // Embeds migrations/*.sql into Store and openapi.yaml into API at build time.
+        // Embeds migrations/*.sql into StoreSQLite and openapi.yaml into API at build time.
         .executableTarget(name: "EmbedMigrationsTool"),
         .plugin(
             name: "EmbedMigrations",
@@ -55,11 +55,24 @@ let package = Package(
         // fetchq's one JSON codec: the value type, the parser, the writer.
         .target(name: "JSON", swiftSettings: instrumented),
 
+        // The model: the queue's protocol, its types, the API's JSON shapes and the rules both
+        // storage engines share. It links neither database.
         .target(
             name: "Store",
             dependencies: [
+                "JSON",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: instrumented
+        ),
+        // The embedded engine: one node, one SQLite file.
+        .target(
+            name: "StoreSQLite",
+            dependencies: [
                 "CSQLite",
                 "JSON",
+                "Store",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -123,6 +136,7 @@ let package = Package(
                 "Engine",
                 "JSON",
                 "Store",
+                "StoreSQLite",
                 "StorePostgres",
                 "Spawn",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -144,7 +158,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "API", "JSON", "Store", "StorePostgres", "Spawn",
+                "API", "JSON", "Store", "StoreSQLite", "StorePostgres", "Spawn",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -160,13 +174,13 @@ let package = Package(
             name: "SpawnTests", dependencies: ["Spawn", "TestSupport"], swiftSettings: instrumented,
             linkerSettings: sanitizerRuntime),
         .testTarget(
-            name: "StoreTests", dependencies: ["JSON", "Store", "StorePostgres", "TestSupport"],
+            name: "StoreTests", dependencies: ["JSON", "Store", "StoreSQLite", "StorePostgres", "TestSupport"],
             swiftSettings: instrumented,
             linkerSettings: sanitizerRuntime),
         .testTarget(
             name: "EngineTests",
             dependencies: [
-                "Engine", "Store", "TestSupport", "fetchq",
+                "Engine", "Store", "StoreSQLite", "TestSupport", "fetchq",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -178,13 +192,13 @@ let package = Package(
             linkerSettings: sanitizerRuntime
         ),
         .testTarget(
-            name: "APITests", dependencies: ["API", "Engine", "JSON", "Store", "TestSupport"],
+            name: "APITests", dependencies: ["API", "Engine", "JSON", "Store", "StoreSQLite", "TestSupport"],
             swiftSettings: instrumented,
             linkerSettings: sanitizerRuntime),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "fetchq", "API", "JSON", "Store", "Spawn", "TestSupport",
+                "fetchq", "API", "JSON", "Store", "StoreSQLite", "Spawn", "TestSupport",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

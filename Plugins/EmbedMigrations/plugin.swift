@@ -1,7 +1,7 @@
 import Foundation
 import PackagePlugin
 
-/// Embeds package files that the binary must carry: `migrations/*.sql` into `Store` (as
+/// Embeds package files that the binary must carry: `migrations/*.sql` into `StoreSQLite` (as
 /// `Migration.embedded`), `migrations/postgres/*.sql` into `StorePostgres` (as
 /// `PostgresMigration.embedded`), and `openapi.yaml` and the dashboard's `dashboard/*` files into `API`
 /// (as `OpenAPIDocument.text`, `DashboardPage.text`, `DashboardStyle.text`, `DashboardScript.text`).
@@ -11,7 +11,7 @@ struct EmbedMigrations: BuildToolPlugin {
         let tool = try context.tool(named: "EmbedMigrationsTool").url
         let package = context.package.directoryURL
         switch target.name {
-        case "Store", "StorePostgres":
+        case "StoreSQLite", "StorePostgres":
             let postgres = target.name == "StorePostgres"
             let folder = package.appending(path: postgres ? "migrations/postgres" : "migrations")
             let files = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)

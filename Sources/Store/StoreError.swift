@@ -1,5 +1,3 @@
-import CSQLite
-
 /// An error from the store, with a stable code that callers switch on.
 public struct StoreError: Error, CustomStringConvertible, Sendable {
     /// What kind of failure this is; stable across releases.
@@ -13,32 +11,32 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case unavailable
         /// PostgreSQL reported an error.
         case postgres
+        /// A row held a value the code does not know (a state, an event type).
+        case invalidRow = "invalid_row"
     }
 
     public let code: Code
-    /// SQLite's extended result code, when SQLite reported the failure.
-    public let sqliteCode: Int32?
+    /// The database's own result code (SQLite's extended result code), when it gave one.
+    public let engineCode: Int32?
     public let message: String
     /// The SQL text that failed, when there is one.
     public let sql: String?
+    /// True when the database could not write for lack of disk space.
+    public let isStorageFull: Bool
 
-    public init(_ code: Code, _ message: String, sqliteCode: Int32? = nil, sql: String? = nil) {
+    public init(
+        _ code: Code, _ message: String, engineCode: Int32? = nil, sql: String? = nil, storageFull: Bool = false
+    ) {
         self.code = code
         self.message = message
-        self.sqliteCode = sqliteCode
+        self.engineCode = engineCode
         self.sql = sql
+        self.isStorageFull = storageFull
     }
-
-    static func sqlite(code: Int32, message: String, sql: String?) -> StoreError {
-        StoreError(.sqlite, message, sqliteCode: code, sql: sql)
-    }
-
-    /// True when SQLite could not write for lack of space (`SQLITE_FULL`, any extended code).
-    public var isStorageFull: Bool { sqliteCode.map { $0 & 0xff == SQLITE_FULL } ?? false }
 
     public var description: String {
         var text = "\(code.rawValue): \(message)"
-        if let sqliteCode { text += " (SQLite code \(sqliteCode))" }
+        if let engineCode { text += " (\(code == .sqlite ? "SQLite code" : "code") \(engineCode))" }
         if let sql { text += " in `\(sql)`" }
         return text
     }

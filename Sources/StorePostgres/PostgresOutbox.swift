@@ -28,9 +28,9 @@ enum PostgresOutbox {
             case (.taskFinished?, let task?):
                 guard
                     let record = try await connection.query(
-                        PostgresQuery(unsafeSQL: "\(PostgresTaskRow.select) WHERE t.seq = $1", binds: binds(task)),
+                        PostgresQuery(unsafeSQL: "\(TaskRow.select) WHERE t.seq = $1", binds: binds(task)),
                         logger: logger
-                    ).first(PostgresTaskRow.read)
+                    ).first(TaskRow.read)
                 else { throw StoreError(.postgres, "a task.finished delivery for a task that does not exist") }
                 payload = Representation.taskFinished(record.record).text
             case (.jobFinished?, _):

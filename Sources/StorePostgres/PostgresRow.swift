@@ -2,8 +2,8 @@ import NIOCore
 import PostgresNIO
 import Store
 
-/// Reads the columns of one row by position, the way the SQLite engine's `Row` does.
-struct PostgresColumns {
+/// Reads the columns of one row by position, for the model's decoders (`RowReader`).
+struct PostgresColumns: RowReader {
     private let row: PostgresRandomAccessRow
 
     init(_ row: PostgresRow) { self.row = row.makeRandomAccess() }
@@ -13,9 +13,6 @@ struct PostgresColumns {
     func int(_ index: Int) throws -> Int { try row[index].decode(Int.self) }
     func string(_ index: Int) throws -> String { try row[index].decode(String.self) }
     func bool(_ index: Int) throws -> Bool { try row[index].decode(Bool.self) }
-    func optionalInt64(_ index: Int) throws -> Int64? { isNull(index) ? nil : try int64(index) }
-    func optionalInt(_ index: Int) throws -> Int? { isNull(index) ? nil : try int(index) }
-    func optionalString(_ index: Int) throws -> String? { isNull(index) ? nil : try string(index) }
     func bytes(_ index: Int) throws -> [UInt8]? {
         guard let buffer = row[index].bytes else { return nil }
         return Array(buffer.readableBytesView)

@@ -32,8 +32,7 @@ extension PostgresStore {
         }
     }
 
-    /// Moves up to `limit` due tasks to `running` on this node, by priority, then due time, then
-    /// submit order. Each host may have at most `hosts.defaultLimit` running across the cluster
+    /// Moves up to `limit` due tasks to `running` on this node, in `ClaimRule.order`. Each host may have at most `hosts.defaultLimit` running across the cluster
     /// (counted under the claim lock, so two nodes never both take the last slot), and no more
     /// than this node's own allowance for it (its pauses and intervals). The caller holds the claim lock.
     private func claim(
@@ -63,43 +62,26 @@ extension PostgresStore {
         }
         for (host, remaining) in hosts.remaining where left[host] == nil { left[host] = remaining }
         let blocked = left.filter { $0.value <= 0 }.map(\.key)
-        let window = left.isEmpty && hosts.defaultLimit >= limit ? limit : max(limit * 4, 256)
+        let window = ClaimRule.window(limit: limit, constrained: !left.isEmpty, defaultLimit: hosts.defaultLimit)
         let candidates = try await connection.query(
             """
             SELECT seq, host FROM tasks
             WHERE state = 'queued' AND next_attempt_at <= \(now) AND NOT (host = ANY(\(blocked)::text[]))
-            ORDER BY priority DESC, next_attempt_at, seq LIMIT \(window)
+            ORDER BY \(unescaped: ClaimRule.order) LIMIT \(window)
             FOR UPDATE SKIP LOCKED
             """, logger: logger
         ).map { (seq: try $0.int64(0), host: try $0.string(1)) }
-        var chosen: [Int64] = []
-        for candidate in candidates where chosen.count < limit {
-            let allowance = left[candidate.host] ?? hosts.defaultLimit
-            guard allowance > 0 else { continue }
-            left[candidate.host] = allowance - 1
-            chosen.append(candidate.seq)
-        }
+        let chosen = ClaimRule.choose(candidates, limit: limit, left: left, defaultLimit: hosts.defaultLimit)
         guard !chosen.isEmpty else { return [] }
         return try await connection.query(
             """
             UPDATE tasks SET state = 'running', attempts = attempts + 1, started_at = \(now), updated_at = \(now),
                              lease_expires_at = \(now) + timeout_ms + \(leaseMarginMillis), node_id = \(node.id)
             WHERE seq = ANY(\(chosen)::bigint[])
-            RETURNING seq, id, job_seq, host, url, method, headers, body, timeout_ms, attempts, max_attempts,
-                      retry_base_ms, retry_max_ms, next_attempt_at
+            RETURNING \(unescaped: ClaimRule.returning)
             """, logger: logger
-        ).map { row in
-            ClaimedTask(
-                seq: try row.int64(0), id: TaskID(trusted: try row.string(1)), jobSeq: try row.int64(2),
-                host: try row.string(3),
-                request: FetchRequest(
-                    url: try row.string(4), method: try row.string(5), headers: HeaderCoding.decode(try row.string(6)),
-                    body: try row.bytes(7)),
-                timeoutMillis: try row.int(8), attempt: try row.int(9), maxAttempts: try row.int(10),
-                retryBaseMillis: try row.optionalInt(11), retryMaxMillis: try row.optionalInt(12),
-                dueAt: try row.int64(13))
-        }
-        .sorted { $0.seq < $1.seq }
+        ).map(ClaimRule.claimed)
+            .sorted { $0.seq < $1.seq }
     }
 
     /// Records finished attempts, all in three statements: the attempts a retry follows logged,

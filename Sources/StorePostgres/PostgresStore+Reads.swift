@@ -41,9 +41,9 @@ extension PostgresStore {
         return try await read { [self] connection in
             let rows = try await connection.query(
                 PostgresQuery(
-                    unsafeSQL: "\(PostgresJobRow.select) WHERE seq < $1 \(filter) ORDER BY seq DESC LIMIT $2",
+                    unsafeSQL: "\(JobRow.select) WHERE seq < $1 \(filter) ORDER BY seq DESC LIMIT $2",
                     binds: binds(before, limit + 1)), logger: logger
-            ).map(PostgresJobRow.read)
+            ).map(JobRow.read)
             let page = Array(rows.prefix(limit))
             let next = rows.count > limit ? page.last.map { Cursor.encode($0.seq) } : nil
             return JobPage(jobs: page.map(\.record), nextCursor: next)
@@ -63,9 +63,9 @@ extension PostgresStore {
             let rows = try await connection.query(
                 PostgresQuery(
                     unsafeSQL:
-                        "\(PostgresTaskRow.select) WHERE t.job_seq = $1 AND t.seq > $2 \(filter) ORDER BY t.seq LIMIT $3",
+                        "\(TaskRow.select) WHERE t.job_seq = $1 AND t.seq > $2 \(filter) ORDER BY t.seq LIMIT $3",
                     binds: bindings), logger: logger
-            ).map(PostgresTaskRow.read)
+            ).map(TaskRow.read)
             let page = Array(rows.prefix(limit))
             let next = rows.count > limit ? page.last.map { Cursor.encode($0.seq) } : nil
             return TaskPage(
@@ -77,9 +77,9 @@ extension PostgresStore {
         try await read { [self] connection in
             guard
                 let found = try await connection.query(
-                    PostgresQuery(unsafeSQL: "\(PostgresTaskRow.select) WHERE t.id = $1", binds: binds(id.rawValue)),
+                    PostgresQuery(unsafeSQL: "\(TaskRow.select) WHERE t.id = $1", binds: binds(id.rawValue)),
                     logger: logger
-                ).first(PostgresTaskRow.read)
+                ).first(TaskRow.read)
             else { return nil }
             return try await PostgresTaskRow.withAttempts([found], on: connection, logger: logger).first
         }

@@ -41,7 +41,7 @@ extension PostgresStore {
                 try await connection.query(
                     "SELECT pg_advisory_xact_lock(hashtextextended(\(idempotency.key), 0))", logger: logger)
                 try await connection.query(
-                    "DELETE FROM idempotency_keys WHERE created_at < \(now - Store.idempotencyWindowMillis)",
+                    "DELETE FROM idempotency_keys WHERE created_at < \(now - Idempotency.windowMillis)",
                     logger: logger)
                 if let earlier = try await connection.query(
                     "SELECT request_hash, status, response FROM idempotency_keys WHERE key = \(idempotency.key)",

@@ -106,9 +106,9 @@ extension PostgresStore {
             // Sending by hand says the receiver is back: the job's later events are sent again.
             try await connection.query("UPDATE jobs SET callback_gone_at = NULL WHERE seq = \(jobSeq)", logger: logger)
             return try await connection.query(
-                PostgresQuery(unsafeSQL: "\(PostgresDeliveryRow.select) WHERE d.id = $1", binds: binds(id.rawValue)),
+                PostgresQuery(unsafeSQL: "\(DeliveryRow.select) WHERE d.id = $1", binds: binds(id.rawValue)),
                 logger: logger
-            ).first(PostgresDeliveryRow.read)?.record
+            ).first(DeliveryRow.read)?.record
         }
     }
 
@@ -127,31 +127,12 @@ extension PostgresStore {
             let rows = try await connection.query(
                 PostgresQuery(
                     unsafeSQL:
-                        "\(PostgresDeliveryRow.select) WHERE d.job_seq = $1 AND d.seq > $2 ORDER BY d.seq LIMIT $3",
+                        "\(DeliveryRow.select) WHERE d.job_seq = $1 AND d.seq > $2 ORDER BY d.seq LIMIT $3",
                     binds: binds(jobSeq, after, limit + 1)), logger: logger
-            ).map(PostgresDeliveryRow.read)
+            ).map(DeliveryRow.read)
             let page = rows.prefix(limit)
             let next = rows.count > limit ? page.last.map { Cursor.encode($0.seq) } : nil
             return DeliveryPage(deliveries: page.map(\.record), nextCursor: next)
         }
-    }
-}
-
-enum PostgresDeliveryRow {
-    /// The SQLite engine's column list, shared: the reader below takes the columns by position.
-    static var select: String { DeliveryRow.select }
-
-    static func read(_ row: PostgresColumns) throws -> (seq: Int64, record: DeliveryRecord) {
-        guard let type = EventType(rawValue: try row.string(1)), let state = DeliveryState(rawValue: try row.string(4))
-        else { throw StoreError(.postgres, "unknown delivery type or state") }
-        return (
-            try row.int64(11),
-            DeliveryRecord(
-                id: DeliveryID(trusted: try row.string(0)), eventType: type,
-                taskID: try row.optionalString(2).map(TaskID.init(trusted:)), url: try row.string(3), state: state,
-                attempts: try row.int(5), lastStatus: try row.optionalInt(6), lastError: try row.optionalString(7),
-                nextAttemptAt: state == .pending ? try row.int64(8) : nil, createdAt: try row.int64(9),
-                deliveredAt: try row.optionalInt64(10))
-        )
     }
 }

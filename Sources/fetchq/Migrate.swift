@@ -2,6 +2,7 @@ import ArgumentParser
 import Logging
 import Store
 import StorePostgres
+import StoreSQLite
 
 /// `fetchq migrate`: applies pending migrations and exits. `--database postgres://…` migrates a
 /// PostgreSQL database (the second engine's schema); otherwise the SQLite file of `--db`.
@@ -31,7 +32,7 @@ struct Migrate: AsyncParsableCommand {
             return
         }
         let path = database.isEmpty ? try values.value(\.db) : database
-        report(try Store.migrate(path: path, logger: logger), at: path)
+        report(try SQLiteStore.migrate(path: path, logger: logger), at: path)
     }
 
     private func report(_ applied: [Int], at place: String) {

@@ -8,6 +8,7 @@ import Prometheus
 import ServiceLifecycle
 import Store
 import StorePostgres
+import StoreSQLite
 
 /// `fetchq serve`: the supervisor. API, store and engine in one process; workers as children.
 struct Serve: AsyncParsableCommand {
@@ -40,7 +41,7 @@ struct Serve: AsyncParsableCommand {
             configuration.recordsMetrics ? metricsFactory(registry) : NOOPMetricsHandler.instance
         switch configuration.database {
         case .sqlite(let path):
-            let store = try Store(path: path, logger: logger, metrics: factory)
+            let store = try SQLiteStore(path: path, logger: logger, metrics: factory)
             logger.info("database ready", metadata: ["db.path": "\(path)"])
             try await serve(store, configuration, registry: registry, factory: factory, logger: logger)
         case .postgres(let location):

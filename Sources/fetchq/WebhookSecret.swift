@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Logging
 import Store
+import StoreSQLite
 
 /// `fetchq webhook-secret`: prints the service's webhook signing secret (generating it if needed).
 struct WebhookSecret: AsyncParsableCommand {
@@ -21,7 +22,7 @@ struct WebhookSecret: AsyncParsableCommand {
     func run() async throws {
         let path = try SettingValues(arguments: settings, accepting: [Settings.table.db]).value(\.db)
         let logger = Logger(label: "fetchq", factory: { _ in SwiftLogNoOpLogHandler() })
-        let store = try Store(path: path, logger: logger)
+        let store = try SQLiteStore(path: path, logger: logger)
         print(try await store.webhookSecret(orGenerate: WebhookSigner.generateSecret))
     }
 }

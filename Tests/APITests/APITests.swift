@@ -2,6 +2,7 @@ import API
 import Engine
 import Foundation
 import Store
+import StoreSQLite
 import TestSupport
 import Testing
 
@@ -10,7 +11,7 @@ import Testing
 func withAPI(
     _ configuration: FetchqAPI.Configuration = .forTests(),
     server serverConfiguration: HTTPServerConfiguration = .loopbackForTests,
-    _ body: (String, Store) async throws -> Void
+    _ body: (String, SQLiteStore) async throws -> Void
 ) async throws {
     try await withTestStore { store, _ in
         let api = FetchqAPI(store: store, configuration: configuration, logger: .quiet, wake: {}, abort: { _ in })

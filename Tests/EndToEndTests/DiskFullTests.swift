@@ -1,6 +1,7 @@
 import Foundation
 import JSON
 import Store
+import StoreSQLite
 import TestSupport
 import Testing
 
@@ -88,7 +89,7 @@ import Testing
             }
             await service.terminate()
             // Nothing half-stored: exactly the accepted jobs' tasks are in the database.
-            let store = try Store(path: database.path, logger: .quiet)
+            let store = try SQLiteStore(path: database.path, logger: .quiet)
             let totals = try store.totals()
             #expect(totals.succeeded == accepted.count * 1_000)
             #expect(totals.queued + totals.running + totals.failed + totals.canceled == 0)

@@ -3,6 +3,7 @@ import Foundation
 import JSON
 import Spawn
 import Store
+import StoreSQLite
 import TestSupport
 import Testing
 
@@ -177,7 +178,7 @@ import Testing
             #expect(refusal?.headers["retry-after"] != nil)
             let termination = await service.waitForExit(timeout: .seconds(10))
             #expect(termination == .exited(0), "log:\n\(service.log)")
-            let store = try Store(path: database.path, logger: .quiet)
+            let store = try SQLiteStore(path: database.path, logger: .quiet)
             let id = try #require(JobID(jobID))
             let job = try #require(try store.job(id))
             #expect(job.counts.running == 0)

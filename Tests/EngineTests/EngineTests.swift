@@ -2,13 +2,14 @@ import Engine
 import Foundation
 import ServiceLifecycle
 import Store
+import StoreSQLite
 import TestSupport
 import Testing
 
 /// Runs a real engine (real `fetchq worker` processes) over a fresh store while `body` runs.
 func withEngine(
     processes: Int = 1, concurrency: Int = 8, retryBaseMillis: Int = 20, retryMaxMillis: Int = 5_000,
-    maxBodyBytes: Int = 1 << 20, perHost: Int = 1_000, _ body: (Store, Engine) async throws -> Void
+    maxBodyBytes: Int = 1 << 20, perHost: Int = 1_000, _ body: (SQLiteStore, Engine) async throws -> Void
 ) async throws {
     try await withTestStore { store, _ in
         let configuration = EngineConfiguration(
@@ -33,7 +34,7 @@ func withEngine(
     }
 }
 
-func submit(_ store: Store, _ engine: Engine, _ tasks: [NewTask]) async throws -> SubmittedJob {
+func submit(_ store: SQLiteStore, _ engine: Engine, _ tasks: [NewTask]) async throws -> SubmittedJob {
     let job = try await store.submit(NewJob(tasks: tasks, timeoutMillis: 5_000), now: WallClock.nowMillis())
     engine.wake()
     return job
@@ -47,7 +48,9 @@ func task(_ url: String, attempts: Int = 3, timeout: Int = 5_000) -> NewTask {
 }
 
 /// Waits until every task of the job is final.
-func waitUntilCompleted(_ store: Store, _ job: SubmittedJob, timeout: Duration = .seconds(60)) async throws -> Bool {
+func waitUntilCompleted(_ store: SQLiteStore, _ job: SubmittedJob, timeout: Duration = .seconds(60)) async throws
+    -> Bool
+{
     try await eventually(timeout: timeout) { try store.job(job.id)?.state == .completed }
 }
 

@@ -4,6 +4,7 @@ import TestSupport
 import Testing
 
 @testable import Store
+@testable import StoreSQLite
 
 /// The retention sweep, by an injected clock: no waiting.
 @Suite struct RetentionTests {
@@ -58,7 +59,7 @@ import Testing
         var tasks, bodies, attempts, deliveries: Int
     }
 
-    private func rows(_ store: Store) throws -> Rows {
+    private func rows(_ store: SQLiteStore) throws -> Rows {
         try store.readers.withReader { db in
             func count(_ table: String) throws -> Int {
                 try db.queryOne("SELECT count(*) FROM \(table)") { $0.int(0) } ?? 0
@@ -76,7 +77,7 @@ import Testing
 
     /// A job of two tasks with webhooks: one succeeds at once, one after a retry; both keep a body,
     /// the retried one an attempt; its three deliveries are sent unless `deliver` is false.
-    private func finishedJob(_ store: Store, finishedAt: Int64, deliver: Bool = true) async throws -> JobID {
+    private func finishedJob(_ store: SQLiteStore, finishedAt: Int64, deliver: Bool = true) async throws -> JobID {
         let start = finishedAt - 1_000
         let job = try await store.submit(
             NewJob(

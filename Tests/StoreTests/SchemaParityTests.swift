@@ -3,6 +3,7 @@ import TestSupport
 import Testing
 
 @testable import Store
+@testable import StoreSQLite
 
 /// The two engines' schemas, each written by hand in its own migrations, kept in step: the same
 /// tables with the same columns, and the same states allowed by their `CHECK`s as the model's enums.
@@ -18,7 +19,7 @@ import Testing
     @Test func bothEnginesHaveTheSameColumnsAndStates() async throws {
         let (sqliteColumns, sqliteTables) = try await withTemporaryDirectory { directory in
             let path = directory.appending(path: "parity.db").path
-            _ = try Store(path: path, logger: .quiet)
+            _ = try SQLiteStore(path: path, logger: .quiet)
             let db = try Database(path: path, mode: .readOnly)
             var columns: Set<String> = []
             for table in Self.sharedTables {

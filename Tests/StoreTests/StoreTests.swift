@@ -3,6 +3,7 @@ import TestSupport
 import Testing
 
 @testable import Store
+@testable import StoreSQLite
 
 // What only the SQLite engine has: its file, its migrations, its write-ahead log. Everything an
 // engine must do alike is in Conformance/, run on every engine.
@@ -11,12 +12,12 @@ import Testing
     @Test func migrationsApplyOnceAndAreRecorded() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appending(path: "m.db").path
-            let first = try Store.migrate(path: path, logger: .quiet)
-            #expect(first == Store.knownMigrations)
-            let second = try Store.migrate(path: path, logger: .quiet)
+            let first = try SQLiteStore.migrate(path: path, logger: .quiet)
+            #expect(first == SQLiteStore.knownMigrations)
+            let second = try SQLiteStore.migrate(path: path, logger: .quiet)
             #expect(second.isEmpty)
             // Opening a store on a migrated database applies nothing and works.
-            let store = try Store(path: path, logger: .quiet)
+            let store = try SQLiteStore(path: path, logger: .quiet)
             #expect(try store.totals() == StateCounts())
         }
     }
@@ -73,7 +74,7 @@ import Testing
     @Test func theWriteAheadLogStaysBoundedUnderASteadyStreamOfWrites() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appending(path: "fetchq.db").path
-            let store = try Store(path: path, logger: .quiet, logRestartFrames: 256)
+            let store = try SQLiteStore(path: path, logger: .quiet, logRestartFrames: 256)
             let size = { (path: String) in (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
             }
             var largest = 0

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Store
+import StoreSQLite
 
 /// Runs `body` with a fresh directory that is removed afterwards, whatever happens.
 public func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async throws -> T {
@@ -11,10 +12,10 @@ public func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async thr
 }
 
 /// Runs `body` with a migrated store on a new database file.
-public func withTestStore<T>(_ body: (Store, URL) async throws -> T) async throws -> T {
+public func withTestStore<T>(_ body: (SQLiteStore, URL) async throws -> T) async throws -> T {
     try await withTemporaryDirectory { directory in
         let path = directory.appending(path: "fetchq.db")
-        let store = try Store(path: path.path, logger: .quiet)
+        let store = try SQLiteStore(path: path.path, logger: .quiet)
         return try await body(store, path)
     }
 }

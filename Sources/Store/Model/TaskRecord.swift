@@ -45,7 +45,7 @@ public struct TaskRecord: Sendable {
     public let host: String
     /// Nil until the first attempt ends.
     public let outcome: Outcome?
-    /// The most recent attempts, oldest first (at most `Store.attemptsShown`).
+    /// The most recent attempts, oldest first (at most `AttemptsLog.shown`).
     public package(set) var attemptsLog: [AttemptRecord]
 
     package init(

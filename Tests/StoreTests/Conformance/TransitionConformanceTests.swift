@@ -23,6 +23,25 @@ import Testing
         }
     }
 
+    /// One claim order on both engines (`ClaimRule.order`): a retried task keeps its place ahead of
+    /// a task of equal priority submitted after it, even one that became due before the retry did.
+    @Test(arguments: StoreEngine.allCases)
+    func aRetriedTaskAndANewOneOfEqualPriorityComeOutInSubmitOrder(engine: StoreEngine) async throws {
+        try await withStore(engine) { store in
+            let first = try await store.submit(
+                NewJob(tasks: [sampleTask("http://a.test/retried", attempts: 3)], timeoutMillis: 1_000), now: 1)
+            let claimed = try #require(try await store.claim(limit: 1, now: 2, leaseMarginMillis: 0).first)
+            #expect(
+                try await store.record([result(claimed, status: 503, .retry(at: 20), body: "busy", at: 10)]) == [true])
+            let second = try await store.submit(
+                NewJob(tasks: [sampleTask("http://b.test/new")], timeoutMillis: 1_000), now: 15)
+            let next = try await store.claim(limit: 1, now: 30, leaseMarginMillis: 0)
+            #expect(next.map(\.id) == first.taskIDs, "the retried task first")
+            let after = try await store.claim(limit: 1, now: 30, leaseMarginMillis: 0)
+            #expect(after.map(\.id) == second.taskIDs)
+        }
+    }
+
     @Test(arguments: StoreEngine.allCases)
     func aClaimedTaskIsRunningUnderItsAttempt(engine: StoreEngine) async throws {
         try await withStore(engine) { store in

@@ -1,4 +1,5 @@
 import CSQLite
+import Store
 
 /// One SQLite connection with a cache of prepared statements keyed by SQL text.
 ///

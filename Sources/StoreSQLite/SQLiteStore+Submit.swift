@@ -1,11 +1,9 @@
 import NIOConcurrencyHelpers
+import Store
 
 // Submissions: a job and all its tasks stored durably, or nothing.
 
-extension Store {
-    /// How long idempotency keys are kept.
-    public static let idempotencyWindowMillis: Int64 = 24 * 60 * 60 * 1000
-
+extension SQLiteStore {
     /// Stores a job unless its idempotency key was already used: then answers the original
     /// response (same request) or `keyReused` (a different one), storing nothing.
     ///
@@ -82,7 +80,7 @@ extension Store {
         if let idempotency {
             try writer.db.run(
                 "DELETE FROM idempotency_keys WHERE created_at < ?",
-                [.integer(now - Self.idempotencyWindowMillis)])
+                [.integer(now - Idempotency.windowMillis)])
             let earlier = try writer.db.queryOne(
                 "SELECT request_hash, status, response FROM idempotency_keys WHERE key = ?",
                 [.text(idempotency.key)]

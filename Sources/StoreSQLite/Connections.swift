@@ -2,6 +2,7 @@ import CoreMetrics
 import Dispatch
 import Foundation
 import NIOConcurrencyHelpers
+import Store
 
 /// The single read-write connection and the state that goes with it, reached only through
 /// `WriteConnection`'s serial queue.

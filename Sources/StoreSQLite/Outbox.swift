@@ -1,4 +1,5 @@
 import JSON
+import Store
 
 /// Fills in the webhook deliveries that the triggers of `migrations/0005_rendered_payloads.sql`
 /// created in the current write transaction. A trigger creates each delivery in the same

@@ -1,6 +1,8 @@
+import Store
+
 // Open jobs: tasks appended batch by batch, then sealed.
 
-extension Store {
+extension SQLiteStore {
     /// Appends `tasks` to the open job `id` in one durable transaction, all or none, with the same
     /// group commit and idempotency as `submit`. Throws `.notFound` for an unknown job and
     /// `.conflict` for one that is sealed or canceled; a replayed key answers the original response

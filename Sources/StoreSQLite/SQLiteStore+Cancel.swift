@@ -1,4 +1,6 @@
-extension Store {
+import Store
+
+extension SQLiteStore {
     /// Cancels every queued or running task of a job. Nil when there is no such job.
     public func cancel(job id: JobID, now: Int64) async throws -> Cancellation? {
         try await writer.perform { writer in

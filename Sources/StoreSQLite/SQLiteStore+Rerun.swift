@@ -1,4 +1,6 @@
-extension Store {
+import Store
+
+extension SQLiteStore {
     /// A user's re-run: puts a `failed` or `canceled` task back to `queued` with fresh attempts. Nil when there is
     /// no such task; false when it is in another state.
     public func rerun(task id: TaskID, now: Int64) async throws -> Bool? {

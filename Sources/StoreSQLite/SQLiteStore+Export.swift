@@ -1,48 +1,8 @@
+import Store
+
 // Bulk export: a job's tasks as result lines, read page by page.
 
-/// One task as `GET /v1/jobs/{id}/results` shows it: the request, its state and the last outcome.
-public struct ResultLine: Sendable {
-    /// Position in the store, for the next page: not shown.
-    public let seq: Int64
-    public let id: TaskID
-    public let url: String
-    public let method: String
-    public let state: TaskState
-    public let attempts: Int
-    public let statusCode: Int?
-    public let error: String?
-    public let bodyBytes: Int?
-    public let bodyTruncated: Bool
-    public let durationMillis: Int?
-    public let finishedAt: Int64?
-    /// The stored response body, when asked for and stored.
-    public let body: [UInt8]?
-    /// The response's `Content-Encoding` (`gzip`): the stored body is encoded so.
-    public let contentEncoding: String?
-
-    package init(
-        seq: Int64, id: TaskID, url: String, method: String, state: TaskState, attempts: Int, statusCode: Int?,
-        error: String?, bodyBytes: Int?, bodyTruncated: Bool, durationMillis: Int?, finishedAt: Int64?, body: [UInt8]?,
-        contentEncoding: String? = nil
-    ) {
-        self.seq = seq
-        self.id = id
-        self.url = url
-        self.method = method
-        self.state = state
-        self.attempts = attempts
-        self.statusCode = statusCode
-        self.error = error
-        self.bodyBytes = bodyBytes
-        self.bodyTruncated = bodyTruncated
-        self.durationMillis = durationMillis
-        self.finishedAt = finishedAt
-        self.body = body
-        self.contentEncoding = contentEncoding
-    }
-}
-
-extension Store {
+extension SQLiteStore {
     /// Up to `limit` result lines of the job `jobSeq` after `after` and up to `last` (its
     /// `lastTaskSeq`), in submit order, optionally in one state, with their bodies when `bodies`.
     /// Each page is its own short read: a reader that pages slowly holds no transaction open

@@ -1,4 +1,5 @@
 import CSQLite
+import Store
 
 /// A prepared statement, finalized when released. Not `Sendable`: it belongs to one `Database`.
 final class Statement {

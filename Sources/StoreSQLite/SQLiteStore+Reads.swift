@@ -1,7 +1,8 @@
 import Foundation
 import JSON
+import Store
 
-extension Store {
+extension SQLiteStore {
     /// A job with its counts per state.
     public func job(_ id: JobID) throws -> JobRecord? {
         try readers.withReader { db in try JobRow.read(id: id, in: db) }
@@ -35,9 +36,6 @@ extension Store {
             return try Self.withAttempts([found], db).first
         }
     }
-
-    /// How many of a task's most recent attempts a read shows.
-    public static var attemptsShown: Int { AttemptsLog.shown }
 
     /// Fills in the attempts log of each task, in one query.
     private static func withAttempts(_ tasks: [(seq: Int64, record: TaskRecord)], _ db: Database) throws -> [TaskRecord]
@@ -91,7 +89,7 @@ extension Store {
         try readers.withReader { db in
             try db.queryOne(
                 "SELECT sum(n_queued), sum(n_running), sum(n_succeeded), sum(n_failed), sum(n_canceled) FROM jobs"
-            ) { StateCounts($0, from: 0) } ?? StateCounts()
+            ) { try StateCounts($0, from: 0) } ?? StateCounts()
         }
     }
 }

@@ -1,4 +1,5 @@
 import CSQLite
+import Store
 
 /// SQLite's "copy the value before returning" destructor, which Swift strings and buffers need
 /// because their storage does not outlive the bind call.
@@ -29,4 +30,12 @@ func check(_ code: Int32, _ db: OpaquePointer?, sql: String? = nil) throws(Store
 func errorMessage(_ db: OpaquePointer?) -> String {
     guard let db, let cString = sqlite3_errmsg(db) else { return "unknown SQLite error" }
     return String(cString: cString)
+}
+
+extension StoreError {
+    /// A failure SQLite reported: its extended result code, and whether it was a full disk
+    /// (`SQLITE_FULL`, any extended code).
+    static func sqlite(code: Int32, message: String, sql: String?) -> StoreError {
+        StoreError(.sqlite, message, engineCode: code, sql: sql, storageFull: code & 0xff == SQLITE_FULL)
+    }
 }

@@ -1,5 +1,6 @@
 import Dispatch
 import Logging
+import Store
 
 /// Copies committed pages from the write-ahead log into the database file, on a connection and a
 /// queue of its own, a few times a second.

@@ -1,4 +1,5 @@
 import Logging
+import Store
 
 /// One numbered schema change, read from `migrations/NNNN_name.sql` at build time.
 public struct Migration: Sendable {
@@ -38,7 +39,7 @@ struct Migrator {
                     throw StoreError(
                         .migration,
                         "migration \(migration.version)_\(migration.name) failed: \(error.message)",
-                        sqliteCode: error.sqliteCode
+                        engineCode: error.engineCode, storageFull: error.isStorageFull
                     )
                 }
                 try db.run(

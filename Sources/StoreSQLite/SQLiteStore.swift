@@ -1,12 +1,13 @@
 import CoreMetrics
 import Foundation
 import Logging
+import Store
 
 /// The durable home of jobs and tasks: one verb per state transition plus the reads the API needs.
 ///
 /// All writes go through one connection on one serial queue (the supervisor is the database's only
 /// writer); reads use a pool of read-only connections and never wait for a write to commit.
-public final class Store: Sendable {
+public final class SQLiteStore: Sendable {
     let writer: WriteConnection
     let readers: ReaderPool
     let submissions = SubmissionQueue()
@@ -65,7 +66,7 @@ public final class Store: Sendable {
     public static var knownMigrations: [Int] { Migration.embedded.map(\.version) }
 }
 
-extension Store: QueueStore {
+extension SQLiteStore: QueueStore {
     public var health: StoreHealth {
         switch storage.status {
         case .ok: .ok

@@ -1,6 +1,7 @@
 import Foundation
+import Store
 
-extension Store {
+extension SQLiteStore {
     /// A page of jobs, newest first, optionally only the pending or only the completed ones.
     public func jobs(state: JobState?, cursor: String?, limit: Int) throws -> JobPage {
         let before = try cursor.map(Cursor.decode) ?? Int64.max
@@ -13,7 +14,7 @@ extension Store {
         return try readers.withReader { db in
             let rows = try db.query(
                 "\(JobRow.select) WHERE seq < ?1 \(filter) ORDER BY seq DESC LIMIT ?2",
-                [.integer(before), .int(limit + 1)], JobRow.readWithSeq)
+                [.integer(before), .int(limit + 1)], JobRow.read)
             let page = Array(rows.prefix(limit))
             let next = rows.count > limit ? page.last.map { Cursor.encode($0.seq) } : nil
             return JobPage(jobs: page.map(\.record), nextCursor: next)

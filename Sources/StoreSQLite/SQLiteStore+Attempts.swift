@@ -1,7 +1,8 @@
 import Foundation
 import JSON
+import Store
 
-extension Store {
+extension SQLiteStore {
     /// Records results (see `record(_:in:)` for one) and stores the bodies of those recorded, many
     /// rows per statement. Answers, per result, whether it was recorded.
     static func record(_ results: [AttemptResult], in db: Database) throws -> [Bool] {

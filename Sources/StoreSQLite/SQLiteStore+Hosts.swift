@@ -1,4 +1,6 @@
-extension Store {
+import Store
+
+extension SQLiteStore {
     /// Queued and running tasks per host: `running`, and `queuedDue` (queued and due at `now`).
     public func hostQueues(now: Int64) throws -> [String: (running: Int, queuedDue: Int)] {
         try readers.withReader { db in

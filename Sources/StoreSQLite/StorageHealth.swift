@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import Store
 
 /// Whether the database's disk has room: set when a write fails with `SQLITE_FULL`, cleared when a
 /// submission is stored again or a megabyte more than the least seen in the episode is free. One

@@ -1,7 +1,8 @@
 import Foundation
 import JSON
+import Store
 
-extension Store {
+extension SQLiteStore {
     /// Records finished attempts (as `record`) and then claims due tasks (as `claim`), in one
     /// transaction: the scheduler's whole write per pass, so one commit instead of two.
     public func recordAndClaim(
@@ -27,7 +28,8 @@ extension Store {
     ) throws -> [ClaimedTask] {
         let blocked = hosts.remaining.filter { $0.value <= 0 }.map(\.key)
         let blockedJSON = JSONWriter.text(ofStrings: blocked)
-        let window = hosts.remaining.isEmpty && hosts.defaultLimit >= limit ? limit : max(limit * 4, 256)
+        let window = ClaimRule.window(
+            limit: limit, constrained: !hosts.remaining.isEmpty, defaultLimit: hosts.defaultLimit)
         // Tasks whose time has come stop waiting (see migrations/0003_waiting_tasks.sql).
         try db.run(
             "UPDATE tasks SET waiting = 0 WHERE state = 'queued' AND waiting = 1 AND next_attempt_at <= ?",
@@ -37,42 +39,26 @@ extension Store {
             SELECT seq, host FROM tasks
             WHERE state = 'queued' AND waiting = 0 AND next_attempt_at <= ?1
               AND host NOT IN (SELECT value FROM json_each(?2))
-            ORDER BY priority DESC, seq LIMIT ?3
+            ORDER BY \(ClaimRule.order) LIMIT ?3
             """,
             [.integer(now), .text(blockedJSON), .int(window)]
         ) { (seq: $0.int64(0), host: $0.string(1)) }
-        var left = hosts.remaining
-        var chosen: [Int64] = []
-        for candidate in candidates where chosen.count < limit {
-            let allowance = left[candidate.host] ?? hosts.defaultLimit
-            guard allowance > 0 else { continue }
-            left[candidate.host] = allowance - 1
-            chosen.append(candidate.seq)
-        }
+        let chosen = ClaimRule.choose(
+            candidates, limit: limit, left: hosts.remaining, defaultLimit: hosts.defaultLimit)
         guard !chosen.isEmpty else { return [] }
         return try db.query(
             """
             UPDATE tasks SET state = 'running', attempts = attempts + 1, started_at = ?1, updated_at = ?1,
                              lease_expires_at = ?1 + timeout_ms + ?2
             WHERE seq IN (SELECT value FROM json_each(?3))
-            RETURNING seq, id, job_seq, host, url, method, headers, body, timeout_ms, attempts, max_attempts,
-                      retry_base_ms, retry_max_ms, next_attempt_at
+            RETURNING \(ClaimRule.returning)
             """,
             [
                 .integer(now), .int(leaseMarginMillis),
                 .text(JSONWriter.text(ofIntegers: chosen)),
-            ]
-        ) { row in
-            ClaimedTask(
-                seq: row.int64(0), id: TaskID(trusted: row.string(1)), jobSeq: row.int64(2),
-                host: row.string(3),
-                request: FetchRequest(
-                    url: row.string(4), method: row.string(5), headers: HeaderCoding.decode(row.string(6)),
-                    body: row.bytes(7)),
-                timeoutMillis: row.int(8), attempt: row.int(9), maxAttempts: row.int(10),
-                retryBaseMillis: row.optionalInt(11), retryMaxMillis: row.optionalInt(12), dueAt: row.int64(13)
-            )
-        }
+            ],
+            ClaimRule.claimed
+        )
         .sorted { $0.seq < $1.seq }
     }
 }

@@ -1,6 +1,7 @@
 import JSON
+import Store
 
-extension Store {
+extension SQLiteStore {
     /// Deletes a finished job now, with its tasks, bodies, attempts and deliveries, in one transaction.
     public func delete(job id: JobID) async throws -> JobDeletion {
         try await writer.perform { writer in

@@ -1,3 +1,5 @@
+import Store
+
 /// An `INSERT` of many rows per statement. One statement per row spent much of the writer's time
 /// running and resetting statements rather than storing rows (seen in profiles of submissions and
 /// of recording results).
