@@ -225,7 +225,7 @@ extension PostgresStore {
     }
 
     /// Lost attempts: each logged, then its task queued again or failed, as
-    /// `Disposition.afterLostAttempt` decides. Answers how many tasks moved.
+    /// `TaskTransition.afterLostAttempt` decides. Answers how many tasks moved.
     static func lose(
         _ leases: [(seq: Int64, attempt: Int)], error: String, message: String, now: Int64,
         on connection: PostgresConnection, logger: Logger
@@ -248,16 +248,13 @@ extension PostgresStore {
                 ON CONFLICT (task_seq, attempt) DO UPDATE SET finished_at = excluded.finished_at,
                     duration_ms = excluded.duration_ms, error = excluded.error, error_message = excluded.error_message
                 """, logger: logger)
-            let (state, reason, finishedAt, nextAttemptAt): (TaskState, FailureReason?, Int64?, Int64) =
-                switch Disposition.afterLostAttempt(attempt: lease.attempt, maxAttempts: maxAttempts, now: now) {
-                case .retry(let at): (.queued, nil, nil, at)
-                case .failed(let reason): (.failed, reason, now, now)
-                case .succeeded: (.succeeded, nil, now, now)
-                }
+            let transition = TaskTransition.afterLostAttempt(
+                attempt: lease.attempt, maxAttempts: maxAttempts, now: now)
             try await connection.query(
                 """
-                UPDATE tasks SET state = \(state.rawValue), failure_reason = \(reason?.rawValue),
-                    finished_at = \(finishedAt), next_attempt_at = \(nextAttemptAt), updated_at = \(now),
+                UPDATE tasks SET state = \(transition.state.rawValue),
+                    failure_reason = \(transition.failureReason?.rawValue), finished_at = \(transition.finishedAt),
+                    next_attempt_at = \(transition.nextAttemptAt), updated_at = \(now),
                     lease_expires_at = NULL, node_id = NULL, status_code = NULL, body_bytes = NULL,
                     response_headers = NULL, body_truncated = false, duration_ms = \(now) - started_at,
                     error = \(error), error_message = \(message)
@@ -291,11 +288,8 @@ private struct RecordedColumns {
         seq = result.seq
         attempt = result.attempt
         finishedAt = result.finishedAt
-        switch result.disposition {
-        case .succeeded: (state, next, reason) = (.succeeded, result.finishedAt, "")
-        case .failed(let why): (state, next, reason) = (.failed, result.finishedAt, why.rawValue)
-        case .retry(let at): (state, next, reason) = (.queued, at, "")
-        }
+        let transition = TaskTransition(result.disposition, at: result.finishedAt)
+        (state, next, reason) = (transition.state, transition.nextAttemptAt, transition.failureReason?.rawValue ?? "")
         status = outcome.statusCode ?? -1
         headers = outcome.headers.map { "=" + HeaderCoding.encode($0) } ?? ""
         bodyBytes = outcome.bodyBytes ?? -1

@@ -28,16 +28,11 @@ extension SQLiteStore {
     /// Records one finished attempt on its task's row (its body is stored by the caller).
     private static func record(_ result: AttemptResult, in db: Database) throws -> Bool {
         let outcome = result.outcome
-        let (state, nextAttempt, finished, reason): (TaskState, Int64, Int64?, FailureReason?) =
-            switch result.disposition {
-            case .succeeded: (.succeeded, result.finishedAt, result.finishedAt, nil)
-            case .failed(let reason): (.failed, result.finishedAt, result.finishedAt, reason)
-            case .retry(let at): (.queued, at, nil, nil)
-            }
+        let transition = TaskTransition(result.disposition, at: result.finishedAt)
         // The task's own row holds its last attempt. An attempt that is not the last (a retry
         // follows) is kept in `task_attempts` too, before the next one overwrites the row; the
         // last one is shown from the row itself (see `withAttempts`): one insert fewer per task.
-        if state == .queued {
+        if transition.state == .queued {
             let logged = try db.run(
                 """
                 INSERT OR REPLACE INTO task_attempts
@@ -60,13 +55,13 @@ extension SQLiteStore {
             WHERE seq = ? AND state = 'running' AND attempts = ?
             """,
             [
-                .text(state.rawValue), .integer(nextAttempt),
-                .int(state == .queued && nextAttempt > result.finishedAt ? 1 : 0),
-                finished.map { .integer($0) } ?? .null,
+                .text(transition.state.rawValue), .integer(transition.nextAttemptAt), .int(transition.waits ? 1 : 0),
+                transition.finishedAt.map { .integer($0) } ?? .null,
                 .integer(result.finishedAt), .optional(outcome.statusCode),
                 .optional(outcome.headers.map(HeaderCoding.encode)), .optional(outcome.bodyBytes),
                 .int(outcome.bodyTruncated ? 1 : 0), .optional(outcome.durationMillis),
-                .optional(outcome.error), .optional(outcome.errorMessage), .optional(reason?.rawValue),
+                .optional(outcome.error), .optional(outcome.errorMessage),
+                .optional(transition.failureReason?.rawValue),
                 .integer(result.seq), .int(result.attempt),
             ]
         )
@@ -119,7 +114,7 @@ extension SQLiteStore {
     }
 
     /// One lost attempt: logged, then the task queued again or failed, as
-    /// `Disposition.afterLostAttempt` decides.
+    /// `TaskTransition.afterLostAttempt` decides.
     private static func lose(_ lease: Lease, error: String, message: String, now: Int64, in db: Database) throws -> Int
     {
         guard
@@ -134,12 +129,7 @@ extension SQLiteStore {
             SELECT seq, attempts, started_at, ?2, ?2 - started_at, ?3, ?4 FROM tasks WHERE seq = ?1
             """,
             [.integer(lease.seq), .integer(now), .text(error), .text(message)])
-        let (state, reason, finishedAt, nextAttemptAt): (TaskState, FailureReason?, Int64?, Int64) =
-            switch Disposition.afterLostAttempt(attempt: lease.attempt, maxAttempts: maxAttempts, now: now) {
-            case .retry(let at): (.queued, nil, nil, at)
-            case .failed(let reason): (.failed, reason, now, now)
-            case .succeeded: (.succeeded, nil, now, now)
-            }
+        let transition = TaskTransition.afterLostAttempt(attempt: lease.attempt, maxAttempts: maxAttempts, now: now)
         return try db.run(
             """
             UPDATE tasks SET state = ?2, failure_reason = ?3, finished_at = ?4, next_attempt_at = ?5,
@@ -149,8 +139,9 @@ extension SQLiteStore {
             WHERE seq = ?1
             """,
             [
-                .integer(lease.seq), .text(state.rawValue), .optional(reason?.rawValue),
-                finishedAt.map { .integer($0) } ?? .null, .integer(nextAttemptAt), .integer(now), .text(error),
+                .integer(lease.seq), .text(transition.state.rawValue), .optional(transition.failureReason?.rawValue),
+                transition.finishedAt.map { .integer($0) } ?? .null, .integer(transition.nextAttemptAt), .integer(now),
+                .text(error),
                 .text(message),
             ])
     }
