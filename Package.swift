@@ -52,6 +52,19 @@ let package = Package(
             dependencies: ["EmbedMigrationsTool"]
         ),
 
+        // A generic HTTP/1.1 server on libmicrohttpd: knows requests and responses, nothing of fetchq.
+        .target(
+            name: "HTTPServer",
+            dependencies: [
+                "CMicroHTTPD",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
+            swiftSettings: instrumented
+        ),
+
         // fetchq's one JSON codec: the value type, the parser, the writer.
         .target(name: "JSON", swiftSettings: instrumented),
 
@@ -115,7 +128,7 @@ let package = Package(
         .target(
             name: "API",
             dependencies: [
-                "CMicroHTTPD",
+                "HTTPServer",
                 "JSON",
                 "Store",
                 "Engine",
@@ -133,6 +146,7 @@ let package = Package(
             name: "fetchq",
             dependencies: [
                 "API",
+                "HTTPServer",
                 "Engine",
                 "JSON",
                 "Store",
@@ -158,7 +172,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "API", "JSON", "Store", "StoreSQLite", "StorePostgres", "Spawn",
+                "API", "HTTPServer", "JSON", "Store", "StoreSQLite", "StorePostgres", "Spawn",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -192,7 +206,10 @@ let package = Package(
             linkerSettings: sanitizerRuntime
         ),
         .testTarget(
-            name: "APITests", dependencies: ["API", "Engine", "JSON", "Store", "StoreSQLite", "TestSupport"],
+            name: "APITests",
+            dependencies: [
+                "API", "Engine", "HTTPServer", "JSON", "Store", "StoreSQLite", "TestSupport",
+            ],
             swiftSettings: instrumented,
             linkerSettings: sanitizerRuntime),
         .testTarget(

@@ -1,3 +1,4 @@
+import HTTPServer
 import Logging
 import ServiceLifecycle
 
@@ -9,8 +10,12 @@ public final class APIService: Service, Sendable {
 
     /// Binds the listener at once, so that a port that is in use fails start-up, not later.
     public init(configuration: HTTPServerConfiguration, api: FetchqAPI, logger: Logger) throws {
-        self.server = try HTTPServer(
-            configuration: configuration, logger: logger, metrics: api.metrics.factory, responder: api)
+        do {
+            self.server = try HTTPServer(
+                configuration: configuration, logger: logger, metrics: api.metrics.factory, responder: api)
+        } catch let error as HTTPServerError where error.reason == .hostNotAnAddress {
+            throw HTTPServerError(.hostNotAnAddress, "--host must be an IP address literal, not \(configuration.host)")
+        }
         logger.info("listening", metadata: ["http.host": "\(configuration.host)", "http.port": "\(server.port)"])
     }
 

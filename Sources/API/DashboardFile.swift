@@ -1,3 +1,5 @@
+import HTTPServer
+
 /// The web dashboard's three files (`dashboard/` in the repository, embedded at build time the way
 /// `openapi.yaml` is) and the headers they are served with.
 ///
@@ -13,15 +15,6 @@ enum DashboardFile: Equatable {
     static let contentSecurityPolicy =
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
         + "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-
-    /// Where the file is served, as `openapi.yaml` names it.
-    var path: String {
-        switch self {
-        case .page: "/"
-        case .style: "/dashboard.css"
-        case .script: "/dashboard.js"
-        }
-    }
 
     var contentType: String {
         switch self {

@@ -1,7 +1,12 @@
+import HTTPServer
+
 /// Plugs the API into the HTTP server: fetchq's routes, and its problem+json for the answers the
 /// server gives by itself.
 extension FetchqAPI: HTTPResponder {
     public func reply(to request: HTTPRequest) -> Reply { handle(request) }
+
+    /// `fetchq_http_connections_open` and so on.
+    public var metricsPrefix: String { "fetchq_http" }
 
     public func response(for failure: HTTPServerFailure) -> HTTPResponse {
         switch failure {

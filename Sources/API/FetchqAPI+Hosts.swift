@@ -1,4 +1,5 @@
 import Engine
+import HTTPServer
 import JSON
 import Store
 

@@ -1,4 +1,6 @@
+import Engine
 import Foundation
+import HTTPServer
 import JSON
 import Store
 
@@ -35,5 +37,11 @@ extension FetchqAPI {
             else { throw Problem.notFound("Job \(id)") }
             return .json(200, Representation.job(job))
         }
+    }
+
+    /// `POST /v1/jobs/{id}/cancel`.
+    func cancelJob(_ id: String) throws -> Reply {
+        guard let jobID = JobID(id) else { throw Problem.notFound("Job \(id)") }
+        return cancel("Job \(id)") { try await $0.cancel(job: jobID, now: WallClock.nowMillis()) }
     }
 }

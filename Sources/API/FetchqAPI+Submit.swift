@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import HTTPServer
 import JSON
 import Logging
 import Store

@@ -1,10 +1,31 @@
 import Engine
 import Foundation
+import HTTPServer
 import JSON
 import Logging
 import Store
 
 extension FetchqAPI {
+    /// `GET /v1/tasks/{id}`.
+    func task(_ id: String) async throws -> HTTPResponse {
+        guard let taskID = TaskID(id), let task = try await store.task(taskID) else {
+            throw Problem.notFound("Task \(id)")
+        }
+        return .json(200, Representation.task(task, waiting: waiting(task)))
+    }
+
+    /// `POST /v1/tasks/{id}/cancel`.
+    func cancelTask(_ id: String) throws -> Reply {
+        guard let taskID = TaskID(id) else { throw Problem.notFound("Task \(id)") }
+        return cancel("Task \(id)") { try await $0.cancel(task: taskID, now: WallClock.nowMillis()) }
+    }
+
+    /// `POST /v1/tasks/{id}/retry`.
+    func retryTask(_ id: String) throws -> Reply {
+        guard let taskID = TaskID(id) else { throw Problem.notFound("Task \(id)") }
+        return retry(taskID)
+    }
+
     func retry(_ id: TaskID) -> Reply {
         let (store, logger, wake, api) = (self.store, self.logger, self.wake, self)
         return .later {

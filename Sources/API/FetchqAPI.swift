@@ -2,6 +2,7 @@ import Crypto
 import Dispatch
 import Engine
 import Foundation
+import HTTPServer
 import JSON
 import Logging
 import NIOConcurrencyHelpers
@@ -79,12 +80,11 @@ public struct FetchqAPI: Sendable {
     /// Answers a request, and counts it under its route's template.
     public func handle(_ request: HTTPRequest) -> Reply {
         let startedAt = DispatchTime.now().uptimeNanoseconds
-        let segments = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-        let route = Route(segments)
-        let template = route?.template ?? "unmatched"
+        let match = Self.routes.match(request.path)
+        let template = match?.path.template ?? "unmatched"
         let reply: Reply
         do {
-            reply = try self.route(request, route)
+            reply = try self.route(request, match)
         } catch {
             reply = .now(errorResponse(error, for: request))
         }
@@ -114,76 +114,17 @@ public struct FetchqAPI: Sendable {
         return Problem.internalError.response
     }
 
-    private func route(_ request: HTTPRequest, _ route: Route?) throws -> Reply {
-        let method = request.method
-        guard let route else { throw Problem.notFound("The route \(request.path)") }
-        if route.needsToken { try authenticate(request) }
-        try allow(method, route.methods)
-        switch route {
-        case .dashboard(let file):
-            return .now(file.response)
-        case .health:
-            return .now(health())
-        case .openAPI:
-            return .now(
-                HTTPResponse(
-                    status: 200, headers: [("Content-Type", "application/yaml")], body: Array(OpenAPIDocument.text.utf8)
-                ))
-        case .jobs:
-            return method == "POST" ? try submit(request) : read(request) { try await listJobs(request.query) }
-        case .job(let id) where method == "DELETE":
-            return deleteJob(id)
-        case .job(let id):
-            return try job(id, request)
-        case .jobTasks(let id):
-            if method == "POST" { return try append(request, to: id) }
-            return read(request) { try await listTasks(of: id, request.query) }
-        case .jobSeal(let id):
-            return try seal(id)
-        case .jobResults(let id):
-            return read(request) { try await results(of: id, request.query) }
-        case .jobCancel(let id):
-            guard let jobID = JobID(id) else { throw Problem.notFound("Job \(id)") }
-            return cancel("Job \(id)") { try await $0.cancel(job: jobID, now: WallClock.nowMillis()) }
-        case .task(let id):
-            return read(request) {
-                guard let taskID = TaskID(id), let task = try await store.task(taskID) else {
-                    throw Problem.notFound("Task \(id)")
-                }
-                return .json(200, Representation.task(task, waiting: waiting(task)))
-            }
-        case .taskBody(let id):
-            return read(request) { try await body(of: id) }
-        case .taskCancel(let id):
-            guard let taskID = TaskID(id) else { throw Problem.notFound("Task \(id)") }
-            return cancel("Task \(id)") { try await $0.cancel(task: taskID, now: WallClock.nowMillis()) }
-        case .taskRetry(let id):
-            guard let taskID = TaskID(id) else { throw Problem.notFound("Task \(id)") }
-            return retry(taskID)
-        case .jobDeliveries(let id):
-            let limit = try pageLimit(request.query)
-            return read(request) {
-                guard let jobID = JobID(id),
-                    let page = try await store.deliveries(of: jobID, cursor: request.query["cursor"], limit: limit)
-                else { throw Problem.notFound("Job \(id)") }
-                return .json(
-                    200,
-                    .object([
-                        ("deliveries", .array(page.deliveries.map(Representation.delivery))),
-                        ("next_cursor", .optional(page.nextCursor)),
-                    ]))
-            }
-        case .redeliver(let id):
-            return redeliver(id)
-        case .hosts:
-            return read(request) { try await listHosts(request.query) }
-        case .nodes:
-            return read(request) { try await listNodes() }
-        case .stats:
-            return read(request) { try await stats() }
-        case .metrics:
-            return read(request) { try await scrapeMetrics() }
+    /// The table's answer: 404 for an unknown path; then the token, where the path needs it; then
+    /// 405 (with `Allow`) for a method the path does not answer; then the route's handler.
+    private func route(_ request: HTTPRequest, _ match: RouteMatch<FetchqAPI>?) throws -> Reply {
+        guard let match else { throw Problem.notFound("The route \(request.path)") }
+        if match.path.needsToken { try authenticate(request) }
+        guard let route = match.path.route(for: request.method) else {
+            throw Problem.methodNotAllowed(match.path.allowed)
         }
+        return try route.handler(
+            self,
+            RoutedRequest(request: request, parameterNames: match.path.parameterNames, parameterValues: match.values))
     }
 
     /// A read of the store, answered from Swift concurrency; what it throws is answered as
@@ -227,7 +168,7 @@ public struct FetchqAPI: Sendable {
 
     /// `200 ok`, or `503 degraded` while the disk is full or the database is out of reach, so a
     /// load balancer sends work elsewhere.
-    private func health() -> HTTPResponse {
+    func health() -> HTTPResponse {
         switch store.health {
         case .unavailable(let since, let reason):
             return .json(
@@ -258,10 +199,6 @@ public struct FetchqAPI: Sendable {
                     ),
                 ]), headers: [("Retry-After", "\(Problem.retryAfterWhenFullSeconds)")])
         }
-    }
-
-    private func allow(_ method: String, _ allowed: [String]) throws(Problem) {
-        guard allowed.contains(method) else { throw Problem.methodNotAllowed(allowed) }
     }
 
 }

@@ -2,6 +2,7 @@ import API
 import ArgumentParser
 import Engine
 import Foundation
+import HTTPServer
 import Logging
 
 /// Everything `fetchq serve` needs, resolved once from its settings (flags, environment, defaults).

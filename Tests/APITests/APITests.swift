@@ -1,6 +1,7 @@
 import API
 import Engine
 import Foundation
+import HTTPServer
 import Store
 import StoreSQLite
 import TestSupport

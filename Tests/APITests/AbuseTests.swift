@@ -1,5 +1,6 @@
 import API
 import Foundation
+import HTTPServer
 import Store
 import TestSupport
 import Testing

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import API
+@testable import HTTPServer
 
 @Suite struct ConnectionTableTests {
     private let second: UInt64 = 1_000_000_000

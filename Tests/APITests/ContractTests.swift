@@ -1,9 +1,10 @@
-import API
 import Engine
 import Foundation
 import Store
 import TestSupport
 import Testing
+
+@testable import API
 
 /// Keeps the Swift enums, the SQL schema and openapi.yaml saying the same thing.
 @Suite struct ContractTests {
@@ -87,14 +88,13 @@ import Testing
         for event in EventType.allCases { #expect(schema.contains("'\(event.rawValue)'")) }
     }
 
-    @Test func everyDocumentedOperationIsRoutedByTheServer() async throws {
-        // Each path and method in openapi.yaml, with a made-up id: the server must know the route
-        // (a 404 then names the resource, not the route) and accept the method (never 405).
-        let lines = document.split(separator: "\n").map(String.init)
-        var operations: [(String, String)] = []
+    /// Every operation under `paths:` in openapi.yaml: the method, upper-cased, and the path template.
+    func documentedOperations() -> [(method: String, path: String)] {
+        let methods: Set = ["get:", "head:", "post:", "put:", "patch:", "delete:"]
+        var operations: [(method: String, path: String)] = []
         var currentPath: String?
         var inPaths = false
-        for line in lines {
+        for line in document.split(separator: "\n").map(String.init) {
             if line == "paths:" {
                 inPaths = true
                 continue
@@ -102,14 +102,33 @@ import Testing
             if inPaths, !line.hasPrefix(" "), !line.isEmpty { inPaths = false }
             guard inPaths else { continue }
             if line.hasPrefix("  /"), line.hasSuffix(":") { currentPath = String(line.dropFirst(2).dropLast()) }
-            let method = line.trimmingCharacters(in: .whitespaces).dropLast()
-            if line.hasPrefix("    "), !line.hasPrefix("     "),
-                ["get:", "post:", "head:"].contains(line.trimmingCharacters(in: .whitespaces)),
-                let path = currentPath
-            {
-                operations.append((method.uppercased(), path))
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("    "), !line.hasPrefix("     "), methods.contains(trimmed), let path = currentPath {
+                operations.append((method: trimmed.dropLast().uppercased(), path: path))
             }
         }
+        return operations
+    }
+
+    /// A template with its parameters' names dropped: openapi.yaml says `{jobId}`, the table `{id}`.
+    private func shape(_ template: String) -> String {
+        template.replacingOccurrences(of: #"\{[A-Za-z_]+\}"#, with: "{}", options: .regularExpression)
+    }
+
+    @Test func theRouteTableAndOpenAPIListTheSameOperations() {
+        let documented = Set(documentedOperations().map { "\($0.method) \(shape($0.path))" })
+        let routed = Set(FetchqAPI.routes.operations.map { "\($0.method) \(shape($0.template))" })
+        #expect(documented.count >= 30)
+        #expect(routed.subtracting(documented).sorted() == [], "routed, but missing from openapi.yaml")
+        #expect(documented.subtracting(routed).sorted() == [], "in openapi.yaml, but not in the route table")
+        let templates = FetchqAPI.routes.paths.map { shape($0.template) }
+        #expect(Set(templates).count == templates.count, "two templates of the same shape")
+    }
+
+    @Test func everyDocumentedOperationIsRoutedByTheServer() async throws {
+        // Each path and method in openapi.yaml, with a made-up id: the server must know the route
+        // (a 404 then names the resource, not the route) and accept the method (never 405).
+        let operations = documentedOperations()
         #expect(operations.count >= 9)
         try await withAPI { base, _ in
             for (method, path) in operations {

@@ -5,6 +5,7 @@ import TestSupport
 import Testing
 
 @testable import API
+@testable import HTTPServer
 
 #if canImport(Glibc)
     import Glibc

@@ -1,4 +1,5 @@
 import API
+import HTTPServer
 
 /// Runs `server` for as long as `body` runs, then shuts it down and returns once `run()` has.
 public func withRunning<Result>(

@@ -1,5 +1,6 @@
 import API
 import Engine
+import HTTPServer
 
 /// Configurations for servers the tests start in-process. The service's own defaults live in its
 /// settings table (`Sources/fetchq/Settings.swift`); these are the tests' choices, written out.

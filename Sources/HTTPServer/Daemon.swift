@@ -2,7 +2,7 @@ import CMicroHTTPD
 import Foundation
 import NIOConcurrencyHelpers
 
-// The libmicrohttpd boundary: the only file in the API module that touches a C pointer.
+// The libmicrohttpd boundary: the only file in the HTTPServer module that touches a C pointer.
 
 /// Owns one running `MHD_Daemon`.
 ///
@@ -30,10 +30,12 @@ final class Daemon: @unchecked Sendable {
             UInt32(clamping: 2 * configuration.connectionLimit + 4 * configuration.threads), 0, 64 * 1024)
         guard let started else {
             retained.release()
-            throw HTTPServerError(
-                description: badHost != 0
-                    ? "--host must be an IP address literal, not \(configuration.host)"
-                    : "cannot listen on \(configuration.host):\(configuration.port) (in use, or not allowed)")
+            throw badHost != 0
+                ? HTTPServerError(
+                    .hostNotAnAddress, "the host must be an IP address literal, not \(configuration.host)")
+                : HTTPServerError(
+                    .cannotListen,
+                    "cannot listen on \(configuration.host):\(configuration.port) (in use, or not allowed)")
         }
         self.handle = started
         self.registry = retained
@@ -125,19 +127,6 @@ func cutSocket(_ socket: Int32, reply: [UInt8]) {
     }
 }
 
-/// What one request has gathered across calls of the access handler.
-///
-/// `@unchecked Sendable` is safe: libmicrohttpd calls the handler for one connection from one
-/// thread at a time, so `body`, `tooLarge` and `dispatched` are only touched from there; the one
-/// value written from elsewhere (`response`, by the task that answers a suspended request) sits
-/// behind a lock.
-final class RequestState: @unchecked Sendable {
-    var body: [UInt8] = []
-    var tooLarge = false
-    var dispatched = false
-    let response = NIOLockedValueBox<HTTPResponse?>(nil)
-}
-
 /// A suspended connection, kept until its request is answered.
 ///
 /// `@unchecked Sendable` is safe: the pointer is only passed to `MHD_resume_connection`, which
@@ -149,25 +138,19 @@ struct SuspendedConnection: @unchecked Sendable {
     let state: RequestState
 }
 
-/// A request whose reply is `.later`: its connection is suspended until `work` has answered.
-struct AcceptedRequest: Sendable {
-    let key: ObjectIdentifier
-    let request: HTTPRequest
-    let work: @Sendable () async throws -> HTTPResponse
-}
-
 /// Routes libmicrohttpd's calls to the responder. A `.later` reply suspends the connection and goes
-/// to `accepted`, for `HTTPServer.run()` to answer; every suspended connection is resumed exactly
-/// once, by `resume` or, at shutdown, by `closeAndResumeAll`.
+/// to `accepted`, for a child task of `HTTPServer.run()` to answer (so do the pieces of a streamed
+/// body); every suspended connection is resumed exactly once, by `resume` or, at shutdown, by
+/// `closeAndResumeAll`.
 final class ConnectionRegistry: Sendable {
     private let responder: any HTTPResponder
     private let maxRequestBytes: Int
-    private let accepted: AsyncStream<AcceptedRequest>.Continuation
+    private let accepted: AsyncStream<ServerWork>.Continuation
     let inFlight = InFlightRequests<SuspendedConnection>()
     let watch: ConnectionWatch
 
     init(
-        responder: any HTTPResponder, maxRequestBytes: Int, accepted: AsyncStream<AcceptedRequest>.Continuation,
+        responder: any HTTPResponder, maxRequestBytes: Int, accepted: AsyncStream<ServerWork>.Continuation,
         watch: ConnectionWatch
     ) {
         self.watch = watch
@@ -189,14 +172,14 @@ final class ConnectionRegistry: Sendable {
                 length > maxRequestBytes
             {
                 watch.handling(key(connection))
-                return Self.queue(responder.response(for: .requestTooLarge(limit: maxRequestBytes)), on: connection)
+                return queue(responder.response(for: .requestTooLarge(limit: maxRequestBytes)), on: connection)
             }
             return MHD_Result.YES
         }
         let state = Unmanaged<RequestState>.fromOpaque(raw).takeUnretainedValue()
         if let response = state.response.withLockedValue({ $0.take() }) {
             inFlight.queued(ObjectIdentifier(state))
-            return Self.queue(response, on: connection)
+            return queue(response, on: connection)
         }
         if uploadSize.pointee > 0 {
             let count = uploadSize.pointee
@@ -215,7 +198,7 @@ final class ConnectionRegistry: Sendable {
         if state.dispatched { return MHD_Result.YES }
         watch.handling(key(connection))
         if state.tooLarge {
-            return Self.queue(responder.response(for: .requestTooLarge(limit: maxRequestBytes)), on: connection)
+            return queue(responder.response(for: .requestTooLarge(limit: maxRequestBytes)), on: connection)
         }
 
         let request = HTTPRequest(
@@ -227,20 +210,20 @@ final class ConnectionRegistry: Sendable {
         do {
             reply = try responder.reply(to: request)
         } catch {
-            return Self.queue(responder.response(for: .handlerFailed(error, request)), on: connection)
+            return queue(responder.response(for: .handlerFailed(error, request)), on: connection)
         }
         switch reply {
         case .now(let response):
-            return Self.queue(response, on: connection)
+            return queue(response, on: connection)
         case .later(let work):
             let key = ObjectIdentifier(state)
             // Closed: the daemon is about to stop and must not find a connection suspended.
             guard inFlight.admit(key, SuspendedConnection(pointer: connection, state: state)) else {
-                return Self.queue(responder.response(for: .shuttingDown), on: connection)
+                return queue(responder.response(for: .shuttingDown), on: connection)
             }
             state.dispatched = true
             MHD_suspend_connection(connection)
-            if case .terminated = accepted.yield(AcceptedRequest(key: key, request: request, work: work)) {
+            if case .terminated = accepted.yield(.answer(AcceptedRequest(key: key, request: request, work: work))) {
                 // `run()` has ended (or was cancelled) and will answer nothing more.
                 resume(key, with: responder.response(for: .shuttingDown))
             }
@@ -298,11 +281,11 @@ final class ConnectionRegistry: Sendable {
         return collector.values
     }
 
-    private static func queue(_ response: HTTPResponse, on connection: OpaquePointer) -> MHD_Result {
+    private func queue(_ response: HTTPResponse, on connection: OpaquePointer) -> MHD_Result {
         let created: OpaquePointer?
         if let stream = response.stream {
             // Unknown size: libmicrohttpd sends it chunked, asking `streamReader` for each piece.
-            let body = Unmanaged.passRetained(StreamedBody(stream, connection: connection)).toOpaque()
+            let body = Unmanaged.passRetained(StreamedBody(stream, connection: connection, work: accepted)).toOpaque()
             created = MHD_create_response_from_callback(UInt64.max, 32 * 1024, streamReader, body, streamFree)
             if created == nil { Unmanaged<StreamedBody>.fromOpaque(body).release() }
         } else {
@@ -343,18 +326,22 @@ private let streamFree: MHD_ContentReaderFreeCallback = { context in
 /// over from the producing task sits behind a lock. A suspended connection is never closed by
 /// libmicrohttpd, so the connection outlives the task that resumes it.
 private final class StreamedBody: @unchecked Sendable {
+    /// The connection, for the producing task to resume. `@unchecked Sendable` is safe: the pointer is
+    /// only passed to `MHD_resume_connection`, callable from any thread (`MHD_ALLOW_SUSPEND_RESUME`).
     private struct Connection: @unchecked Sendable { let pointer: OpaquePointer }
 
     private let stream: HTTPBodyStream
     private let connection: Connection
+    private let work: AsyncStream<ServerWork>.Continuation
     private var pending: [UInt8] = []
     private var offset = 0
     private var producing = false
     private let produced = NIOLockedValueBox<Result<[UInt8]?, any Error>?>(nil)
 
-    init(_ stream: HTTPBodyStream, connection: OpaquePointer) {
+    init(_ stream: HTTPBodyStream, connection: OpaquePointer, work: AsyncStream<ServerWork>.Continuation) {
         self.stream = stream
         self.connection = Connection(pointer: connection)
+        self.work = work
     }
 
     /// Bytes copied; 0 while the next piece is being produced (the connection is then suspended);
@@ -381,16 +368,22 @@ private final class StreamedBody: @unchecked Sendable {
         return count
     }
 
-    /// Suspends the connection (first, so that the resume cannot come before it) and produces the
-    /// next piece in a task that resumes the connection once the piece is there.
+    /// Suspends the connection (first, so that the resume cannot come before it) and hands the
+    /// next piece to a child task of `HTTPServer.run()`, which resumes the connection once the piece
+    /// is there. Once `run()` takes no more work, the stream fails at once (the response is cut).
     private func produceNext() {
         producing = true
         MHD_suspend_connection(connection.pointer)
         let (stream, produced, connection) = (self.stream, self.produced, self.connection)
-        Task {
-            let result: Result<[UInt8]?, any Error>
-            do { result = .success(try await stream.next()) } catch { result = .failure(error) }
-            produced.withLockedValue { $0 = result }
+        let yielded = work.yield(
+            .produce {
+                let result: Result<[UInt8]?, any Error>
+                do { result = .success(try await stream.next()) } catch { result = .failure(error) }
+                produced.withLockedValue { $0 = result }
+                MHD_resume_connection(connection.pointer)
+            })
+        if case .terminated = yielded {
+            produced.withLockedValue { $0 = .failure(CancellationError()) }
             MHD_resume_connection(connection.pointer)
         }
     }

@@ -28,7 +28,7 @@ final class ConnectionWatch: Sendable {
     private let refusedBy: [ConnectionTable.Limit: CoreMetrics.Counter]
 
     init(
-        configuration: HTTPServerConfiguration, metrics: any MetricsFactory, logger: Logger,
+        configuration: HTTPServerConfiguration, metrics: any MetricsFactory, metricsPrefix: String, logger: Logger,
         cut: @escaping @Sendable (Int32, ConnectionTable.Deadline) -> Void
     ) {
         state = NIOLockedValueBox(
@@ -39,26 +39,20 @@ final class ConnectionWatch: Sendable {
                     perAddressLimit: configuration.perIPConnectionLimit)))
         self.cut = cut
         self.logger = logger
-        open = CoreMetrics.Gauge(label: "fetchq_http_connections_open", factory: metrics)
-        closedBy = Dictionary(
-            uniqueKeysWithValues: ConnectionTable.Deadline.allCases.map {
-                (
-                    $0,
-                    CoreMetrics.Counter(
-                        label: "fetchq_http_connections_closed_total", dimensions: [("deadline", $0.rawValue)],
-                        factory: metrics)
-                )
-            })
-        refusedBy = Dictionary(
-            uniqueKeysWithValues: ConnectionTable.Limit.allCases.map {
-                (
-                    $0,
-                    CoreMetrics.Counter(
-                        label: "fetchq_http_connections_refused_total", dimensions: [("limit", $0.rawValue)],
-                        factory: metrics)
-                )
-            })
+        open = CoreMetrics.Gauge(label: "\(metricsPrefix)_connections_open", factory: metrics)
+        closedBy = Self.counters("\(metricsPrefix)_connections_closed_total", by: "deadline", metrics)
+        refusedBy = Self.counters("\(metricsPrefix)_connections_refused_total", by: "limit", metrics)
         open.record(0)
+    }
+
+    /// One counter named `label` for each case of `Key`, told apart by the dimension `name`.
+    private static func counters<Key: RawRepresentable & CaseIterable & Hashable>(
+        _ label: String, by name: String, _ metrics: any MetricsFactory
+    ) -> [Key: CoreMetrics.Counter] where Key.RawValue == String {
+        Dictionary(
+            uniqueKeysWithValues: Key.allCases.map {
+                ($0, CoreMetrics.Counter(label: label, dimensions: [(name, $0.rawValue)], factory: metrics))
+            })
     }
 
     private static var now: UInt64 { DispatchTime.now().uptimeNanoseconds }

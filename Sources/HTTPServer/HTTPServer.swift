@@ -3,50 +3,6 @@ import Logging
 import NIOConcurrencyHelpers
 import ServiceLifecycle
 
-/// Settings of the HTTP listener.
-public struct HTTPServerConfiguration: Sendable {
-    /// An IPv4 or IPv6 address literal.
-    public var host: String
-    /// 0 picks a free port; `HTTPServer.port` tells which.
-    public var port: Int
-    public var threads: Int
-    /// Largest request body accepted; larger ones get 413 and are not read.
-    public var maxRequestBytes: Int
-    /// Seconds an idle connection is kept.
-    public var connectionTimeoutSeconds: Int
-    /// Seconds a connection has for its request line and headers, from its accept or from the end
-    /// of its previous response; then it is closed (with a 408 when it still takes one).
-    public var headerTimeoutSeconds: Int
-    /// Bytes a second a request body must average after its first second, or its connection is
-    /// closed as by `headerTimeoutSeconds`; 0 for no floor.
-    public var minBodyRate: Int
-    /// Connections open at once; more are closed at accept.
-    public var connectionLimit: Int
-    /// Connections open at once from one client address; 0 for no limit.
-    public var perIPConnectionLimit: Int
-
-    /// No defaults here: `fetchq serve`'s settings table holds them.
-    public init(
-        host: String, port: Int, threads: Int, maxRequestBytes: Int, connectionTimeoutSeconds: Int,
-        headerTimeoutSeconds: Int, minBodyRate: Int, connectionLimit: Int, perIPConnectionLimit: Int
-    ) {
-        self.host = host
-        self.port = port
-        self.threads = threads
-        self.maxRequestBytes = maxRequestBytes
-        self.connectionTimeoutSeconds = connectionTimeoutSeconds
-        self.headerTimeoutSeconds = headerTimeoutSeconds
-        self.minBodyRate = minBodyRate
-        self.connectionLimit = connectionLimit
-        self.perIPConnectionLimit = perIPConnectionLimit
-    }
-}
-
-/// Why the server could not start, or run.
-public struct HTTPServerError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-}
-
 /// An HTTP/1.1 server on libmicrohttpd: a thread pool polls with epoll; the responder either
 /// answers at once or suspends the connection and answers from a child task of `run()`.
 ///
@@ -66,8 +22,8 @@ public final class HTTPServer: Service, Sendable {
     private let daemon: Daemon
     private let connections: ConnectionRegistry
     private let responder: any HTTPResponder
-    private let accepted: AsyncStream<AcceptedRequest>
-    private let acceptedInput: AsyncStream<AcceptedRequest>.Continuation
+    private let accepted: AsyncStream<ServerWork>
+    private let acceptedInput: AsyncStream<ServerWork>.Continuation
     private let shutdownRequested = ShutdownSignal()
     private let state = NIOLockedValueBox(State.bound)
     private let shutdownGrace: Duration
@@ -79,9 +35,11 @@ public final class HTTPServer: Service, Sendable {
         configuration: HTTPServerConfiguration, logger: Logger, shutdownGrace: Duration = .seconds(5),
         metrics: any MetricsFactory = NOOPMetricsHandler.instance, responder: some HTTPResponder
     ) throws {
-        (accepted, acceptedInput) = AsyncStream.makeStream(of: AcceptedRequest.self)
+        (accepted, acceptedInput) = AsyncStream.makeStream(of: ServerWork.self)
         let timeout = ConnectionWatch.wire(responder.response(for: .requestTimeout), reason: "Request Timeout")
-        let watch = ConnectionWatch(configuration: configuration, metrics: metrics, logger: logger) { socket, _ in
+        let watch = ConnectionWatch(
+            configuration: configuration, metrics: metrics, metricsPrefix: responder.metricsPrefix, logger: logger
+        ) { socket, _ in
             cutSocket(socket, reply: timeout)
         }
         let connections = ConnectionRegistry(
@@ -112,13 +70,16 @@ public final class HTTPServer: Service, Sendable {
             state = .running
             return true
         }
-        guard starts else { throw HTTPServerError(description: "HTTPServer.run() runs only once") }
+        guard starts else { throw HTTPServerError(.ranTwice, "HTTPServer.run() runs only once") }
         defer { state.withLockedValue { $0 = .finished } }
         await withDiscardingTaskGroup { group in
             group.addTask { await self.stopWhenAsked() }
             group.addTask { await self.connections.watch.run() }
-            for await request in accepted {
-                group.addTask { await self.answer(request) }
+            for await work in accepted {
+                switch work {
+                case .answer(let request): group.addTask { await self.answer(request) }
+                case .produce(let piece): group.addTask { await piece() }
+                }
             }
             // The stream ends once the daemon has stopped (or `run()` was cancelled). Work still
             // going belongs to requests already answered with `.shuttingDown`.
