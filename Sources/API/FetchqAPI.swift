@@ -171,34 +171,32 @@ public struct FetchqAPI: Sendable {
     func health() -> HTTPResponse {
         switch store.health {
         case .unavailable(let since, let reason):
-            return .json(
-                503,
-                .object([
-                    ("status", "degraded"),
-                    (
-                        "store",
-                        .object([
-                            ("status", "unavailable"), ("since", Representation.timestamp(since)),
-                            ("detail", .string("The database cannot be reached: \(reason)")),
-                        ])
-                    ),
-                ]), headers: [("Retry-After", "\(Problem.retryAfterWhenUnavailableSeconds)")])
+            return Self.degraded(
+                "unavailable", since: since, detail: "The database cannot be reached: \(reason)",
+                retryAfter: Problem.retryAfterWhenUnavailableSeconds)
         case .ok:
             return .json(200, .object([("status", "ok")]))
         case .full(let since):
-            return .json(
-                503,
-                .object([
-                    ("status", "degraded"),
-                    (
-                        "store",
-                        .object([
-                            ("status", "disk_full"), ("since", Representation.timestamp(since)),
-                            ("detail", "The database's disk is full: new jobs are refused with 507."),
-                        ])
-                    ),
-                ]), headers: [("Retry-After", "\(Problem.retryAfterWhenFullSeconds)")])
+            return Self.degraded(
+                "disk_full", since: since, detail: "The database's disk is full: new jobs are refused with 507.",
+                retryAfter: Problem.retryAfterWhenFullSeconds)
         }
+    }
+
+    /// `/healthz`' answer while the store cannot take writes: why, since when, and when to look again.
+    private static func degraded(_ status: String, since: Int64, detail: String, retryAfter: Int) -> HTTPResponse {
+        .json(
+            503,
+            .object([
+                ("status", "degraded"),
+                (
+                    "store",
+                    .object([
+                        ("status", .string(status)), ("since", Representation.timestamp(since)),
+                        ("detail", .string(detail)),
+                    ])
+                ),
+            ]), headers: [("Retry-After", "\(retryAfter)")])
     }
 
 }

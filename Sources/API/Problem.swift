@@ -75,24 +75,27 @@ public struct Problem: Error, Sendable {
     }
 
     /// The disk under the database is full: nothing was stored; retry once space is freed.
-    static let insufficientStorage: Problem = {
-        var problem = Problem(
-            status: 507, code: "insufficient_storage", title: "Insufficient storage",
-            detail: "The service's disk is full, so nothing of this request was stored; retry later.")
-        problem.extraHeaders = [("Retry-After", "\(retryAfterWhenFullSeconds)")]
-        return problem
-    }()
+    static let insufficientStorage = Problem.retryLater(
+        status: 507, code: "insufficient_storage", title: "Insufficient storage",
+        detail: "The service's disk is full, so nothing of this request was stored; retry later.",
+        afterSeconds: retryAfterWhenFullSeconds)
 
     /// Seconds a client is asked to wait while the disk is full.
     static let retryAfterWhenFullSeconds = 30
 
-    static let storeUnavailable: Problem = {
-        var problem = Problem(
-            status: 503, code: "store_unavailable", title: "Database unavailable",
-            detail: "The service cannot reach its database, so nothing of this request was stored; retry later.")
-        problem.extraHeaders = [("Retry-After", "\(retryAfterWhenUnavailableSeconds)")]
+    static let storeUnavailable = Problem.retryLater(
+        status: 503, code: "store_unavailable", title: "Database unavailable",
+        detail: "The service cannot reach its database, so nothing of this request was stored; retry later.",
+        afterSeconds: retryAfterWhenUnavailableSeconds)
+
+    /// A problem that asks the client to try again after `afterSeconds` (`Retry-After`).
+    private static func retryLater(status: Int, code: String, title: String, detail: String, afterSeconds: Int)
+        -> Problem
+    {
+        var problem = Problem(status: status, code: code, title: title, detail: detail)
+        problem.extraHeaders = [("Retry-After", "\(afterSeconds)")]
         return problem
-    }()
+    }
 
     /// Seconds a client is asked to wait while the database is out of reach.
     static let retryAfterWhenUnavailableSeconds = 5

@@ -50,12 +50,8 @@ extension PostgresStore {
         guard !results.isEmpty else { return }
         try await transaction { [self] connection in
             for result in results {
-                let (state, next, delivered): (DeliveryState, Int64, Int64?) =
-                    switch result.next {
-                    case .delivered: (.delivered, result.at, result.at)
-                    case .retry(let at): (.pending, at, nil)
-                    case .failed, .gone: (.failed, result.at, nil)
-                    }
+                let transition = DeliveryTransition(result)
+                let (state, next, delivered) = (transition.state, transition.nextAttemptAt, transition.deliveredAt)
                 let changed = try await connection.query(
                     """
                     UPDATE deliveries SET state = \(state.rawValue), next_attempt_at = \(next), delivered_at = \(delivered),

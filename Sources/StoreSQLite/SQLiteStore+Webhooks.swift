@@ -66,12 +66,8 @@ extension SQLiteStore {
         try await writer.perform { writer in
             try writer.db.transaction {
                 for result in results {
-                    let (state, next, delivered): (DeliveryState, Int64, Int64?) =
-                        switch result.next {
-                        case .delivered: (.delivered, result.at, result.at)
-                        case .retry(let at): (.pending, at, nil)
-                        case .failed, .gone: (.failed, result.at, nil)
-                        }
+                    let transition = DeliveryTransition(result)
+                    let (state, next, delivered) = (transition.state, transition.nextAttemptAt, transition.deliveredAt)
                     let changed = try writer.db.run(
                         """
                         UPDATE deliveries SET state = ?3, next_attempt_at = ?4, delivered_at = ?5, updated_at = ?6,
