@@ -9,16 +9,15 @@ import StoreSQLite
 struct Migrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Apply pending database migrations and exit.",
-        usage: "fetchq migrate [--db <path>] [--database <url>]",
-        discussion: SettingsHelp.text(for: [Settings.table.db, Settings.table.database]))
+        discussion: "Each setting can also be set by the environment variable named beside it; a flag wins.")
 
-    /// The settings as given on the command line; only `--db` and `--database` are taken.
-    @Argument(parsing: .allUnrecognized, help: .private)
-    var settings: [String] = []
+    @Option(Settings.db) var db: Setting<String>
+    @Option(Settings.database) var database: Setting<String>
 
     func run() async throws {
-        let values = try SettingValues(arguments: settings, accepting: [Settings.table.db, Settings.table.database])
-        let database = try values.value(\.database)
+        let environment = Environment()
+        let database = try database.value(in: environment)
+        let db = try db.value(in: environment)
         let logger = makeLogger(label: "fetchq", level: .info)
         if PostgresLocation.isPostgres(database) {
             let location: PostgresLocation
@@ -31,7 +30,7 @@ struct Migrate: AsyncParsableCommand {
             report(applied, at: "\(location)")
             return
         }
-        let path = database.isEmpty ? try values.value(\.db) : database
+        let path = database.isEmpty ? db : database
         report(try SQLiteStore.migrate(path: path, logger: logger), at: path)
     }
 

@@ -14,18 +14,18 @@ import StoreSQLite
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the service: HTTP API, store (SQLite, or PostgreSQL shared by several nodes), and the workers.",
-        usage: "fetchq serve [--<setting> <value> ...]",
-        discussion: SettingsHelp.text(for: Settings.table.all))
+        discussion: """
+            Each setting can also be set by the environment variable named beside it; a flag wins over the \
+            variable, which wins over the default.
+            """)
 
-    /// The settings as given on the command line; `SettingValues` reads them against the table.
-    @Argument(parsing: .allUnrecognized, help: .private)
-    var settings: [String] = []
+    @OptionGroup var settings: Settings
 
     func run() async throws {
         // Raised first, so that the default --max-connections fits the limit as raised.
         let openFiles = OpenFilesLimit.raise()
         let configuration = try ServiceConfiguration(
-            SettingValues(arguments: settings, accepting: Settings.table.all), openFiles: openFiles)
+            SettingValues(settings), openFiles: openFiles)
         let logger = makeLogger(label: "fetchq", level: configuration.logLevel)
         logger.info(
             "connection capacity",

@@ -81,8 +81,10 @@ struct ServiceConfiguration {
                 timeoutMillis: try settings.value(\.timeoutMs), maxAttempts: try settings.value(\.maxAttempts)),
             destinations: destinations,
             apiTokens: try settings.value(\.apiToken))
+        // Read before it is needed, so that a bad FETCHQ_INSECURE_NO_AUTH stops even a loopback service.
+        let insecureNoAuth = try settings.value(\.insecureNoAuth)
         let loopback = ["127.0.0.1", "::1", "[::1]", "localhost"].contains(http.host) || http.host.hasPrefix("127.")
-        if !loopback, api.apiTokens.isEmpty, !(try settings.value(\.insecureNoAuth)) {
+        if !loopback, api.apiTokens.isEmpty, !insecureNoAuth {
             throw ValidationError(
                 "refusing to listen on \(http.host) without --api-token; pass --insecure-no-auth to do it anyway")
         }

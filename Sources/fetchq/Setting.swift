@@ -1,52 +1,51 @@
-/// How a setting is written on the command line, and so how its environment variable is read.
-enum SettingForm: Sendable, Equatable {
-    /// `--flag VALUE` or `--flag=VALUE`; given twice, the last one counts.
-    case option(valueName: String)
-    /// `--flag VALUE`, repeatable; the variable holds the values comma-separated.
-    case repeatable(valueName: String)
-    /// `--flag` alone turns it on; the variable says yes or no.
-    case toggle
-}
-
-/// What the command-line parser and `--help` need to know of a setting, whatever its value's type.
-protocol SettingDescription: Sendable {
-    var flag: String { get }
-    var variable: String { get }
-    var form: SettingForm { get }
-    /// The help line: what it does, its variable, its default and the values it takes.
-    var help: String { get }
-    /// Throws if the value given for this setting, by flag or variable, is not one it takes.
-    func check(in values: SettingValues) throws(SettingError)
-}
-
 /// One setting: its flag, its environment variable, its default, the values it takes and its help.
-/// A setting's value comes from its flag, else its variable, else the default.
-struct Setting<Value: Sendable>: SettingDescription {
+/// ArgumentParser finds its flag on the command line (`@Option(.integer(…)) var port: Setting<Int>`)
+/// and keeps the texts given; `value(in:)` reads them, else the variable's, else the default.
+struct Setting<Value: Sendable>: Sendable {
     let flag: String
     let variable: String
-    let form: SettingForm
     let defaultValue: Value
     /// The default as `--help` and the README show it.
     let shownDefault: String
     /// The values taken, when worth saying (`allowed: 0 to 65535`).
     let accepted: String?
     let summary: String
+    let valueName: String
+    /// Whether the flag may be given several times and the variable holds the values comma-separated.
+    let isList: Bool
     /// Reads the texts given: the last value of an option's flag, or its variable's; each value of a
-    /// repeatable flag, or each comma-separated value of its variable; none for a switch's flag.
+    /// repeatable flag, or each comma-separated value of its variable.
     let read: @Sendable ([String]) throws(InvalidValue) -> Value
+    /// The texts the flag was given on the command line; nil when it was not given.
+    var given: [String]? = nil
 
     var help: String {
         "\(summary) (env: \(variable), default: \(shownDefault)\(accepted.map { ", \($0)" } ?? ""))"
     }
 
-    func check(in values: SettingValues) throws(SettingError) { _ = try values.value(self) }
+    /// The flag's name without its dashes, as ArgumentParser takes it.
+    var name: String { String(flag.drop { $0 == "-" }) }
 
-    /// The value the texts given by `source` (this flag or this variable) mean.
-    func value(of texts: [String], from source: String) throws(SettingError) -> Value {
+    /// This setting with `texts` given by its flag.
+    func given(_ texts: [String]) -> Setting {
+        var setting = self
+        setting.given = texts
+        return setting
+    }
+
+    /// The value: the flag's if given, else the variable's, else the default. A bad value throws,
+    /// naming the flag or the variable it came from.
+    func value(in environment: Environment) throws(InvalidValue) -> Value {
+        if let given { return try value(of: given, from: flag) }
+        guard let text = environment.string(variable) else { return defaultValue }
+        return try value(of: isList ? text.split(separator: ",").map(String.init) : [text], from: variable)
+    }
+
+    private func value(of texts: [String], from source: String) throws(InvalidValue) -> Value {
         do {
             return try read(texts)
         } catch {
-            throw .invalidValue(source: source, value: error.text, expected: error.expected)
+            throw InvalidValue(text: error.text, expected: error.expected, source: source)
         }
     }
 }
@@ -58,8 +57,8 @@ extension Setting {
         valueName: String, help: String, parse: @escaping @Sendable (String) throws(InvalidValue) -> Value
     ) -> Setting {
         Setting(
-            flag: flag, variable: variable, form: .option(valueName: valueName), defaultValue: value,
-            shownDefault: shown ?? "\(value)", accepted: accepted, summary: help,
+            flag: flag, variable: variable, defaultValue: value, shownDefault: shown ?? "\(value)",
+            accepted: accepted, summary: help, valueName: valueName, isList: false,
             read: { texts throws(InvalidValue) in try parse(texts.last ?? "") })
     }
 
@@ -69,8 +68,9 @@ extension Setting {
         parse: @escaping @Sendable (String) throws(InvalidValue) -> Element
     ) -> Setting where Value == [Element] {
         Setting(
-            flag: flag, variable: variable, form: .repeatable(valueName: valueName), defaultValue: [],
-            shownDefault: "none", accepted: "repeatable; the variable takes them comma-separated", summary: help,
+            flag: flag, variable: variable, defaultValue: [], shownDefault: "none",
+            accepted: "repeatable; the variable takes them comma-separated", summary: help, valueName: valueName,
+            isList: true,
             read: { texts throws(InvalidValue) in
                 var values: [Element] = []
                 for text in texts { values.append(try parse(text)) }
@@ -93,14 +93,11 @@ extension Setting where Value == Int {
 }
 
 extension Setting where Value == Bool {
-    /// Off unless the flag is given or the variable says yes.
+    /// A switch: off unless its flag is given (`Toggle`) or its variable says yes.
     static func toggle(_ flag: String, _ variable: String, help: String) -> Setting {
         Setting(
-            flag: flag, variable: variable, form: .toggle, defaultValue: false, shownDefault: "off",
-            accepted: "the variable 1, true or yes, or 0, false or no", summary: help,
-            read: { texts throws(InvalidValue) in
-                guard let text = texts.last else { return true }
-                return try SettingValue.yesOrNo(text)
-            })
+            flag: flag, variable: variable, defaultValue: false, shownDefault: "off",
+            accepted: "the variable 1, true or yes, or 0, false or no", summary: help, valueName: "", isList: false,
+            read: { texts throws(InvalidValue) in try SettingValue.yesOrNo(texts.last ?? "") })
     }
 }

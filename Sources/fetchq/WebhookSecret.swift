@@ -9,18 +9,12 @@ struct WebhookSecret: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "webhook-secret",
         abstract: "Print the webhook signing secret kept in the database (created on first use).",
-        usage: "fetchq webhook-secret [--db <path>]",
-        discussion: """
-            A secret given with --webhook-secret or FETCHQ_WEBHOOK_SECRET to `serve` wins over this one.
+        discussion: "A secret given with --webhook-secret or FETCHQ_WEBHOOK_SECRET to `serve` wins over this one.")
 
-            """ + SettingsHelp.text(for: [Settings.table.db]))
-
-    /// The settings as given on the command line; only `--db` is taken.
-    @Argument(parsing: .allUnrecognized, help: .private)
-    var settings: [String] = []
+    @Option(Settings.db) var db: Setting<String>
 
     func run() async throws {
-        let path = try SettingValues(arguments: settings, accepting: [Settings.table.db]).value(\.db)
+        let path = try db.value(in: Environment())
         let logger = Logger(label: "fetchq", factory: { _ in SwiftLogNoOpLogHandler() })
         let store = try SQLiteStore(path: path, logger: logger)
         print(try await store.webhookSecret(orGenerate: WebhookSigner.generateSecret))

@@ -9,8 +9,8 @@ struct Worker: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run one worker process (started by `fetchq serve`; not for direct use).")
 
-    @Option(help: "Requests in flight at once.", transform: { try Worker.read(\.concurrency, $0) })
-    var concurrency = Settings.table.concurrency.defaultValue
+    @Option(help: "Requests in flight at once.", transform: { try Settings.concurrency.read([$0]) })
+    var concurrency = Settings.concurrency.defaultValue
 
     @Option(help: "User-Agent sent when a task sets none.")
     var userAgent = Fetchq.userAgent
@@ -20,7 +20,7 @@ struct Worker: AsyncParsableCommand {
 
     @Option(
         help: "An address range to allow despite the guard (repeatable).",
-        transform: { try Worker.read(\.allowCIDR, $0) })
+        transform: { try Settings.allowCIDR.read([$0]) })
     var allowCidr: [[DestinationGuard.CIDR]] = []
 
     @Option(
@@ -31,8 +31,8 @@ struct Worker: AsyncParsableCommand {
     @Option(help: "Longest an order may wait queued for a free slot before it is handed back, in ms.")
     var maxQueueMs = 5_000
 
-    @Option(help: "Log level.", transform: { try Worker.read(\.logLevel, $0) })
-    var logLevel = Settings.table.logLevel.defaultValue
+    @Option(help: "Log level.", transform: { try Settings.logLevel.read([$0]) })
+    var logLevel = Settings.logLevel.defaultValue
 
     func run() async throws {
         let logger = makeLogger(label: "fetchq.worker", level: logLevel)
@@ -46,10 +46,4 @@ struct Worker: AsyncParsableCommand {
             logger: logger)
     }
 
-    /// One option's value, read as the table's setting of that name reads its flag.
-    private static func read<Value>(_ key: KeyPath<Settings, Setting<Value>>, _ text: String) throws(InvalidValue)
-        -> Value
-    {
-        try Settings.table[keyPath: key].read([text])
-    }
 }

@@ -82,16 +82,14 @@ func readmeSettings() throws -> [(flag: String, variable: String, shownDefault: 
         for bad in ["", "7", "d", "1.5h", "7 d", "-1d", "99999999d"] {
             #expect(throws: InvalidValue.self) { try SettingValue.duration(bad) }
         }
-        let defaults = try ServiceConfiguration(
-            SettingValues(arguments: [], accepting: Settings.table.all, environment: Environment([:])))
+        let defaults = try ServiceConfiguration(SettingValues(Settings.parse([]), environment: Environment([:])))
         #expect(defaults.retentionMillis == 604_800_000)
     }
 
     @Test func metricsAreRecordedUnlessTurnedOff() throws {
         func recordsMetrics(_ arguments: [String], _ variables: [String: String] = [:]) throws -> Bool {
-            try ServiceConfiguration(
-                SettingValues(arguments: arguments, accepting: Settings.table.all, environment: Environment(variables))
-            ).recordsMetrics
+            try ServiceConfiguration(SettingValues(Settings.parse(arguments), environment: Environment(variables)))
+                .recordsMetrics
         }
         #expect(try recordsMetrics([]))
         #expect(try !recordsMetrics(["--metrics", "off"]))
@@ -136,10 +134,11 @@ func readmeSettings() throws -> [(flag: String, variable: String, shownDefault: 
     @Test func anUnknownOptionOrAMissingValueStopsServe() throws {
         let unknown = try runFetchq(["serve", "--db", "/nonexistent/never.db", "--prot", "8080"])
         #expect(unknown.termination != .exited(0))
-        #expect(unknown.errorText.contains("unknown option --prot"))
+        #expect(unknown.termination == .exited(64), "a usage error")
+        #expect(unknown.errorText.contains("Unknown option '--prot'"), "\(unknown.errorText)")
         let missing = try runFetchq(["serve", "--port", "--db", "/nonexistent/never.db"])
-        #expect(missing.termination != .exited(0))
-        #expect(missing.errorText.contains("--port needs a value"))
+        #expect(missing.termination == .exited(64), "a usage error")
+        #expect(missing.errorText.contains("Missing value for '--port <n>'"), "\(missing.errorText)")
     }
 
     @Test func helpShowsEverySettingOfTheReadmeWithItsVariableAndDefault() throws {
@@ -166,8 +165,7 @@ func readmeSettings() throws -> [(flag: String, variable: String, shownDefault: 
             "FETCHQ_ALLOW_PRIVATE_TARGETS": "yes",
         ])
         func configuration(_ arguments: [String], _ environment: Environment) throws -> ServiceConfiguration {
-            try ServiceConfiguration(
-                SettingValues(arguments: arguments, accepting: Settings.table.all, environment: environment))
+            try ServiceConfiguration(SettingValues(Settings.parse(arguments), environment: environment))
         }
         let defaults = try configuration([], Environment([:]))
         #expect(defaults.http.port == 8080)
@@ -185,6 +183,10 @@ func readmeSettings() throws -> [(flag: String, variable: String, shownDefault: 
         #expect(fromFlags.http.port == 9002)
         #expect(fromFlags.logLevel == .error)
         #expect(fromFlags.engine.destinations.allowed.map(\.description) == ["192.168.7.0/24"])
+        let repeated = try configuration(["--allow-cidr", "192.168.7.0/24", "--allow-cidr=10.2.0.0/16"], environment)
+        #expect(repeated.engine.destinations.allowed.map(\.description) == ["192.168.7.0/24", "10.2.0.0/16"])
+        #expect(
+            try configuration(["--allow-private-targets"], Environment([:])).engine.destinations.allowPrivateTargets)
     }
 
     @Test func migrateTakesTheDatabaseFromTheVariableAndTheFlagWins() async throws {
