@@ -34,7 +34,8 @@ import Testing
             "SELECT count(*) FROM information_schema.tables WHERE table_name IN"
                 + " ('jobs', 'tasks', 'task_attempts', 'task_bodies', 'deliveries', 'nodes', 'leader')")
         #expect(tables == ["7"])
-        #expect(try server.query(url, "SELECT version FROM schema_migrations ORDER BY version") == ["1", "2", "3", "4"])
+        #expect(
+            try server.query(url, "SELECT version FROM schema_migrations ORDER BY version") == ["1", "2", "3", "4"])
     }
 
     @Test func nodesMigratingAtOnceTakeTurns() throws {
