@@ -31,12 +31,14 @@ lint:
 format:
 	$(SWIFT) format format --in-place --recursive $(SOURCES)
 
-# The short chaos soak runs on its own after the other tests: its load would weigh on their timing.
+# The short chaos soak and the slow-client attack (DeadlineTests: hundreds of trickling
+# connections) run on their own after the other tests: their load would weigh on the others' timing.
 test: deps lint
 	scripts/install-deps.sh postgresql chromium chromium-driver sqlite3 openssl nginx
 	scripts/test-venv.sh
 	$(SWIFT) build --build-tests
-	scripts/run-tests.sh --skip SoakTests
+	scripts/run-tests.sh --skip SoakTests --skip DeadlineTests
+	scripts/run-tests.sh --filter DeadlineTests
 	scripts/run-tests.sh --filter SoakTests
 	FETCHQ_BINARY=$$($(SWIFT) build --show-bin-path)/fetchq scripts/contract-test.sh
 	scripts/sanitize.sh

@@ -126,7 +126,8 @@ public final class Engine: Service, Sendable {
     }
 
     public func run() async throws {
-        let rescued = try await store.rescueExpired(now: .max, reason: "the service stopped while the task was running")
+        let rescued = try await store.rescueLeftRunning(
+            now: configuration.clock.wallMillis(), reason: "the service stopped while the task was running")
         if rescued > 0 {
             logger.notice("returned tasks left running by an earlier run", metadata: ["tasks": "\(rescued)"])
         }

@@ -38,9 +38,12 @@ public protocol QueueStore: Sendable {
     @discardableResult
     func giveBack(_ leases: [(seq: Int64, attempt: Int)], now: Int64) async throws -> Int
     /// Running tasks whose lease ran out before `now` back to the queue, the attempt counting.
-    /// `now = .max` at start-up rescues everything this node (or, on SQLite, any run) left running.
     @discardableResult
     func rescueExpired(now: Int64, reason: String) async throws -> Int
+    /// At start-up: every task this node (or, on SQLite, any earlier run) left running, back to the
+    /// queue as a lost attempt, whatever its lease says.
+    @discardableResult
+    func rescueLeftRunning(now: Int64, reason: String) async throws -> Int
 
     // MARK: Changing jobs and tasks
 

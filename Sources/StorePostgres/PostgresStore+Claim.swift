@@ -194,30 +194,39 @@ extension PostgresStore {
     }
 
     /// This node's running tasks whose lease ran out before `now`, back to the queue (the attempt
-    /// counting); with `now = .max`, all of them. At start-up (`.max`) also the tasks a previous run on the same host and
-    /// port left running: that run is over (the port was free), so they need not wait for its TTL.
-    /// Other live nodes' tasks are never touched; dead nodes' are the leader's (`rescueDeadNodes`).
+    /// counting). Other live nodes' tasks are never touched; dead nodes' are the leader's
+    /// (`rescueDeadNodes`).
     public func rescueExpired(now: Int64, reason: String) async throws -> Int {
-        let stamp = now == .max ? WallClock.nowMillis() : now
-        return try await transaction { [self] connection in
-            if now == .max {
+        try await rescue(leftRunning: false, now: now, reason: reason)
+    }
+
+    /// At start-up: every task this node left running, and those a previous run on the same host
+    /// and port left: that run is over (the port was free), so they need not wait for its TTL.
+    public func rescueLeftRunning(now: Int64, reason: String) async throws -> Int {
+        try await rescue(leftRunning: true, now: now, reason: reason)
+    }
+
+    private func rescue(leftRunning: Bool, now: Int64, reason: String) async throws -> Int {
+        try await transaction { [self] connection in
+            if leftRunning {
                 try await connection.query(
                     "DELETE FROM nodes WHERE host = \(node.host) AND id <> \(node.id)", logger: logger)
             }
             // At start-up, tasks whose node has no row: the previous run here (deleted just now),
             // or a dead node whose row the leader removed before it could move them.
-            let orphans =
-                now == .max ? "OR NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = t.node_id)" : ""
+            let selection =
+                leftRunning
+                ? "node_id = $1 OR NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = t.node_id)"
+                : "node_id = $1 AND lease_expires_at < $2"
             let leases = try await connection.query(
                 PostgresQuery(
                     unsafeSQL: """
-                        SELECT seq, attempts FROM tasks t
-                        WHERE state = 'running' AND ((node_id = $1 AND lease_expires_at < $2) \(orphans))
+                        SELECT seq, attempts FROM tasks t WHERE state = 'running' AND (\(selection))
                         FOR UPDATE SKIP LOCKED
                         """, binds: binds(node.id, now)), logger: logger
             ).map { (seq: try $0.int64(0), attempt: try $0.int(1)) }
             let moved = try await Self.lose(
-                leases, error: "lease_expired", message: reason, now: stamp, on: connection, logger: logger)
+                leases, error: "lease_expired", message: reason, now: now, on: connection, logger: logger)
             try await PostgresOutbox.render(on: connection, store: self)
             if moved > 0 { try await Self.notifyWork(connection, logger: logger) }
             return moved

@@ -147,20 +147,29 @@ extension SQLiteStore {
     }
 
     /// Returns every `running` task whose lease ran out before `now` to the queue (or fails it if
-    /// that was its last attempt). At start-up, with `now = .max`, this rescues every task a
-    /// previous run left `running`.
+    /// that was its last attempt).
     @discardableResult
     public func rescueExpired(now: Int64, reason: String) async throws -> Int {
+        try await rescue(where: "state = 'running' AND lease_expires_at < ?", [.integer(now)], now: now, reason: reason)
+    }
+
+    /// At start-up: every task a previous run left `running` (one node owns the file: they are all
+    /// its), back to the queue or failed, as a lost attempt.
+    @discardableResult
+    public func rescueLeftRunning(now: Int64, reason: String) async throws -> Int {
+        try await rescue(where: "state = 'running'", [], now: now, reason: reason)
+    }
+
+    private func rescue(where condition: String, _ values: [SQLValue], now: Int64, reason: String) async throws
+        -> Int
+    {
         try await writer.perform { writer in
             try writer.transactionRenderingEvents {
-                let expired = try writer.db.query(
-                    "SELECT seq, attempts FROM tasks WHERE state = 'running' AND lease_expires_at < ?",
-                    [.integer(now)]
-                ) { Lease(seq: $0.int64(0), attempt: $0.int(1)) }
-                let stamp = now == .max ? WallClock.nowMillis() : now
-                return try expired.reduce(0) { count, lease in
-                    count
-                        + (try Self.lose(lease, error: "lease_expired", message: reason, now: stamp, in: writer.db))
+                let lost = try writer.db.query("SELECT seq, attempts FROM tasks WHERE \(condition)", values) {
+                    Lease(seq: $0.int64(0), attempt: $0.int(1))
+                }
+                return try lost.reduce(0) { count, lease in
+                    count + (try Self.lose(lease, error: "lease_expired", message: reason, now: now, in: writer.db))
                 }
             }
         }

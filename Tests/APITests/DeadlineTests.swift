@@ -13,19 +13,27 @@ import Testing
 
 /// Runs the API with its connection metrics on, so that a test can read them at `/metrics`.
 private func withMeteredAPI(
-    server configuration: HTTPServerConfiguration, _ body: (String, Int) async throws -> Void
+    server configuration: HTTPServerConfiguration, _ body: (String, Int, MetricsReader) async throws -> Void
 ) async throws {
     try await withTestStore { store, _ in
         let api = FetchqAPI(store: store, configuration: .forTests(), logger: .quiet, wake: {}, abort: { _ in })
         let server = try HTTPServer(
             configuration: configuration, logger: .quiet, metrics: api.metrics.factory, responder: api)
-        try await withRunning(server) { try await body("http://127.0.0.1:\(server.port)", server.port) }
+        // Read in the process, not through a connection of its own: a connection would count
+        // against the limits under test, and be refused when they are reached.
+        let metrics = MetricsReader { String(decoding: try await api.scrapeMetrics().body, as: UTF8.self) }
+        try await withRunning(server) { try await body("http://127.0.0.1:\(server.port)", server.port, metrics) }
     }
 }
 
-/// One sample of `/metrics`, by its full name with labels; 0 when absent.
-private func sample(_ base: String, _ name: String) async throws -> Double {
-    let text = try await TestClient.get("\(base)/metrics").text
+/// The text `GET /metrics` answers, read from the API itself.
+private struct MetricsReader: Sendable {
+    let read: @Sendable () async throws -> String
+}
+
+/// One sample of the metrics, by its full name with labels; 0 when absent.
+private func sample(_ metrics: MetricsReader, _ name: String) async throws -> Double {
+    let text = try await metrics.read()
     let line = text.split(separator: "\n").first { $0.hasPrefix(name + " ") }
     return line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
 }
@@ -94,7 +102,8 @@ private final class KeepAliveClient: Sendable {
     @Test func slowHeadersFromManyAddressesAreClosedWhileOthersAreServed() async throws {
         var configuration = HTTPServerConfiguration.loopbackForTests
         configuration.headerTimeoutSeconds = 2
-        try await withMeteredAPI(server: configuration) { (base: String, port: Int) async throws in
+        try await withMeteredAPI(server: configuration) {
+            (base: String, port: Int, metrics: MetricsReader) async throws in
             let keepAlive = try #require(KeepAliveClient(port: port, from: "127.0.2.1"))
             defer { keepAlive.close() }
             #expect(keepAlive.exchange() == "HTTP/1.1 200 OK")
@@ -116,19 +125,20 @@ private final class KeepAliveClient: Sendable {
             #expect(await eventually(timeout: .seconds(60), every: .milliseconds(100)) { slow.openCount == 0 })
             #expect(slow.closedCount == 300)
             #expect(slow.answered408 > 0)
-            #expect(try await sample(base, #"fetchq_http_connections_closed_total{deadline="header"}"#) >= 300)
+            #expect(try await sample(metrics, #"fetchq_http_connections_closed_total{deadline="header"}"#) >= 300)
             // The kept-alive client was never cut, though it lived longer than the deadline.
             keepAlive.stop()
             #expect(await eventually(timeout: .seconds(60)) { keepAlive.answered > 0 })
             #expect(keepAlive.failure == nil)
-            #expect(try await sample(base, "fetchq_http_connections_open") >= 1)
+            #expect(try await sample(metrics, "fetchq_http_connections_open") >= 1)
         }
     }
 
     @Test func aBodySlowerThanTheFloorIsCut() async throws {
         var configuration = HTTPServerConfiguration.loopbackForTests
         configuration.minBodyRate = 1_024
-        try await withMeteredAPI(server: configuration) { (base: String, port: Int) async throws in
+        try await withMeteredAPI(server: configuration) {
+            (base: String, port: Int, metrics: MetricsReader) async throws in
             let head =
                 "POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"
             let slow = TricklingClients(
@@ -137,8 +147,8 @@ private final class KeepAliveClient: Sendable {
             defer { slow.finish() }
             #expect(slow.connected == 1)
             #expect(await eventually(timeout: .seconds(60), every: .milliseconds(100)) { slow.openCount == 0 })
-            #expect(try await sample(base, #"fetchq_http_connections_closed_total{deadline="body"}"#) == 1)
-            #expect(try await sample(base, #"fetchq_http_connections_closed_total{deadline="header"}"#) == 0)
+            #expect(try await sample(metrics, #"fetchq_http_connections_closed_total{deadline="body"}"#) == 1)
+            #expect(try await sample(metrics, #"fetchq_http_connections_closed_total{deadline="header"}"#) == 0)
             // A body sent at once is taken.
             #expect(try await TestClient.post("\(base)/v1/jobs", json: exampleJob).status == 201)
         }
@@ -149,29 +159,30 @@ private final class KeepAliveClient: Sendable {
         configuration.headerTimeoutSeconds = 600
         configuration.connectionLimit = 6
         configuration.perIPConnectionLimit = 2
-        try await withMeteredAPI(server: configuration) { (base: String, port: Int) async throws in
+        try await withMeteredAPI(server: configuration) {
+            (base: String, port: Int, metrics: MetricsReader) async throws in
             // Two from one address fill its share; a third from it is closed unanswered.
             let held = (0..<2).compactMap { _ in TricklingClients.connect(port: port, from: "127.0.4.1") }
             #expect(held.count == 2)
             #expect(
                 try await eventually(timeout: .seconds(60)) {
-                    try await sample(base, "fetchq_http_connections_open") >= 2
+                    try await sample(metrics, "fetchq_http_connections_open") >= 2
                 })
             #expect(isClosedUnanswered(port: port, from: "127.0.4.1"))
-            #expect(try await sample(base, #"fetchq_http_connections_refused_total{limit="per_address"}"#) == 1)
+            #expect(try await sample(metrics, #"fetchq_http_connections_refused_total{limit="per_address"}"#) == 1)
             // Six in all fill the server; one more from anywhere is closed unanswered.
             let more = (1...4).compactMap { TricklingClients.connect(port: port, from: "127.0.4.\($0 + 1)") }
             #expect(
                 try await eventually(timeout: .seconds(60)) {
-                    try await sample(base, "fetchq_http_connections_open") >= 6
+                    try await sample(metrics, "fetchq_http_connections_open") >= 6
                 })
             #expect(isClosedUnanswered(port: port, from: "127.0.4.9"))
             for socket in held + more { _ = Glibc.close(socket) }
             #expect(
                 try await eventually(timeout: .seconds(60)) {
-                    try await sample(base, "fetchq_http_connections_open") <= 1
+                    try await sample(metrics, "fetchq_http_connections_open") <= 1
                 })
-            #expect(try await sample(base, #"fetchq_http_connections_refused_total{limit="connections"}"#) >= 1)
+            #expect(try await sample(metrics, #"fetchq_http_connections_refused_total{limit="connections"}"#) >= 1)
         }
     }
 }

@@ -342,8 +342,10 @@ import Testing
             var tasks = sampleTasks(3, attempts: 2)
             tasks[2].timeoutMillis = 3_600_000
             let submitted = try await store.submit(NewJob(tasks: tasks, timeoutMillis: 1_000), now: 1)
-            _ = try await store.claim(limit: 3, now: WallClock.nowMillis(), leaseMarginMillis: 60_000)
-            #expect(try await store.rescueExpired(now: .max, reason: "restarted") == 3)
+            _ = try await store.claim(limit: 3, now: 2, leaseMarginMillis: 60_000)
+            // No lease has run out: only the start-up rescue takes them back.
+            #expect(try await store.rescueExpired(now: 6_000, reason: "lease ran out") == 0)
+            #expect(try await store.rescueLeftRunning(now: 6_000, reason: "restarted") == 3)
             let job = try #require(try await store.job(submitted.id))
             #expect(job.counts.queued == 3 && job.counts.running == 0)
             #expect(try await store.allTasks(of: submitted.id).allSatisfy { $0.attempts == 1 })
