@@ -2,9 +2,12 @@
 /// driven by libmicrohttpd's events and the sweeper's clock, tested without sockets.
 ///
 /// A connection is in one phase at a time:
-/// - `head`: from its accept, or from the end of its previous response on a kept-alive
-///   connection, until its request line and headers are complete. It must get there within
-///   `headerTimeout`, or it is cut.
+/// - `head`: from its accept until its first request line and headers are complete. It must get
+///   there within `headerTimeout`, or it is cut (with a 408).
+/// - `idle`: a kept-alive connection between two requests. libmicrohttpd does not say when the
+///   next request's first byte arrives, so no deadline of ours applies: its idle timeout closes
+///   it, silently. (An unasked-for 408 on an idle connection would be read by a client as the
+///   answer to the request it was just sending there.)
 /// - `body`: from the complete head until the whole body has been read. After the body's first
 ///   second it must keep up `minBodyRate` bytes a second on average, or it is cut.
 /// - `handling`: the request is being answered, or its answer sent. No deadline of ours (the
@@ -16,6 +19,7 @@ struct ConnectionTable {
 
     enum Phase: Equatable {
         case head(since: UInt64)
+        case idle
         case body(since: UInt64, bytes: Int)
         case handling
         case cut
@@ -89,7 +93,10 @@ struct ConnectionTable {
     /// The request line and headers are complete; the body (if any) is read next.
     mutating func headComplete(_ key: Key, at now: UInt64) {
         update(key) { phase in
-            if case .head = phase { phase = .body(since: now, bytes: 0) }
+            switch phase {
+            case .head, .idle: phase = .body(since: now, bytes: 0)
+            case .body, .handling, .cut: break
+            }
         }
     }
 
@@ -106,10 +113,10 @@ struct ConnectionTable {
         }
     }
 
-    /// The response was sent: a kept-alive connection now waits for its next head.
-    mutating func requestEnded(_ key: Key, at now: UInt64) {
+    /// The response was sent: a kept-alive connection now waits, idle, for its next request.
+    mutating func requestEnded(_ key: Key) {
         update(key) { phase in
-            if phase != .cut { phase = .head(since: now) }
+            if phase != .cut { phase = .idle }
         }
     }
 
@@ -121,7 +128,7 @@ struct ConnectionTable {
             switch connection.phase {
             case .head(let since): deadline = now > since && now - since > headerTimeout ? .header : nil
             case .body(let since, let bytes): deadline = isTooSlow(since: since, bytes: bytes, now: now) ? .body : nil
-            case .handling, .cut: deadline = nil
+            case .idle, .handling, .cut: deadline = nil
             }
             guard let deadline else { continue }
             connections[key]?.phase = .cut

@@ -91,10 +91,7 @@ final class ConnectionWatch: Sendable {
 
     func handling(_ key: ConnectionTable.Key) { state.withLockedValue { $0.table.handling(key) } }
 
-    func requestEnded(_ key: ConnectionTable.Key) {
-        let now = Self.now
-        state.withLockedValue { $0.table.requestEnded(key, at: now) }
-    }
+    func requestEnded(_ key: ConnectionTable.Key) { state.withLockedValue { $0.table.requestEnded(key) } }
 
     /// Cuts the connections past a deadline now, counts them and logs an episode's start or end.
     func sweep() {
