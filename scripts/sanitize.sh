@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SWIFT=${SWIFT:-swift}
 root=$PWD/.build/sanitizers
-max_reruns=10
+max_reruns=20
 
 # instrumented SANITIZER FAILED_LIST ARGS...: the built bundle's tests under the sanitizer, its
 # reports in $reports, the names of the tests that failed in FAILED_LIST.

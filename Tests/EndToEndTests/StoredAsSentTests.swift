@@ -10,6 +10,9 @@ import Testing
 /// encoding, a 304 answering the task's own conditional request as a success, the User-Agent
 /// the service was told to send.
 @Suite struct StoredAsSentTests {
+    /// One worker process is enough here, and lighter on a machine running every test at once.
+    static let oneWorker = ["--processes", "1"]
+
     /// `{"hello":"gzip"}`, gzipped.
     static let gzipped: [UInt8] = [
         31, 139, 8, 0, 0, 0, 0, 0, 2, 3, 171, 86, 202, 72, 205, 201, 201, 87, 178, 82, 74, 175, 202, 44, 80, 170, 5,
@@ -54,7 +57,7 @@ import Testing
                 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: \(Self.gzipped.count)\r\n\r\n"
                     .utf8) + Self.gzipped
         let target = try await RawTCPServer(.answer(response))
-        try await withRunningService { service, _ in
+        try await withRunningService(arguments: Self.oneWorker) { service, _ in
             let tasks = try await Self.run(service, tasks: #"[{"url": "\#(target.baseURL)/data.json"}]"#)
             let id = try #require(tasks["tasks"]?.arrayValue?.first?["id"]?.stringValue)
             // A client that decodes, as a browser or `curl --compressed` does, reads what was sent.
@@ -78,7 +81,7 @@ import Testing
 
     @Test func aNotModifiedAnsweringTheTasksOwnConditionalRequestSucceeds() async throws {
         let target = try TargetServer()
-        try await withRunningService { service, _ in
+        try await withRunningService(arguments: Self.oneWorker) { service, _ in
             let tasks = try await Self.run(
                 service,
                 tasks: #"""
@@ -100,7 +103,7 @@ import Testing
 
     @Test func aNotModifiedToARequestThatAskedNoConditionIsStillAFailure() async throws {
         let target = try TargetServer()
-        try await withRunningService { service, _ in
+        try await withRunningService(arguments: Self.oneWorker) { service, _ in
             let tasks = try await Self.run(service, tasks: #"[{"url": "\#(target.baseURL)/status/304"}]"#)
             let task = try #require(tasks["tasks"]?.arrayValue?.first)
             #expect(task["state"] == "failed")
@@ -111,7 +114,9 @@ import Testing
 
     @Test func theUserAgentSettingIsSentWithEveryFetchThatSetsNone() async throws {
         let target = try TargetServer()
-        try await withRunningService(arguments: ["--user-agent", "examplebot/2.0 (+https://example.com/bot)"]) {
+        try await withRunningService(
+            arguments: Self.oneWorker + ["--user-agent", "examplebot/2.0 (+https://example.com/bot)"]
+        ) {
             service, _ in
             let tasks = try await Self.run(
                 service,

@@ -19,54 +19,35 @@ import Testing
         }
     }
 
-    /// The outcome of one task fetched by a real worker.
-    private func outcome(of url: String, timeout: Int = 5_000) async throws -> Outcome? {
-        var outcome: Outcome?
-        try await withEngine { store, engine in
-            let job = try await submit(store, engine, [task(url, attempts: 1, timeout: timeout)])
-            #expect(try await waitUntilCompleted(store, job))
-            outcome = try store.task(job.taskIDs[0])?.outcome
-        }
-        return outcome
-    }
-
-    @Test func aRefusedConnectionSaysConnectionRefused() async throws {
+    /// Every error a real worker meets fetching from broken local servers, in one job on one
+    /// engine: a closed port, a server that closes without answering, one that resets the
+    /// connection, one that answers bytes that are not HTTP, and a timeout.
+    @Test func eachNetworkErrorAWorkerMeetsReadsAsASentence() async throws {
         let closed = try ClosedPort()
-        let outcome = try await outcome(of: "http://127.0.0.1:\(closed.port)/")
-        #expect(outcome?.error == "connection_failed")
-        #expect(outcome?.errorMessage == "connection refused")
-        withExtendedLifetime(closed) {}
-    }
-
-    @Test func aServerThatClosesWithoutAnsweringSaysSo() async throws {
-        let server = try await RawTCPServer(.closeAfterRequest)
-        let outcome = try await outcome(of: "\(server.baseURL)/")
-        #expect(outcome?.error == "connection_failed")
-        #expect(outcome?.errorMessage == "the server closed the connection before answering")
-        await server.stop()
-    }
-
-    @Test func aResetConnectionSaysResetByTheServer() async throws {
-        let server = try await RawTCPServer(.resetAfterRequest)
-        let outcome = try await outcome(of: "\(server.baseURL)/")
-        #expect(outcome?.error == "connection_failed")
-        #expect(outcome?.errorMessage == "connection reset by the server")
-        await server.stop()
-    }
-
-    @Test func anAnswerThatIsNotHTTPSaysSo() async throws {
-        let server = try await RawTCPServer(.answerGarbage)
-        let outcome = try await outcome(of: "\(server.baseURL)/")
-        #expect(outcome?.error == "connection_failed")
-        #expect(outcome?.errorMessage == "the server's answer is not valid HTTP")
-        await server.stop()
-    }
-
-    @Test func aTimeoutSaysAfterHowLong() async throws {
+        let closing = try await RawTCPServer(.closeAfterRequest)
+        let resetting = try await RawTCPServer(.resetAfterRequest)
+        let garbage = try await RawTCPServer(.answerGarbage)
         let target = try TargetServer()
-        let outcome = try await outcome(of: "\(target.baseURL)/slow/5000", timeout: 300)
-        #expect(outcome?.error == "timeout")
-        #expect(outcome?.errorMessage == "timed out after 300 ms")
+        let cases: [(url: String, timeout: Int, error: String, message: String)] = [
+            ("http://127.0.0.1:\(closed.port)/", 5_000, "connection_failed", "connection refused"),
+            ("\(closing.baseURL)/", 5_000, "connection_failed", "the server closed the connection before answering"),
+            ("\(resetting.baseURL)/", 5_000, "connection_failed", "connection reset by the server"),
+            ("\(garbage.baseURL)/", 5_000, "connection_failed", "the server's answer is not valid HTTP"),
+            ("\(target.baseURL)/slow/5000", 300, "timeout", "timed out after 300 ms"),
+        ]
+        try await withEngine { store, engine in
+            let job = try await submit(
+                store, engine, cases.map { task($0.url, attempts: 1, timeout: $0.timeout) })
+            #expect(try await waitUntilCompleted(store, job))
+            for (index, expected) in cases.enumerated() {
+                let outcome = try store.task(job.taskIDs[index])?.outcome
+                #expect(outcome?.error == expected.error, "\(expected.url)")
+                #expect(outcome?.errorMessage == expected.message, "\(expected.url)")
+                Self.expectPlain(outcome?.errorMessage)
+            }
+        }
+        withExtendedLifetime(closed) {}
+        for server in [closing, resetting, garbage] { await server.stop() }
         await target.stop()
     }
 

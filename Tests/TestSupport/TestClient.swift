@@ -39,7 +39,9 @@ public enum TestClient {
         } else if let body {
             request.body = .bytes(ByteBuffer(bytes: body))
         }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        // Minutes, not seconds: under a sanitizer, with hundreds of tests and their services
+        // starting at once on two cores, an answer can take far longer than it ever should.
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(180))
         var collected = try await response.body.collect(upTo: 64 << 20)
         var names: [String: String] = [:]
         for header in response.headers { names[header.name.lowercased()] = header.value }
