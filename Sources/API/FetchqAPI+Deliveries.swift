@@ -28,7 +28,7 @@ extension FetchqAPI {
         return .later {
             do {
                 guard let deliveryID = DeliveryID(id),
-                    let delivery = try await store.redeliver(deliveryID, now: WallClock.nowMillis())
+                    let delivery = try await store.redeliver(deliveryID, now: clock.wallMillis())
                 else {
                     return Problem.notFound("Delivery \(id)").response
                 }

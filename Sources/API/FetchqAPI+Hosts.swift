@@ -12,7 +12,7 @@ extension FetchqAPI {
     func listHosts(_ query: [String: String]) async throws -> HTTPResponse {
         let limit = try pageLimit(query)
         let offset = try query["cursor"].map(HostCursor.offset) ?? 0
-        let now = WallClock.nowMillis()
+        let now = clock.wallMillis()
         let queues = try await store.hostQueues(now: now)
         let records = status.read { snapshot -> [String: HostRecord] in
             var records: [String: HostRecord] = [:]
@@ -53,7 +53,7 @@ extension FetchqAPI {
     /// that is not queued, or that nothing holds back (the engine's next pass claims it).
     func waiting(_ task: TaskRecord) -> Waiting? {
         guard task.state == .queued else { return nil }
-        let now = WallClock.nowMillis()
+        let now = clock.wallMillis()
         if let due = task.nextAttemptAt, due > now { return Waiting(.dueTime, until: due) }
         return status.read { snapshot in
             let host = snapshot.host(task.host, now: now)

@@ -42,6 +42,6 @@ extension FetchqAPI {
     /// `POST /v1/jobs/{id}/cancel`.
     func cancelJob(_ id: String) throws -> Reply {
         guard let jobID = JobID(id) else { throw Problem.notFound("Job \(id)") }
-        return cancel("Job \(id)") { try await $0.cancel(job: jobID, now: WallClock.nowMillis()) }
+        return cancel("Job \(id)") { try await $0.cancel(job: jobID, now: clock.wallMillis()) }
     }
 }

@@ -6,7 +6,7 @@ extension FetchqAPI {
     /// `GET /v1/nodes`: the live nodes sharing the queue (PostgreSQL), oldest first; on SQLite,
     /// this one node.
     func listNodes() async throws -> HTTPResponse {
-        let now = WallClock.nowMillis()
+        let now = clock.wallMillis()
         var nodes = try await store.nodes(now: now)
         if nodes.isEmpty {
             let running = try await store.totals().running

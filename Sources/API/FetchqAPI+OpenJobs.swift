@@ -14,7 +14,7 @@ extension FetchqAPI {
         let given = try idempotencyKey(request)
         // Keys of appends are the job's own: the same key on another job is another batch.
         let key = given.map { "jobs/\(jobID)/tasks:\($0)" }
-        let now = WallClock.nowMillis()
+        let now = clock.wallMillis()
         let batch = try SubmissionParser(
             limits: configuration.limits, defaults: configuration.defaults, destinations: configuration.destinations
         ).parse(request.body, now: now, batch: true)
@@ -56,7 +56,7 @@ extension FetchqAPI {
         let (store, logger) = (self.store, self.logger)
         return .later {
             do {
-                switch try await store.seal(job: jobID, now: WallClock.nowMillis()) {
+                switch try await store.seal(job: jobID, now: clock.wallMillis()) {
                 case .notFound: return Problem.notFound("Job \(id)").response
                 case .sealed(let job): return .json(200, Representation.job(job))
                 }

@@ -9,7 +9,7 @@ extension FetchqAPI {
     func submit(_ request: HTTPRequest) throws -> Reply {
         try checkJSONWrite(request)
         let key = try idempotencyKey(request)
-        let now = WallClock.nowMillis()
+        let now = clock.wallMillis()
         let job = try SubmissionParser(
             limits: configuration.limits, defaults: configuration.defaults, destinations: configuration.destinations
         ).parse(request.body, now: now)

@@ -17,7 +17,7 @@ extension FetchqAPI {
     /// `POST /v1/tasks/{id}/cancel`.
     func cancelTask(_ id: String) throws -> Reply {
         guard let taskID = TaskID(id) else { throw Problem.notFound("Task \(id)") }
-        return cancel("Task \(id)") { try await $0.cancel(task: taskID, now: WallClock.nowMillis()) }
+        return cancel("Task \(id)") { try await $0.cancel(task: taskID, now: clock.wallMillis()) }
     }
 
     /// `POST /v1/tasks/{id}/retry`.
@@ -30,7 +30,7 @@ extension FetchqAPI {
         let (store, logger, wake, api) = (self.store, self.logger, self.wake, self)
         return .later {
             do {
-                switch try await store.rerun(task: id, now: WallClock.nowMillis()) {
+                switch try await store.rerun(task: id, now: clock.wallMillis()) {
                 case nil:
                     return Problem.notFound("Task \(id)").response
                 case false?:

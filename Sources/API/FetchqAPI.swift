@@ -48,14 +48,18 @@ public struct FetchqAPI: Sendable {
     /// The scheduler's last view of hosts and slots (empty without an engine).
     let status: EngineStatus
     let metrics: APIMetrics
+    /// Where the API reads the time it records (submissions, cancels) and compares with.
+    let clock: EngineClock
     /// When this API started, for `GET /v1/nodes` on a single node.
-    let startedAt = WallClock.nowMillis()
+    let startedAt: Int64
 
     public init(
         store: any QueueStore, configuration: Configuration, logger: Logger, wake: @escaping @Sendable () -> Void,
         abort: @escaping @Sendable ([Int64]) -> Void, accepting: @escaping @Sendable () -> Bool = { true },
-        status: EngineStatus = EngineStatus(), metrics: APIMetrics = APIMetrics()
+        status: EngineStatus = EngineStatus(), metrics: APIMetrics = APIMetrics(), clock: EngineClock = .system
     ) {
+        self.clock = clock
+        self.startedAt = clock.wallMillis()
         self.status = status
         self.metrics = metrics
         self.store = store
@@ -74,7 +78,7 @@ public struct FetchqAPI: Sendable {
         self.init(
             store: store, configuration: configuration, logger: logger, wake: { engine.wake() },
             abort: { engine.abort($0) }, accepting: { engine.isAcceptingWork }, status: engine.status,
-            metrics: metrics)
+            metrics: metrics, clock: engine.configuration.clock)
     }
 
     /// Answers a request, and counts it under its route's template.

@@ -38,13 +38,16 @@ public struct EngineConfiguration: Sendable {
     public var ordersAhead: Int
     /// Where the engine reads the time; tests pass one they advance by hand.
     public var clock: EngineClock
+    /// Where retry jitter is drawn; tests pass a seeded one.
+    public var jitter: JitterSource
 
     /// Every value an operator can set has no default here: `fetchq serve`'s settings table holds it.
     public init(
         processes: Int, concurrency: Int, maxBodyBytes: Int, leaseMarginMillis: Int = 30_000,
         tickMillis: Int = 200, shutdownGraceMillis: Int, retry: RetryPolicy, perHostConcurrency: Int,
         perHostIntervalMillis: Int, destinations: DestinationGuard, trustRoots: TrustRoots?, workerExecutable: String,
-        userAgent: String, workerLogLevel: String, ordersAhead: Int? = nil, clock: EngineClock = .system
+        userAgent: String, workerLogLevel: String, ordersAhead: Int? = nil, clock: EngineClock = .system,
+        jitter: JitterSource = .system
     ) {
         self.processes = processes
         self.concurrency = concurrency
@@ -62,6 +65,7 @@ public struct EngineConfiguration: Sendable {
         self.workerLogLevel = workerLogLevel
         self.ordersAhead = perHostIntervalMillis > 0 ? 0 : max(0, ordersAhead ?? concurrency)
         self.clock = clock
+        self.jitter = jitter
     }
 
     /// Longest a queued order waits in a worker for a free slot before it comes back unstarted: a
@@ -97,7 +101,7 @@ struct WorkerRef: Hashable, Sendable {
 /// results in batches, restarts workers that die and returns their tasks to the queue.
 public final class Engine: Service, Sendable {
     private let store: any QueueStore
-    private let configuration: EngineConfiguration
+    public let configuration: EngineConfiguration
     private let logger: Logger
     private let inbox = EventInbox<EngineEvent>()
     private let draining = Atomic(false)
@@ -135,14 +139,8 @@ public final class Engine: Service, Sendable {
             store: store, configuration: configuration, inbox: inbox, logger: logger, status: status, metrics: metrics)
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
-                let inbox = self.inbox
-                let tick = Duration.milliseconds(configuration.tickMillis)
-                group.addTask {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: tick)
-                        inbox.post(.tick)
-                    }
-                }
+                let (inbox, clock, tick) = (self.inbox, configuration.clock, configuration.tickMillis)
+                group.addTask { await clock.tick(every: .milliseconds(tick), posting: .tick, into: inbox) }
                 try await scheduler.run()
                 group.cancelAll()
             }

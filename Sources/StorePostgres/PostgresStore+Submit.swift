@@ -43,13 +43,12 @@ extension PostgresStore {
                 try await connection.query(
                     "DELETE FROM idempotency_keys WHERE created_at < \(now - Idempotency.windowMillis)",
                     logger: logger)
-                if let earlier = try await connection.query(
-                    "SELECT request_hash, status, response FROM idempotency_keys WHERE key = \(idempotency.key)",
+                let earlier = try await connection.query(
+                    PostgresQuery(
+                        unsafeSQL: "\(Idempotency.selectEarlier) WHERE key = $1", binds: binds(idempotency.key)),
                     logger: logger
-                ).first({ (hash: try $0.string(0), status: try $0.int(1), body: try $0.bytes(2) ?? []) }) {
-                    return earlier.hash == idempotency.requestHash
-                        ? .replayed(status: earlier.status, body: earlier.body) : .keyReused
-                }
+                ).first(Idempotency.EarlierUse.read)
+                if let outcome = idempotency.outcome(after: earlier) { return outcome }
             }
             let submitted =
                 if let into {

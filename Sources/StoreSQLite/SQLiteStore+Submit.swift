@@ -82,13 +82,8 @@ extension SQLiteStore {
                 "DELETE FROM idempotency_keys WHERE created_at < ?",
                 [.integer(now - Idempotency.windowMillis)])
             let earlier = try writer.db.queryOne(
-                "SELECT request_hash, status, response FROM idempotency_keys WHERE key = ?",
-                [.text(idempotency.key)]
-            ) { (hash: $0.string(0), status: $0.int(1), body: $0.bytes(2) ?? []) }
-            if let earlier {
-                return earlier.hash == idempotency.requestHash
-                    ? .replayed(status: earlier.status, body: earlier.body) : .keyReused
-            }
+                "\(Idempotency.selectEarlier) WHERE key = ?", [.text(idempotency.key)], Idempotency.EarlierUse.read)
+            if let outcome = idempotency.outcome(after: earlier) { return outcome }
         }
         let submitted =
             try into.map { try Self.append(job.tasks, to: $0, now: now, writer: writer) }

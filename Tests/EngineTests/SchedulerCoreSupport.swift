@@ -32,7 +32,8 @@ struct CoreHarness {
 
     init(
         processes: Int = 2, concurrency: Int = 3, perHost: Int = 100, intervalMillis: Int = 0,
-        graceMillis: Int = 10_000, leaseMarginMillis: Int = 500, ordersAhead: Int = 0
+        graceMillis: Int = 10_000, leaseMarginMillis: Int = 500, ordersAhead: Int = 0,
+        jitter: JitterSource = .system
     ) {
         var configuration = EngineConfiguration(
             processes: processes, concurrency: concurrency, maxBodyBytes: 4_096, leaseMarginMillis: leaseMarginMillis,
@@ -42,6 +43,7 @@ struct CoreHarness {
             workerExecutable: "/nonexistent/fetchq",
             userAgent: "fetchq-test", workerLogLevel: "info", ordersAhead: ordersAhead)
         configuration.clock = clock.engineClock
+        configuration.jitter = jitter
         core = SchedulerCore(configuration: configuration)
     }
 

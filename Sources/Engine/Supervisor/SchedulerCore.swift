@@ -57,10 +57,11 @@ struct SchedulerCore {
     var unstarted: [LeaseKey] = []
     /// Whether an event since the last pass may have made room for, or brought, new work.
     var wantsWork = false
-    var random = SystemRandomNumberGenerator()
+    var random: JitterSource
 
     init(configuration: EngineConfiguration) {
         self.configuration = configuration
+        self.random = configuration.jitter
         self.slots = Array(repeating: Slot(), count: max(1, configuration.processes))
         self.hosts = HostLimits(
             concurrency: configuration.perHostConcurrency, intervalMillis: configuration.perHostIntervalMillis)

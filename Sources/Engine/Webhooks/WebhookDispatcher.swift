@@ -21,11 +21,16 @@ public struct WebhookConfiguration: Sendable {
     public var destinations: DestinationGuard
     /// Certificate authorities trusted on top of the system's (`--ca-file`).
     public var trustRoots: TrustRoots?
+    /// Where the dispatcher reads the time and waits between ticks; tests pass one they drive.
+    public var clock: EngineClock
+    /// Where the retry schedule's jitter is drawn; tests pass a seeded one.
+    public var jitter: JitterSource
 
     /// Every value an operator can set has no default here: `fetchq serve`'s settings table holds it.
     public init(
         secret: String, timeoutMillis: Int, retryScheduleMillis: [Int], concurrency: Int, tickMillis: Int = 200,
-        userAgent: String, destinations: DestinationGuard, trustRoots: TrustRoots?
+        userAgent: String, destinations: DestinationGuard, trustRoots: TrustRoots?, clock: EngineClock = .system,
+        jitter: JitterSource = .system
     ) {
         self.secret = secret
         self.timeoutMillis = timeoutMillis
@@ -35,6 +40,8 @@ public struct WebhookConfiguration: Sendable {
         self.userAgent = userAgent
         self.destinations = destinations
         self.trustRoots = trustRoots
+        self.clock = clock
+        self.jitter = jitter
     }
 }
 
@@ -85,15 +92,10 @@ public final class WebhookDispatcher: Service, Sendable {
         clientConfiguration.http2ConnectionDebugInitializer = configuration.destinations.check
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: clientConfiguration)
         let inbox = EventInbox<Event>()
-        let tick = Duration.milliseconds(configuration.tickMillis)
+        let (clock, tick) = (configuration.clock, configuration.tickMillis)
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
-                group.addTask {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: tick)
-                        inbox.post(.tick)
-                    }
-                }
+                group.addTask { await clock.tick(every: .milliseconds(tick), posting: .tick, into: inbox) }
                 await loop(inbox: inbox, client: client, group: &group)
                 group.cancelAll()
             }
@@ -111,7 +113,7 @@ public final class WebhookDispatcher: Service, Sendable {
             if !stopping {
                 do {
                     let work = try await store.claimDeliveries(
-                        limit: configuration.concurrency - inFlight.count, now: WallClock.nowMillis(),
+                        limit: configuration.concurrency - inFlight.count, now: configuration.clock.wallMillis(),
                         leaseMillis: configuration.timeoutMillis + 5_000)
                     for delivery in work {
                         inFlight[delivery.seq] = delivery.attempt
@@ -148,7 +150,7 @@ public final class WebhookDispatcher: Service, Sendable {
             if stopping {
                 // Whatever is still being sent is made due again for the next start.
                 try? await store.releaseDeliveries(
-                    inFlight.map { (seq: $0.key, attempt: $0.value) }, now: WallClock.nowMillis())
+                    inFlight.map { (seq: $0.key, attempt: $0.value) }, now: configuration.clock.wallMillis())
                 return
             }
         }
@@ -190,7 +192,7 @@ public final class WebhookDispatcher: Service, Sendable {
         } catch let caught {
             error = await reason(for: caught, url: delivery.url, client: client)
         }
-        let now = WallClock.nowMillis()
+        let now = configuration.clock.wallMillis()
         let next = nextStep(status: status, retryAfter: retryAfter, attempt: delivery.attempt, now: now)
         logger.debug(
             "webhook attempt",
@@ -235,6 +237,7 @@ public final class WebhookDispatcher: Service, Sendable {
             return .retry(at: now + Int64(min(wait, 86_400_000)))
         }
         let base = Double(schedule[attempt - 1])
-        return .retry(at: now + Int64(base * Double.random(in: 0.8...1.2)))
+        var jitter = configuration.jitter
+        return .retry(at: now + Int64(base * Double.random(in: 0.8...1.2, using: &jitter)))
     }
 }
