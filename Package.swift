@@ -65,6 +65,9 @@ let package = Package(
             swiftSettings: instrumented
         ),
 
+        // robots.txt (RFC 9309): the parser and the matcher, pure Swift.
+        .target(name: "Robots", swiftSettings: instrumented),
+
         // fetchq's one JSON codec: the value type, the parser, the writer.
         .target(name: "JSON", swiftSettings: instrumented),
 
@@ -111,6 +114,7 @@ let package = Package(
         .target(
             name: "Engine",
             dependencies: [
+                "Robots",
                 "Store",
                 "Spawn",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -184,6 +188,9 @@ let package = Package(
             path: "Tests/TestSupport",
             swiftSettings: instrumented
         ),
+        .testTarget(
+            name: "RobotsTests", dependencies: ["Robots"], swiftSettings: instrumented,
+            linkerSettings: sanitizerRuntime),
         .testTarget(
             name: "SpawnTests", dependencies: ["Spawn", "TestSupport"], swiftSettings: instrumented,
             linkerSettings: sanitizerRuntime),

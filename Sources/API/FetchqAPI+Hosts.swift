@@ -37,6 +37,7 @@ extension FetchqAPI {
             for (host, var entry) in records {
                 entry.pausedUntil = snapshot.host(host, now: now).pausedUntil
                 entry.limit = snapshot.perHostLimit
+                entry.robots = snapshot.robots[host]
                 records[host] = entry
             }
             return records
@@ -54,6 +55,14 @@ extension FetchqAPI {
     func waiting(_ task: TaskRecord) -> Waiting? {
         guard task.state == .queued else { return nil }
         let now = clock.wallMillis()
+        let checked = task.obeysRobots && (task.request.method == "GET" || task.request.method == "HEAD")
+        if checked, let robots = status.read({ $0.robots[task.host] }), robots.state != .allowed,
+            robots.state != .rules
+        {
+            // Its origin's robots.txt is being fetched, or failing (the task is due again when it is
+            // fetched next).
+            return Waiting(.robotsTxt, until: task.nextAttemptAt.flatMap { $0 > now ? $0 : nil })
+        }
         if let due = task.nextAttemptAt, due > now { return Waiting(.dueTime, until: due) }
         return status.read { snapshot in
             let host = snapshot.host(task.host, now: now)

@@ -23,10 +23,13 @@ public struct SubmissionLimits: Sendable {
 public struct SubmissionDefaults: Sendable {
     public var timeoutMillis = 30_000
     public var maxAttempts = 3
+    /// For a job that does not set `robots_txt` (`--robots-txt`).
+    public var robots = RobotsMode.ignore
 
-    public init(timeoutMillis: Int = 30_000, maxAttempts: Int = 3) {
+    public init(timeoutMillis: Int = 30_000, maxAttempts: Int = 3, robots: RobotsMode = .ignore) {
         self.timeoutMillis = timeoutMillis
         self.maxAttempts = maxAttempts
+        self.robots = robots
     }
 }
 
@@ -41,7 +44,7 @@ struct SubmissionParser {
     ]
     static let jobFields: Set<String> = [
         "tasks", "timeout_ms", "max_attempts", "priority", "not_before", "delay_ms", "retry_base_ms", "retry_max_ms",
-        "callback_url", "callback_events", "callback_secret", "open",
+        "callback_url", "callback_events", "callback_secret", "open", "robots_txt",
     ]
     /// What a batch appended to an open job may set: its tasks and their defaults, not the job's own fields.
     static let batchFields: Set<String> = [
@@ -109,7 +112,18 @@ struct SubmissionParser {
         for (index, value) in taskValues.enumerated() {
             tasks.append(try task(value, index: index, settings, now: now))
         }
-        return NewJob(tasks: tasks, timeoutMillis: settings.timeout, callback: try callback(document), open: open)
+        return NewJob(
+            tasks: tasks, timeoutMillis: settings.timeout, callback: try callback(document), open: open,
+            robots: try robots(document["robots_txt"]) ?? defaults.robots)
+    }
+
+    /// `robots_txt`: `"obey"` or `"ignore"`; nil when absent.
+    private func robots(_ value: JSONValue?) throws(Problem) -> RobotsMode? {
+        guard let value, value != .null else { return nil }
+        guard let text = value.stringValue, let mode = RobotsMode(rawValue: text) else {
+            throw Problem.invalidField("robots_txt", "`robots_txt` must be \"obey\" or \"ignore\".")
+        }
+        return mode
     }
 
     /// Where to call back: `callback_url`, with optional `callback_events` and `callback_secret`.

@@ -40,6 +40,8 @@ public struct EngineConfiguration: Sendable {
     public var clock: EngineClock
     /// Where retry jitter is drawn; tests pass a seeded one.
     public var jitter: JitterSource
+    /// How tasks that obey robots.txt are checked.
+    public var robots: RobotsPolicy
 
     /// Every value an operator can set has no default here: `fetchq serve`'s settings table holds it.
     public init(
@@ -47,7 +49,7 @@ public struct EngineConfiguration: Sendable {
         tickMillis: Int = 200, shutdownGraceMillis: Int, retry: RetryPolicy, perHostConcurrency: Int,
         perHostIntervalMillis: Int, destinations: DestinationGuard, trustRoots: TrustRoots?, workerExecutable: String,
         userAgent: String, workerLogLevel: String, ordersAhead: Int? = nil, clock: EngineClock = .system,
-        jitter: JitterSource = .system
+        jitter: JitterSource = .system, robots: RobotsPolicy = RobotsPolicy()
     ) {
         self.processes = processes
         self.concurrency = concurrency
@@ -66,6 +68,7 @@ public struct EngineConfiguration: Sendable {
         self.ordersAhead = perHostIntervalMillis > 0 ? 0 : max(0, ordersAhead ?? concurrency)
         self.clock = clock
         self.jitter = jitter
+        self.robots = robots
     }
 
     /// Longest a queued order waits in a worker for a free slot before it comes back unstarted: a
@@ -86,6 +89,8 @@ enum EngineEvent: Sendable {
     case tick
     case report(WorkerRef, Report)
     case exited(WorkerRef, Termination, String?)
+    /// An origin's robots.txt was fetched.
+    case robots(origin: String, RobotsAnswer)
     /// Abort these running tasks (they were canceled).
     case abort([Int64])
     case shutdown
@@ -135,12 +140,15 @@ public final class Engine: Service, Sendable {
         if rescued > 0 {
             logger.notice("returned tasks left running by an earlier run", metadata: ["tasks": "\(rescued)"])
         }
+        let robots = RobotsFetcher(configuration: configuration, inbox: inbox, logger: logger)
         var scheduler = Scheduler(
-            store: store, configuration: configuration, inbox: inbox, logger: logger, status: status, metrics: metrics)
+            store: store, configuration: configuration, inbox: inbox, logger: logger, status: status, metrics: metrics,
+            robots: robots)
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 let (inbox, clock, tick) = (self.inbox, configuration.clock, configuration.tickMillis)
                 group.addTask { await clock.tick(every: .milliseconds(tick), posting: .tick, into: inbox) }
+                group.addTask { await robots.run() }
                 try await scheduler.run()
                 group.cancelAll()
             }

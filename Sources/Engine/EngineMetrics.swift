@@ -16,6 +16,10 @@ public struct EngineMetrics: Sendable {
     private let deliveryDelivered: Counter
     private let deliveryRetried: Counter
     private let deliveryFailed: Counter
+    /// robots.txt fetches by `result`: rules, allowed, unavailable.
+    private let robotsFetches: [String: Counter]
+    /// Tasks failed by robots.txt without a request, by `reason`: disallowed, unavailable.
+    private let robotsRefusals: [String: Counter]
 
     public init(factory: any MetricsFactory) {
         func counter(_ label: String, _ key: String, _ value: String) -> Counter {
@@ -34,6 +38,23 @@ public struct EngineMetrics: Sendable {
         deliveryDelivered = counter("fetchq_webhook_deliveries_total", "result", "delivered")
         deliveryRetried = counter("fetchq_webhook_deliveries_total", "result", "retry")
         deliveryFailed = counter("fetchq_webhook_deliveries_total", "result", "failed")
+        robotsFetches = Dictionary(
+            uniqueKeysWithValues: ["rules", "allowed", "unavailable"].map {
+                ($0, counter("fetchq_robots_fetches_total", "result", $0))
+            })
+        robotsRefusals = Dictionary(
+            uniqueKeysWithValues: ["robots_disallowed", "robots_unavailable"].map {
+                ($0, counter("fetchq_robots_refused_tasks_total", "reason", String($0.dropFirst("robots_".count))))
+            })
+    }
+
+    /// An origin's robots.txt fetched, with this result (`RobotsAnswer.result`).
+    func robotsFetched(result: String) { robotsFetches[result]?.increment() }
+
+    /// A task failed by robots.txt (`robots_disallowed` or `robots_unavailable`): it finished failed.
+    func refusedByRobots(error: String) {
+        robotsRefusals[error]?.increment()
+        finishedFailed.increment()
     }
 
     /// Metrics that go nowhere, for tests and tools.

@@ -34,9 +34,10 @@ public protocol QueueStore: Sendable {
     @discardableResult
     func returnLost(_ leases: [(seq: Int64, attempt: Int)], error: String, message: String, now: Int64)
         async throws -> Int
-    /// Tasks given back at shutdown, as if not started (the attempt does not count).
+    /// Tasks given back unstarted (at shutdown, from a worker's queue, or held until their
+    /// origin's robots.txt is known), due again at `dueAt`; the attempt does not count.
     @discardableResult
-    func giveBack(_ leases: [(seq: Int64, attempt: Int)], now: Int64) async throws -> Int
+    func giveBack(_ leases: [(seq: Int64, attempt: Int)], now: Int64, dueAt: Int64) async throws -> Int
     /// Running tasks whose lease ran out before `now` back to the queue, the attempt counting.
     @discardableResult
     func rescueExpired(now: Int64, reason: String) async throws -> Int
@@ -111,5 +112,13 @@ extension QueueStore {
 
     public func record(_ results: [AttemptResult]) async throws -> [Bool] {
         try await recordAndClaim(results, limit: 0, now: 0, leaseMarginMillis: 0, hosts: HostAllowance()).recorded
+    }
+}
+
+extension QueueStore {
+    /// Tasks given back unstarted, due again at once.
+    @discardableResult
+    public func giveBack(_ leases: [(seq: Int64, attempt: Int)], now: Int64) async throws -> Int {
+        try await giveBack(leases, now: now, dueAt: now)
     }
 }

@@ -176,12 +176,12 @@ extension PostgresStore {
         }
     }
 
-    public func giveBack(_ leases: [(seq: Int64, attempt: Int)], now: Int64) async throws -> Int {
+    public func giveBack(_ leases: [(seq: Int64, attempt: Int)], now: Int64, dueAt: Int64) async throws -> Int {
         guard !leases.isEmpty else { return 0 }
         return try await transaction { [self] connection in
             let moved = try await connection.query(
                 """
-                UPDATE tasks t SET state = 'queued', attempts = t.attempts - 1, next_attempt_at = \(now),
+                UPDATE tasks t SET state = 'queued', attempts = t.attempts - 1, next_attempt_at = \(dueAt),
                     updated_at = \(now), lease_expires_at = NULL, node_id = NULL
                 FROM unnest(\(leases.map(\.seq))::bigint[], \(leases.map(\.attempt))::int[]) AS u(seq, attempt)
                 WHERE t.seq = u.seq AND t.state = 'running' AND t.attempts = u.attempt

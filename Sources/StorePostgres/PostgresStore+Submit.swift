@@ -76,14 +76,15 @@ extension PostgresStore {
             let jobSeq = try await connection.query(
                 """
                 INSERT INTO jobs (id, task_count, timeout_ms, created_at, n_queued, callback_url, callback_events,
-                                  callback_secret, open)
+                                  callback_secret, open, robots_txt)
                 VALUES (\(jobID), \(job.tasks.count), \(job.timeoutMillis), \(now), \(job.tasks.count),
-                        \(job.callback?.url), \(events), \(job.callback?.secret), \(job.open))
+                        \(job.callback?.url), \(events), \(job.callback?.secret), \(job.open), \(job.robots.rawValue))
                 RETURNING seq
                 """, logger: logger
             ).first({ try $0.int64(0) })
         else { throw StoreError(.postgres, "job insert returned no row") }
-        let taskIDs = try await insertTasks(job.tasks, jobSeq: jobSeq, firstPosition: 0, now: now, on: connection)
+        let taskIDs = try await insertTasks(
+            job.tasks, jobSeq: jobSeq, firstPosition: 0, robots: job.robots, now: now, on: connection)
         return SubmittedJob(id: JobID(trusted: jobID), taskIDs: taskIDs, createdAt: now)
     }
 
@@ -91,14 +92,19 @@ extension PostgresStore {
         async throws -> SubmittedJob
     {
         guard
-            let (jobSeq, open, taskCount, createdAt) = try await connection.query(
-                "SELECT seq, open, task_count, created_at FROM jobs WHERE id = \(id.rawValue) FOR UPDATE",
+            let (jobSeq, open, taskCount, createdAt, robots) = try await connection.query(
+                "SELECT seq, open, task_count, created_at, robots_txt FROM jobs WHERE id = \(id.rawValue) FOR UPDATE",
                 logger: logger
-            ).first({ (try $0.int64(0), try $0.bool(1), try $0.int(2), try $0.int64(3)) })
+            ).first({
+                (
+                    try $0.int64(0), try $0.bool(1), try $0.int(2), try $0.int64(3),
+                    RobotsMode(rawValue: try $0.string(4)) ?? .ignore
+                )
+            })
         else { throw StoreError(.notFound, "job \(id) does not exist") }
         guard open else { throw StoreError(.conflict, "job \(id) is sealed or canceled") }
         let taskIDs = try await insertTasks(
-            tasks, jobSeq: jobSeq, firstPosition: taskCount, now: now, on: connection)
+            tasks, jobSeq: jobSeq, firstPosition: taskCount, robots: robots, now: now, on: connection)
         try await connection.query(
             """
             UPDATE jobs SET task_count = task_count + \(tasks.count), n_queued = n_queued + \(tasks.count)
@@ -109,7 +115,8 @@ extension PostgresStore {
 
     /// Inserts `tasks` in one statement (`unnest` of one array per column); answers their ids.
     private func insertTasks(
-        _ tasks: [NewTask], jobSeq: Int64, firstPosition: Int, now: Int64, on connection: PostgresConnection
+        _ tasks: [NewTask], jobSeq: Int64, firstPosition: Int, robots: RobotsMode, now: Int64,
+        on connection: PostgresConnection
     ) async throws -> [TaskID] {
         guard !tasks.isEmpty else { return [] }
         let ids = tasks.map { _ in nextID(millis: now) }
@@ -120,11 +127,12 @@ extension PostgresStore {
         try await connection.query(
             """
             INSERT INTO tasks (id, job_seq, position, url, host, method, headers, body, timeout_ms, priority,
-                               max_attempts, retry_base_ms, retry_max_ms, next_attempt_at, created_at, updated_at)
+                               max_attempts, retry_base_ms, retry_max_ms, next_attempt_at, created_at, updated_at,
+                               obey_robots)
             SELECT u.id, \(jobSeq), \(firstPosition) + u.ord - 1, u.url, u.host, u.method, u.headers,
                    CASE WHEN u.body = '' THEN NULL ELSE decode(substr(u.body, 2), 'base64') END,
                    u.timeout_ms, u.priority, u.max_attempts, nullif(u.retry_base_ms, -1),
-                   nullif(u.retry_max_ms, -1), u.due, \(now), \(now)
+                   nullif(u.retry_max_ms, -1), u.due, \(now), \(now), \(robots == .obey)
             FROM unnest(\(ids)::text[], \(tasks.map(\.request.url))::text[], \(tasks.map(\.host))::text[],
                         \(tasks.map(\.request.method))::text[],
                         \(tasks.map { HeaderCoding.encode($0.request.headers) })::text[], \(bodies)::text[],

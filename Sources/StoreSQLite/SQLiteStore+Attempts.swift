@@ -89,7 +89,7 @@ extension SQLiteStore {
     /// Tasks given back at shutdown return to the queue as if they had not started: the attempt
     /// does not count. Answers how many tasks moved.
     @discardableResult
-    public func giveBack(_ leases: [(seq: Int64, attempt: Int)], now: Int64) async throws -> Int {
+    public func giveBack(_ leases: [(seq: Int64, attempt: Int)], now: Int64, dueAt: Int64) async throws -> Int {
         guard !leases.isEmpty else { return 0 }
         let leases = leases.map { Lease(seq: $0.seq, attempt: $0.attempt) }
         return try await writer.perform { writer in
@@ -98,11 +98,11 @@ extension SQLiteStore {
                     count
                         + (try writer.db.run(
                             """
-                            UPDATE tasks SET state = 'queued', attempts = attempts - 1, next_attempt_at = ?3,
-                                updated_at = ?3, lease_expires_at = NULL
+                            UPDATE tasks SET state = 'queued', attempts = attempts - 1, next_attempt_at = ?4,
+                                waiting = ?4 > ?3, updated_at = ?3, lease_expires_at = NULL
                             WHERE seq = ?1 AND state = 'running' AND attempts = ?2
                             """,
-                            [.integer(lease.seq), .int(lease.attempt), .integer(now)]))
+                            [.integer(lease.seq), .int(lease.attempt), .integer(now), .integer(dueAt)]))
                 }
             }
         }

@@ -107,24 +107,26 @@ extension SQLiteStore {
         let jobSeq = try writer.db.queryOne(
             """
             INSERT INTO jobs (id, task_count, timeout_ms, created_at, n_queued, callback_url, callback_events,
-                              callback_secret, open)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq
+                              callback_secret, open, robots_txt)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq
             """,
             [
                 .text(jobID), .int(job.tasks.count), .int(job.timeoutMillis), .integer(now), .int(job.tasks.count),
                 .optional(job.callback?.url), .int(job.callback?.events.reduce(0) { $0 | $1.bit } ?? 0),
-                .optional(job.callback?.secret), .int(job.open ? 1 : 0),
+                .optional(job.callback?.secret), .int(job.open ? 1 : 0), .text(job.robots.rawValue),
             ]
         ) { $0.int64(0) }
         guard let jobSeq else { throw StoreError(.sqlite, "job insert returned no row") }
-        let taskIDs = try insertTasks(job.tasks, jobSeq: jobSeq, firstPosition: 0, now: now, writer: writer)
+        let taskIDs = try insertTasks(
+            job.tasks, jobSeq: jobSeq, firstPosition: 0, robots: job.robots, now: now, writer: writer)
         return SubmittedJob(id: JobID(trusted: jobID), taskIDs: taskIDs, createdAt: now)
     }
 
     /// Inserts `tasks` into the job `jobSeq`, at positions from `firstPosition` on; answers their ids.
     static func insertTasks(
-        _ tasks: [NewTask], jobSeq: Int64, firstPosition: Int, now: Int64, writer: WriterState
+        _ tasks: [NewTask], jobSeq: Int64, firstPosition: Int, robots: RobotsMode, now: Int64, writer: WriterState
     ) throws -> [TaskID] {
+        let obey = robots == .obey ? 1 : 0
         var taskIDs: [TaskID] = []
         taskIDs.reserveCapacity(tasks.count)
         try taskInsert.run(rows: tasks.count, in: writer.db) { index, values in
@@ -148,6 +150,7 @@ extension SQLiteStore {
             values.append(.integer(now))
             values.append(.integer(now))
             values.append(.int((task.notBefore ?? now) > now ? 1 : 0))
+            values.append(.int(obey))
             taskIDs.append(TaskID(trusted: taskID))
         }
         return taskIDs
@@ -158,9 +161,9 @@ extension SQLiteStore {
 private let taskInsert = MultiRowInsert(
     """
     INSERT INTO tasks (id, job_seq, position, url, host, method, headers, body, timeout_ms, priority, max_attempts,
-                       retry_base_ms, retry_max_ms, next_attempt_at, created_at, updated_at, waiting)
+                       retry_base_ms, retry_max_ms, next_attempt_at, created_at, updated_at, waiting, obey_robots)
     """,
-    columns: 17)
+    columns: 18)
 
 /// A submission waiting for the writer, with the caller to answer once it is committed.
 struct PendingSubmission: Sendable {

@@ -60,7 +60,11 @@ struct ServiceConfiguration {
             trustRoots: trustRoots,
             workerExecutable: executablePath(),
             userAgent: try settings.value(\.userAgent),
-            workerLogLevel: logLevel.rawValue)
+            workerLogLevel: logLevel.rawValue,
+            robots: RobotsPolicy(
+                ttlMillis: try settings.value(\.robotsTtlMs),
+                unavailableMillis: try settings.value(\.robotsUnavailableMs),
+                maxCrawlDelayMillis: try settings.value(\.maxCrawlDelayMs)))
         webhooks = WebhookConfiguration(
             secret: try settings.value(\.webhookSecret) ?? "",
             timeoutMillis: try settings.value(\.webhookTimeoutMs),
@@ -78,7 +82,8 @@ struct ServiceConfiguration {
         api = FetchqAPI.Configuration(
             limits: limits,
             defaults: SubmissionDefaults(
-                timeoutMillis: try settings.value(\.timeoutMs), maxAttempts: try settings.value(\.maxAttempts)),
+                timeoutMillis: try settings.value(\.timeoutMs), maxAttempts: try settings.value(\.maxAttempts),
+                robots: try settings.value(\.robotsTxt)),
             destinations: destinations,
             apiTokens: try settings.value(\.apiToken))
         // Read before it is needed, so that a bad FETCHQ_INSECURE_NO_AUTH stops even a loopback service.

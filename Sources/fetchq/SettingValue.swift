@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Logging
+import Store
 
 /// Readers of settings' texts, one per kind of value. Each accepts exactly its kind of value and
 /// throws for anything else: nothing is trimmed to fit, clamped or dropped.
@@ -48,6 +49,11 @@ enum SettingValue {
                 text: text, expected: Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))
         }
         return level
+    }
+
+    static func robots(_ text: String) throws(InvalidValue) -> RobotsMode {
+        guard let mode = RobotsMode(rawValue: text) else { throw InvalidValue(text: text, expected: "obey or ignore") }
+        return mode
     }
 
     static func addressRange(_ text: String) throws(InvalidValue) -> DestinationGuard.CIDR {

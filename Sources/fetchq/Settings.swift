@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Logging
+import Store
 
 /// Every setting of `fetchq serve`, each written once: flag, environment variable, default, the
 /// values it takes, and help. ArgumentParser parses the flags and prints `--help` from these;
@@ -83,6 +84,28 @@ struct Settings: ParsableArguments, Sendable {
             "--per-host-interval-ms", "FETCHQ_PER_HOST_INTERVAL_MS", default: 0, in: 0...3_600_000,
             help: "Least time between two requests to one host[:port], in ms."))
     var perHostIntervalMs: Setting<Int>
+    @Option(
+        .option(
+            "--robots-txt", "FETCHQ_ROBOTS_TXT", default: RobotsMode.ignore, valueName: "obey|ignore",
+            help: "Whether a job that does not set robots_txt checks its GET and HEAD tasks against their"
+                + " origin's robots.txt.", parse: SettingValue.robots))
+    var robotsTxt: Setting<RobotsMode>
+    @Option(
+        .integer(
+            "--robots-ttl-ms", "FETCHQ_ROBOTS_TTL_MS", default: 86_400_000, in: 1_000...604_800_000,
+            help: "How long a node keeps an origin's robots.txt before fetching it again, in ms."))
+    var robotsTtlMs: Setting<Int>
+    @Option(
+        .integer(
+            "--robots-unavailable-ms", "FETCHQ_ROBOTS_UNAVAILABLE_MS", default: 600_000, in: 1_000...86_400_000,
+            help: "How long obeying tasks wait for a robots.txt that fails (5xx, timeout, no connection) before"
+                + " they fail with robots_unavailable, in ms."))
+    var robotsUnavailableMs: Setting<Int>
+    @Option(
+        .integer(
+            "--max-crawl-delay-ms", "FETCHQ_MAX_CRAWL_DELAY_MS", default: 30_000, in: 0...3_600_000,
+            help: "The longest Crawl-delay of a robots.txt that fetchq honours, in ms."))
+    var maxCrawlDelayMs: Setting<Int>
     @Option(
         .option(
             "--api-token", "FETCHQ_API_TOKEN", default: [], shown: "none", valueName: "tokens",

@@ -90,7 +90,7 @@ import Testing
 
                 let retry = try await FetchqCommand.run(["retry", id, "--failed"] + server)
                 #expect(retry.outputText.contains("re-queued 5 tasks"), "\(retry.errorText)")
-                let again = try await eventually { target.requests("/status/404") == 10 }
+                let again = await eventually { target.requests("/status/404") == 10 }
                 #expect(again)
             }
         }

@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import Store
 
 /// A read-only view of the scheduler's state for the API: per-host slots and pauses, free worker
 /// slots, workers alive, and each host's recent activity. The scheduler publishes it once per turn
@@ -14,6 +15,8 @@ public final class EngineStatus: Sendable {
         /// Hosts seen in the last hour, by host[:port].
         public internal(set) var activity: [String: HostActivity] = [:]
         var prunedAt: Int64 = 0
+        /// robots.txt by host, as last published.
+        public internal(set) var robots: [String: HostRobots] = [:]
 
         /// Requests one host may have in flight at once.
         public var perHostLimit: Int { limits.concurrency }
@@ -44,9 +47,10 @@ public final class EngineStatus: Sendable {
     /// One turn of the scheduler: its host limits and slots, and the attempts that ended in it.
     func publish(
         limits: HostLimits, freeSlots: Int, workersLive: Int,
-        attempts: [(host: String, HostActivity.Attempt, Int?, String?)]
+        attempts: [(host: String, HostActivity.Attempt, Int?, String?)], robots: [String: HostRobots]? = nil
     ) {
         state.withLockedValue { snapshot in
+            if let robots { snapshot.robots = robots }
             snapshot.limits = limits
             snapshot.freeSlots = freeSlots
             snapshot.workersLive = workersLive

@@ -24,6 +24,9 @@ struct HostLimits {
     let concurrency: Int
     let intervalMillis: Int
     private var hosts: [String: Host] = [:]
+    /// Hosts whose robots.txt asks for a Crawl-delay (ms): one request at a time, started at
+    /// least that far apart (or `intervalMillis`, if longer).
+    var crawlDelays: [String: Int] = [:]
 
     init(concurrency: Int, intervalMillis: Int) {
         self.concurrency = concurrency
@@ -36,10 +39,11 @@ struct HostLimits {
         var paused: [String: Int64] = [:]
         for (name, host) in hosts {
             var left = now < host.notBefore ? 0 : concurrency - host.inFlight
-            if intervalMillis > 0 { left = min(left, 1) }
+            if intervalMillis > 0 || crawlDelays[name] != nil { left = min(left, 1) }
             remaining[name] = max(0, left)
             if host.pausedUntil > now { paused[name] = host.pausedUntil }
         }
+        for name in crawlDelays.keys where hosts[name] == nil { remaining[name] = min(1, concurrency) }
         return HostAllowance(
             defaultLimit: intervalMillis > 0 ? min(1, concurrency) : concurrency, remaining: remaining,
             pausedUntil: paused)
@@ -48,7 +52,8 @@ struct HostLimits {
     mutating func started(_ host: String, now: Int64) {
         var entry = hosts[host] ?? Host()
         entry.inFlight += 1
-        if intervalMillis > 0 { entry.notBefore = max(entry.notBefore, now + Int64(intervalMillis)) }
+        let interval = max(intervalMillis, crawlDelays[host] ?? 0)
+        if interval > 0 { entry.notBefore = max(entry.notBefore, now + Int64(interval)) }
         hosts[host] = entry
     }
 

@@ -17,13 +17,18 @@ struct Scheduler {
     private var resultsRecorded = 0
     private let status: EngineStatus
     private let metrics: EngineMetrics
+    /// Fetches robots.txt off the loop, for the tasks that obey it.
+    private let robotsFetcher: RobotsFetcher?
+    /// The robots gate's version last published.
+    private var robotsPublished = 0
     /// Attempts that ended in this turn of the loop, published with the status at its end.
     private var finished: [(host: String, HostActivity.Attempt, Int?, String?)] = []
 
     init(
         store: any QueueStore, configuration: EngineConfiguration, inbox: EventInbox<EngineEvent>, logger: Logger,
-        status: EngineStatus = EngineStatus(), metrics: EngineMetrics = .none
+        status: EngineStatus = EngineStatus(), metrics: EngineMetrics = .none, robots: RobotsFetcher? = nil
     ) {
+        self.robotsFetcher = robots
         self.store = store
         self.configuration = configuration
         self.inbox = inbox
@@ -62,9 +67,11 @@ struct Scheduler {
 
     /// Hands the API this turn's view of hosts and slots (see `EngineStatus`).
     private mutating func publishStatus() {
+        let robotsChanged = core.robots.version != robotsPublished
+        robotsPublished = core.robots.version
         status.publish(
             limits: core.hosts, freeSlots: core.freeFetchSlots, workersLive: core.slots.filter(\.running).count,
-            attempts: finished)
+            attempts: finished, robots: robotsChanged ? core.robots.byHost() : nil)
         finished.removeAll(keepingCapacity: true)
     }
 
@@ -110,6 +117,17 @@ struct Scheduler {
                 logger.error("returning unstarted tasks failed", metadata: ["error": "\(error)"])
                 return core.handle(.giveBackFailed(leases), now: clock.read())
             }
+        case .holdBack(let leases, let until, let now):
+            do {
+                try await store.giveBack(leases.map { ($0.seq, $0.attempt) }, now: now, dueAt: until)
+                return []
+            } catch {
+                logger.error("returning tasks that wait for robots.txt failed", metadata: ["error": "\(error)"])
+                return core.handle(.giveBackFailed(leases), now: clock.read())
+            }
+        case .fetchRobots(let origin, let host):
+            robotsFetcher?.fetch(origin: origin, host: host)
+            return []
         case .kill(let worker, let reason):
             if case .stuck(let tasks) = reason {
                 logger.error(
@@ -219,6 +237,10 @@ struct Scheduler {
             metrics.workerRestarts.increment()
         case .draining:
             break
+        case .refusedByRobots(_, let error, _):
+            metrics.refusedByRobots(error: error)
+        case .robotsFetched(_, let result):
+            metrics.robotsFetched(result: result)
         }
     }
 
@@ -242,6 +264,11 @@ struct Scheduler {
                     "http.status": "\(statusCode.map(String.init) ?? "-")",
                     "task.error": "\(failure?.rawValue ?? "-")", "task.next": "\(disposition)",
                 ])
+        case .refusedByRobots(let task, let error, let message):
+            logger.info(
+                "task refused by robots.txt", metadata: ["task.id": "\(task)", "task.error": "\(error): \(message)"])
+        case .robotsFetched(let origin, let result):
+            logger.info("robots.txt fetched", metadata: ["robots.origin": "\(origin)", "robots.result": "\(result)"])
         }
     }
 }
@@ -257,6 +284,7 @@ extension SchedulerCore.Event {
         case .exited(let worker, let termination, let error): self = .exited(worker, termination, error)
         case .abort(let seqs): self = .abort(seqs)
         case .shutdown: self = .shutdown
+        case .robots(let origin, let answer): self = .robotsFetched(origin: origin, answer)
         }
     }
 }

@@ -28,6 +28,8 @@ extension SchedulerCore {
         case returnLostFailed([LeaseKey])
         /// `Action.giveBack` failed: its leases are to be given back on a later pass.
         case giveBackFailed([LeaseKey])
+        /// `Action.fetchRobots` ended with this answer for the origin.
+        case robotsFetched(origin: String, RobotsAnswer)
     }
 
     /// Something for `Scheduler` to do, in the order given.
@@ -44,6 +46,12 @@ extension SchedulerCore {
         /// Return unstarted tasks to the queue; the attempt does not count. Answer
         /// `.giveBackFailed` if it could not be written.
         case giveBack([LeaseKey], now: Int64)
+        /// Return unstarted tasks to the queue, due again at `until` (their origin's robots.txt is
+        /// being fetched, or failing); the attempt does not count. Answer `.giveBackFailed` if it
+        /// could not be written.
+        case holdBack([LeaseKey], until: Int64, now: Int64)
+        /// Fetch the origin's robots.txt (known to the limits as `host`); answer `.robotsFetched`.
+        case fetchRobots(origin: String, host: String)
         /// End a worker's process at once.
         case kill(WorkerRef, KillReason)
         /// Close a worker's order pipe: it aborts what it still runs and exits.
@@ -97,6 +105,11 @@ extension SchedulerCore {
         case attemptFinished(
             TaskID, attempt: Int, statusCode: Int?, failure: FetchFailure.Kind?, disposition: Disposition,
             AttemptDetail)
+        /// A task failed without a request: robots.txt disallows it (`robots_disallowed`), or has
+        /// been unavailable too long (`robots_unavailable`).
+        case refusedByRobots(TaskID, error: String, message: String)
+        /// An origin's robots.txt was fetched.
+        case robotsFetched(origin: String, result: String)
     }
 
     /// The rest of a finished attempt, for metrics and the hosts' recent activity.

@@ -58,10 +58,15 @@ struct SchedulerCore {
     /// Whether an event since the last pass may have made room for, or brought, new work.
     var wantsWork = false
     var random: JitterSource
+    /// robots.txt, per origin, for the tasks that obey it.
+    var robots: RobotsGate
+    /// Leases of obeying tasks to give back until their origin's robots.txt is known.
+    var held: [LeaseKey: Int64] = [:]
 
     init(configuration: EngineConfiguration) {
         self.configuration = configuration
         self.random = configuration.jitter
+        self.robots = RobotsGate(policy: configuration.robots, userAgent: configuration.userAgent)
         self.slots = Array(repeating: Slot(), count: max(1, configuration.processes))
         self.hosts = HostLimits(
             concurrency: configuration.perHostConcurrency, intervalMillis: configuration.perHostIntervalMillis)
@@ -151,6 +156,11 @@ struct SchedulerCore {
         case .giveBackFailed(let leases):
             unstarted = leases + unstarted
             return []
+        case .robotsFetched(let origin, let answer):
+            robots.fetched(origin, answer, now: now.wallMillis)
+            hosts.crawlDelays = robots.crawlDelays
+            wantsWork = true
+            return [.note(.robotsFetched(origin: origin, result: answer.result))]
         }
     }
 
@@ -169,13 +179,17 @@ struct SchedulerCore {
             actions.append(.giveBack(unstarted, now: now.wallMillis))
             unstarted = []
         }
+        for (until, leases) in Dictionary(grouping: held, by: \.value) {
+            actions.append(.holdBack(leases.map(\.key).sorted { $0.seq < $1.seq }, until: until, now: now.wallMillis))
+        }
+        held = [:]
         let limit = wantsWork && phase == .running ? max(0, capacity) : 0
         wantsWork = false
         if !unrecorded.isEmpty || limit > 0 {
             actions.append(
                 .recordAndClaim(
                     RecordAndClaim(
-                        results: unrecorded, limit: limit, hosts: hosts.allowance(now: now.wallMillis),
+                        results: unrecorded, limit: limit, hosts: allowance(now: now.wallMillis),
                         now: now.wallMillis)))
             unrecorded = []
         }
@@ -188,9 +202,27 @@ struct SchedulerCore {
     // MARK: Dispatch
 
     /// Hands claimed tasks out in the store's order, each to the least-loaded running worker.
+    /// What each host may still take: the limits' view, with the hosts whose robots.txt is being
+    /// fetched held back.
+    private func allowance(now: Int64) -> HostAllowance {
+        var allowance = hosts.allowance(now: now)
+        for host in robots.hostsBeingFetched.keys { allowance.remaining[host] = 0 }
+        return allowance
+    }
+
     private mutating func dispatch(_ tasks: [ClaimedTask], now: EngineTime) -> [Action] {
         var batches = [Dispatch?](repeating: nil, count: slots.count)
+        var actions: [Action] = []
         for task in tasks {
+            if RobotsGate.applies(to: task) {
+                switch screen(task, now: now.wallMillis) {
+                case .send: break
+                case .held: continue
+                case .refused(let note):
+                    actions.append(.note(note))
+                    continue
+                }
+            }
             guard let slot = leastLoadedSlot() else { break }
             let worker = WorkerRef(slot: slot, generation: slots[slot].generation)
             let lease = LeaseKey(seq: task.seq, attempt: task.attempt)
@@ -204,7 +236,8 @@ struct SchedulerCore {
             if batches[slot] == nil { batches[slot] = Dispatch(worker: worker) }
             batches[slot]?.append(.fetch(order), task: task.id)
         }
-        return batches.compactMap { $0.map(Action.dispatch) }
+        let fetches = robots.takeFetches().map { Action.fetchRobots(origin: $0.origin, host: $0.host) }
+        return fetches + actions + batches.compactMap { $0.map(Action.dispatch) }
     }
 
     /// Ends the lease's assignment if `worker` holds it: its slot and its host's place are free.

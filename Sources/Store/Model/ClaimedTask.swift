@@ -15,10 +15,13 @@ public struct ClaimedTask: Sendable {
     public let retryMaxMillis: Int?
     /// When the task was due (its `next_attempt_at`), for the time it waited in the queue.
     public var dueAt: Int64 = 0
+    /// Whether its job obeys robots.txt (checked for GET and HEAD only).
+    public var obeysRobots = false
 
     package init(
         seq: Int64, id: TaskID, jobSeq: Int64, host: String, request: FetchRequest, timeoutMillis: Int, attempt: Int,
-        maxAttempts: Int, retryBaseMillis: Int?, retryMaxMillis: Int?, dueAt: Int64 = 0
+        maxAttempts: Int, retryBaseMillis: Int?, retryMaxMillis: Int?, dueAt: Int64 = 0,
+        obeysRobots: Bool = false
     ) {
         self.seq = seq
         self.id = id
@@ -31,5 +34,6 @@ public struct ClaimedTask: Sendable {
         self.retryBaseMillis = retryBaseMillis
         self.retryMaxMillis = retryMaxMillis
         self.dueAt = dueAt
+        self.obeysRobots = obeysRobots
     }
 }

@@ -13,6 +13,8 @@ public struct HostRecord: Sendable, Equatable {
     public var recentRetried = 0
     public var latencyP50Millis: Int?
     public var latencyP95Millis: Int?
+    /// Its robots.txt, once a task that obeys it was claimed on this node.
+    public var robots: HostRobots?
 
     public init(host: String) { self.host = host }
 }

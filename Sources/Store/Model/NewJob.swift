@@ -36,10 +36,16 @@ public struct NewJob: Sendable {
     public var callback: Callback?
     /// Takes more tasks until sealed (`Store.append`, `Store.seal`); it cannot finish before.
     public var open: Bool
+    /// Whether its GET and HEAD tasks obey robots.txt.
+    public var robots: RobotsMode
 
-    public init(tasks: [NewTask], timeoutMillis: Int, callback: Callback? = nil, open: Bool = false) {
+    public init(
+        tasks: [NewTask], timeoutMillis: Int, callback: Callback? = nil, open: Bool = false,
+        robots: RobotsMode = .ignore
+    ) {
         self.tasks = tasks
         self.open = open
+        self.robots = robots
         self.timeoutMillis = timeoutMillis
         self.callback = callback
     }

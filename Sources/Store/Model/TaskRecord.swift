@@ -47,11 +47,14 @@ public struct TaskRecord: Sendable {
     public let outcome: Outcome?
     /// The most recent attempts, oldest first (at most `AttemptsLog.shown`).
     public package(set) var attemptsLog: [AttemptRecord]
+    /// Whether its job obeys robots.txt (checked for GET and HEAD only).
+    public let obeysRobots: Bool
 
     package init(
         id: TaskID, jobID: JobID, request: FetchRequest, state: TaskState, failureReason: FailureReason?, priority: Int,
         attempts: Int, maxAttempts: Int, timeoutMillis: Int, nextAttemptAt: Int64?, createdAt: Int64, updatedAt: Int64,
-        startedAt: Int64?, finishedAt: Int64?, host: String, outcome: Outcome?, attemptsLog: [AttemptRecord]
+        startedAt: Int64?, finishedAt: Int64?, host: String, outcome: Outcome?, attemptsLog: [AttemptRecord],
+        obeysRobots: Bool = false
     ) {
         self.id = id
         self.jobID = jobID
@@ -70,6 +73,7 @@ public struct TaskRecord: Sendable {
         self.host = host
         self.outcome = outcome
         self.attemptsLog = attemptsLog
+        self.obeysRobots = obeysRobots
     }
 }
 

@@ -6,6 +6,8 @@ public struct Waiting: Sendable, Equatable {
         case dueTime = "due_time"
         /// Its host asked for a pause (429/503 with Retry-After); `until` is when the pause ends.
         case hostPaused = "host_paused"
+        /// Its job obeys robots.txt, and its origin's is being fetched or failing.
+        case robotsTxt = "robots_txt"
         /// Its host has as many requests in flight as it may have (or its interval has not passed).
         case hostLimit = "host_limit"
         /// Every worker slot is busy.

@@ -15,6 +15,14 @@ extension Representation {
                 ])
             ),
             ("latency_ms_p50", .optional(host.latencyP50Millis)), ("latency_ms_p95", .optional(host.latencyP95Millis)),
+            (
+                "robots",
+                .object([
+                    ("state", .optional(host.robots?.state?.rawValue)),
+                    ("fetched_at", timestamp(host.robots?.fetchedAt)),
+                    ("crawl_delay_ms", .optional(host.robots?.crawlDelayMillis)),
+                ])
+            ),
         ])
     }
 

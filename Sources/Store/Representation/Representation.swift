@@ -66,6 +66,7 @@ public enum Representation {
             ("timeout_ms", .integer(job.timeoutMillis)), ("callback_url", .optional(job.callbackURL)),
             ("callback_events", .array(job.callbackEvents.map { .string($0.rawValue) })),
             ("created_at", timestamp(job.createdAt)), ("finished_at", timestamp(job.finishedAt)),
+            ("robots_txt", .string(job.robots.rawValue)),
         ])
     }
 

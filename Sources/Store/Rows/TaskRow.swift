@@ -5,7 +5,7 @@ package enum TaskRow {
         SELECT t.id, j.id, t.url, t.method, t.headers, t.body, t.state, t.priority, t.attempts, t.max_attempts,
                t.timeout_ms, t.next_attempt_at, t.created_at, t.updated_at, t.started_at, t.finished_at,
                t.status_code, t.response_headers, t.body_bytes, t.body_truncated, t.duration_ms, t.error,
-               t.error_message, t.seq, t.failure_reason, t.host
+               t.error_message, t.seq, t.failure_reason, t.host, t.obey_robots
         FROM tasks t JOIN jobs j ON j.seq = t.job_seq
         """
 
@@ -32,7 +32,8 @@ package enum TaskRow {
             priority: try row.int(7), attempts: try row.int(8), maxAttempts: try row.int(9),
             timeoutMillis: try row.int(10), nextAttemptAt: state == .queued ? try row.int64(11) : nil,
             createdAt: try row.int64(12), updatedAt: try row.int64(13), startedAt: try row.optionalInt64(14),
-            finishedAt: try row.optionalInt64(15), host: try row.string(25), outcome: outcome, attemptsLog: [])
+            finishedAt: try row.optionalInt64(15), host: try row.string(25), outcome: outcome, attemptsLog: [],
+            obeysRobots: try row.bool(26))
         return (try row.int64(23), record)
     }
 }

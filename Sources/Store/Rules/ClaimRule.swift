@@ -30,7 +30,7 @@ package enum ClaimRule {
     /// The columns a claim returns, in the order `claimed(_:)` reads them.
     package static let returning = """
         seq, id, job_seq, host, url, method, headers, body, timeout_ms, attempts, max_attempts,
-        retry_base_ms, retry_max_ms, next_attempt_at
+        retry_base_ms, retry_max_ms, next_attempt_at, obey_robots
         """
 
     /// A claimed task from a row of `returning`'s columns.
@@ -44,6 +44,6 @@ package enum ClaimRule {
                 body: try row.bytes(7)),
             timeoutMillis: try row.int(8), attempt: try row.int(9), maxAttempts: try row.int(10),
             retryBaseMillis: try row.optionalInt(11), retryMaxMillis: try row.optionalInt(12),
-            dueAt: try row.int64(13))
+            dueAt: try row.int64(13), obeysRobots: try row.bool(14))
     }
 }
