@@ -208,7 +208,7 @@
       "tr",
       { "data-host": host.host, class: paused ? "paused" : null },
       el("td", { class: "mono", text: host.host }),
-      el("td", { text: `${host.in_flight} / ${host.limit}` }),
+      el("td", { class: "limit", text: host.limit < host.max_limit ? `${host.in_flight} / ${host.limit} (max ${host.max_limit})` : `${host.in_flight} / ${host.limit}` }),
       el("td", { text: host.queued_due }),
       el("td", { class: "paused-until", text: paused ? time(host.paused_until) : "—" }),
       el("td", { text: host.last_status ?? "—" }),

@@ -36,7 +36,8 @@ extension FetchqAPI {
             }
             for (host, var entry) in records {
                 entry.pausedUntil = snapshot.host(host, now: now).pausedUntil
-                entry.limit = snapshot.perHostLimit
+                entry.limit = snapshot.limit(of: host)
+                entry.maxLimit = snapshot.perHostLimit
                 entry.robots = snapshot.robots[host]
                 records[host] = entry
             }

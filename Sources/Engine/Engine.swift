@@ -42,6 +42,8 @@ public struct EngineConfiguration: Sendable {
     public var jitter: JitterSource
     /// How tasks that obey robots.txt are checked.
     public var robots: RobotsPolicy
+    /// Whether a host's limit adapts below `perHostConcurrency` when it shows overload.
+    public var adaptivePerHost: Bool
 
     /// Every value an operator can set has no default here: `fetchq serve`'s settings table holds it.
     public init(
@@ -49,7 +51,7 @@ public struct EngineConfiguration: Sendable {
         tickMillis: Int = 200, shutdownGraceMillis: Int, retry: RetryPolicy, perHostConcurrency: Int,
         perHostIntervalMillis: Int, destinations: DestinationGuard, trustRoots: TrustRoots?, workerExecutable: String,
         userAgent: String, workerLogLevel: String, ordersAhead: Int? = nil, clock: EngineClock = .system,
-        jitter: JitterSource = .system, robots: RobotsPolicy = RobotsPolicy()
+        jitter: JitterSource = .system, robots: RobotsPolicy = RobotsPolicy(), adaptivePerHost: Bool = true
     ) {
         self.processes = processes
         self.concurrency = concurrency
@@ -69,6 +71,7 @@ public struct EngineConfiguration: Sendable {
         self.clock = clock
         self.jitter = jitter
         self.robots = robots
+        self.adaptivePerHost = adaptivePerHost
     }
 
     /// Longest a queued order waits in a worker for a free slot before it comes back unstarted: a

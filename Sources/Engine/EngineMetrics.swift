@@ -20,6 +20,8 @@ public struct EngineMetrics: Sendable {
     private let robotsFetches: [String: Counter]
     /// Tasks failed by robots.txt without a request, by `reason`: disallowed, unavailable.
     private let robotsRefusals: [String: Counter]
+    /// Times a host's adaptive limit was halved.
+    let hostLimitDecreases: Counter
 
     public init(factory: any MetricsFactory) {
         func counter(_ label: String, _ key: String, _ value: String) -> Counter {
@@ -38,6 +40,7 @@ public struct EngineMetrics: Sendable {
         deliveryDelivered = counter("fetchq_webhook_deliveries_total", "result", "delivered")
         deliveryRetried = counter("fetchq_webhook_deliveries_total", "result", "retry")
         deliveryFailed = counter("fetchq_webhook_deliveries_total", "result", "failed")
+        hostLimitDecreases = Counter(label: "fetchq_host_limit_decreases_total", factory: factory)
         robotsFetches = Dictionary(
             uniqueKeysWithValues: ["rules", "allowed", "unavailable"].map {
                 ($0, counter("fetchq_robots_fetches_total", "result", $0))

@@ -64,7 +64,8 @@ struct ServiceConfiguration {
             robots: RobotsPolicy(
                 ttlMillis: try settings.value(\.robotsTtlMs),
                 unavailableMillis: try settings.value(\.robotsUnavailableMs),
-                maxCrawlDelayMillis: try settings.value(\.maxCrawlDelayMs)))
+                maxCrawlDelayMillis: try settings.value(\.maxCrawlDelayMs)),
+            adaptivePerHost: try settings.value(\.adaptivePerHost))
         webhooks = WebhookConfiguration(
             secret: try settings.value(\.webhookSecret) ?? "",
             timeoutMillis: try settings.value(\.webhookTimeoutMs),

@@ -86,6 +86,13 @@ struct Settings: ParsableArguments, Sendable {
     var perHostIntervalMs: Setting<Int>
     @Option(
         .option(
+            "--adaptive-per-host", "FETCHQ_ADAPTIVE_PER_HOST", default: true, shown: "on", valueName: "on|off",
+            help: "Whether a host's limit halves when it answers 429 or 503, times out or refuses connections, and"
+                + " grows back by one per run of answers (--per-host-concurrency is the ceiling); off keeps it fixed.",
+            parse: SettingValue.onOff))
+    var adaptivePerHost: Setting<Bool>
+    @Option(
+        .option(
             "--robots-txt", "FETCHQ_ROBOTS_TXT", default: RobotsMode.ignore, valueName: "obey|ignore",
             help: "Whether a job that does not set robots_txt checks its GET and HEAD tasks against their"
                 + " origin's robots.txt.", parse: SettingValue.robots))

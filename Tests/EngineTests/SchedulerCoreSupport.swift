@@ -33,7 +33,7 @@ struct CoreHarness {
     init(
         processes: Int = 2, concurrency: Int = 3, perHost: Int = 100, intervalMillis: Int = 0,
         graceMillis: Int = 10_000, leaseMarginMillis: Int = 500, ordersAhead: Int = 0,
-        jitter: JitterSource = .system
+        jitter: JitterSource = .system, adaptive: Bool = false
     ) {
         var configuration = EngineConfiguration(
             processes: processes, concurrency: concurrency, maxBodyBytes: 4_096, leaseMarginMillis: leaseMarginMillis,
@@ -44,6 +44,7 @@ struct CoreHarness {
             userAgent: "fetchq-test", workerLogLevel: "info", ordersAhead: ordersAhead)
         configuration.clock = clock.engineClock
         configuration.jitter = jitter
+        configuration.adaptivePerHost = adaptive
         core = SchedulerCore(configuration: configuration)
     }
 

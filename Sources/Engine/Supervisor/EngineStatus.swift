@@ -18,8 +18,11 @@ public final class EngineStatus: Sendable {
         /// robots.txt by host, as last published.
         public internal(set) var robots: [String: HostRobots] = [:]
 
-        /// Requests one host may have in flight at once.
+        /// Requests one host may have in flight at once, at most (`--per-host-concurrency`).
         public var perHostLimit: Int { limits.concurrency }
+
+        /// Requests `host` may have in flight now: its adapted limit, or the ceiling.
+        public func limit(of host: String) -> Int { limits.limit(of: host) }
 
         /// Requests in flight to `host`, its pause, and whether it is at its limit, at `now`.
         public func host(_ host: String, now: Int64) -> (inFlight: Int, pausedUntil: Int64?, full: Bool) {

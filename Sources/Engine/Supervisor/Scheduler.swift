@@ -221,6 +221,10 @@ struct Scheduler {
         switch note {
         case .attemptFinished(_, _, let statusCode, _, let disposition, let detail):
             metrics.attempt(statusCode: statusCode, durationMillis: detail.durationMillis, disposition: disposition)
+            if let limit = detail.limitLowered {
+                metrics.hostLimitDecreases.increment()
+                logger.info("host limit lowered", metadata: ["host": "\(detail.host)", "host.limit": "\(limit)"])
+            }
             let result: HostActivity.Attempt.Result =
                 switch disposition {
                 case .succeeded: .succeeded

@@ -118,5 +118,7 @@ extension SchedulerCore {
         let durationMillis: Int
         let errorMessage: String?
         let finishedAt: Int64
+        /// The host's limit, when this attempt lowered it.
+        var limitLowered: Int? = nil
     }
 }

@@ -22,6 +22,11 @@ extension SchedulerCore {
                 hosts.pause(task.host, until: at)
             }
         }
+        let overloaded =
+            result.statusCode == 429 || result.statusCode == 503 || result.failure?.kind == .timeout
+            || result.failure?.kind == .connectionFailed
+        let lowered = hosts.observed(
+            task.host, overloaded: overloaded, latencyMillis: result.durationMillis, now: now)
         let outcome = Outcome(
             statusCode: result.statusCode, headers: responded ? result.headers : nil,
             bodyBytes: responded ? result.body.count : nil, bodyTruncated: result.bodyTruncated,
@@ -37,7 +42,8 @@ extension SchedulerCore {
             disposition: disposition,
             AttemptDetail(
                 host: task.host, durationMillis: result.durationMillis,
-                errorMessage: result.failure.map { "\($0.kind.rawValue): \($0.message)" }, finishedAt: now))
+                errorMessage: result.failure.map { "\($0.kind.rawValue): \($0.message)" }, finishedAt: now,
+                limitLowered: lowered ? hosts.limit(of: task.host) : nil))
         return (attempt, note)
     }
 }

@@ -69,7 +69,8 @@ struct SchedulerCore {
         self.robots = RobotsGate(policy: configuration.robots, userAgent: configuration.userAgent)
         self.slots = Array(repeating: Slot(), count: max(1, configuration.processes))
         self.hosts = HostLimits(
-            concurrency: configuration.perHostConcurrency, intervalMillis: configuration.perHostIntervalMillis)
+            concurrency: configuration.perHostConcurrency, intervalMillis: configuration.perHostIntervalMillis,
+            adaptive: configuration.adaptivePerHost)
     }
 
     var isFinished: Bool { phase == .stopped }
@@ -204,9 +205,10 @@ struct SchedulerCore {
     /// Hands claimed tasks out in the store's order, each to the least-loaded running worker.
     /// What each host may still take: the limits' view, with the hosts whose robots.txt is being
     /// fetched held back.
-    private func allowance(now: Int64) -> HostAllowance {
+    private mutating func allowance(now: Int64) -> HostAllowance {
         var allowance = hosts.allowance(now: now)
         for host in robots.hostsBeingFetched.keys { allowance.remaining[host] = 0 }
+        allowance.limitChanges = hosts.takeLimitChanges()
         return allowance
     }
 

@@ -8,6 +8,9 @@ public struct HostAllowance: Sendable {
     /// `remaining` is already 0 here; a store that several nodes share records the pause so that
     /// it holds on every node.
     public var pausedUntil: [String: Int64]
+    /// Hosts whose adapted limit changed since the last claim, and the limit now: a store that
+    /// several nodes share records it so that it holds on every node.
+    public var limitChanges: [String: Int] = [:]
 
     public init(defaultLimit: Int = .max, remaining: [String: Int] = [:], pausedUntil: [String: Int64] = [:]) {
         self.defaultLimit = defaultLimit

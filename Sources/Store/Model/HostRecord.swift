@@ -2,7 +2,9 @@
 public struct HostRecord: Sendable, Equatable {
     public var host: String
     public var inFlight = 0
+    /// Requests it may have in flight now (adapted), and at most (`--per-host-concurrency`).
     public var limit = 0
+    public var maxLimit = 0
     /// Due tasks of this host waiting to be claimed.
     public var queuedDue = 0
     public var pausedUntil: Int64?

@@ -5,6 +5,7 @@ extension Representation {
     public static func host(_ host: HostRecord) -> JSONValue {
         .object([
             ("host", .string(host.host)), ("in_flight", .integer(host.inFlight)), ("limit", .integer(host.limit)),
+            ("max_limit", .integer(host.maxLimit)),
             ("queued_due", .integer(host.queuedDue)), ("paused_until", timestamp(host.pausedUntil)),
             ("last_status", .optional(host.lastStatus)), ("last_error", .optional(host.lastError)),
             (
