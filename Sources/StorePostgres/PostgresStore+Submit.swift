@@ -83,7 +83,8 @@ extension PostgresStore {
                 """, logger: logger
             ).first({ try $0.int64(0) })
         else { throw StoreError(.postgres, "job insert returned no row") }
-        let taskIDs = try await insertTasks(job.tasks, jobSeq: jobSeq, firstPosition: 0, now: now, on: connection)
+        let taskIDs = try await insertTasks(
+            job.tasks, jobSeq: jobSeq, firstPosition: 0, held: false, now: now, on: connection)
         return SubmittedJob(id: JobID(trusted: jobID), taskIDs: taskIDs, createdAt: now)
     }
 
@@ -91,14 +92,15 @@ extension PostgresStore {
         async throws -> SubmittedJob
     {
         guard
-            let (jobSeq, open, taskCount, createdAt) = try await connection.query(
-                "SELECT seq, open, task_count, created_at FROM jobs WHERE id = \(id.rawValue) FOR UPDATE",
+            let (jobSeq, open, taskCount, createdAt, paused) = try await connection.query(
+                "SELECT seq, open, task_count, created_at, paused FROM jobs WHERE id = \(id.rawValue) FOR UPDATE",
                 logger: logger
-            ).first({ (try $0.int64(0), try $0.bool(1), try $0.int(2), try $0.int64(3)) })
+            ).first({ (try $0.int64(0), try $0.bool(1), try $0.int(2), try $0.int64(3), try $0.bool(4)) })
         else { throw StoreError(.notFound, "job \(id) does not exist") }
         guard open else { throw StoreError(.conflict, "job \(id) is sealed or canceled") }
+        // Tasks appended to a paused job are held like its others.
         let taskIDs = try await insertTasks(
-            tasks, jobSeq: jobSeq, firstPosition: taskCount, now: now, on: connection)
+            tasks, jobSeq: jobSeq, firstPosition: taskCount, held: paused, now: now, on: connection)
         try await connection.query(
             """
             UPDATE jobs SET task_count = task_count + \(tasks.count), n_queued = n_queued + \(tasks.count)
@@ -107,9 +109,10 @@ extension PostgresStore {
         return SubmittedJob(id: id, taskIDs: taskIDs, createdAt: createdAt)
     }
 
-    /// Inserts `tasks` in one statement (`unnest` of one array per column); answers their ids.
+    /// Inserts `tasks` in one statement (`unnest` of one array per column), held when their job is
+    /// paused; answers their ids.
     private func insertTasks(
-        _ tasks: [NewTask], jobSeq: Int64, firstPosition: Int, now: Int64, on connection: PostgresConnection
+        _ tasks: [NewTask], jobSeq: Int64, firstPosition: Int, held: Bool, now: Int64, on connection: PostgresConnection
     ) async throws -> [TaskID] {
         guard !tasks.isEmpty else { return [] }
         let ids = tasks.map { _ in nextID(millis: now) }
@@ -120,11 +123,11 @@ extension PostgresStore {
         try await connection.query(
             """
             INSERT INTO tasks (id, job_seq, position, url, host, method, headers, body, timeout_ms, priority,
-                               max_attempts, retry_base_ms, retry_max_ms, next_attempt_at, created_at, updated_at)
+                               max_attempts, retry_base_ms, retry_max_ms, next_attempt_at, created_at, updated_at, held)
             SELECT u.id, \(jobSeq), \(firstPosition) + u.ord - 1, u.url, u.host, u.method, u.headers,
                    CASE WHEN u.body = '' THEN NULL ELSE decode(substr(u.body, 2), 'base64') END,
                    u.timeout_ms, u.priority, u.max_attempts, nullif(u.retry_base_ms, -1),
-                   nullif(u.retry_max_ms, -1), u.due, \(now), \(now)
+                   nullif(u.retry_max_ms, -1), u.due, \(now), \(now), \(held)
             FROM unnest(\(ids)::text[], \(tasks.map(\.request.url))::text[], \(tasks.map(\.host))::text[],
                         \(tasks.map(\.request.method))::text[],
                         \(tasks.map { HeaderCoding.encode($0.request.headers) })::text[], \(bodies)::text[],

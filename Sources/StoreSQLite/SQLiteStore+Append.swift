@@ -16,12 +16,14 @@ extension SQLiteStore {
     /// Inserts `tasks` after the open job's last task and adds them to its counts.
     static func append(_ tasks: [NewTask], to id: JobID, now: Int64, writer: WriterState) throws -> SubmittedJob {
         guard
-            let (jobSeq, open, taskCount, createdAt) = try writer.db.queryOne(
-                "SELECT seq, open, task_count, created_at FROM jobs WHERE id = ?", [.text(id.rawValue)],
-                { ($0.int64(0), $0.int(1) == 1, $0.int(2), $0.int64(3)) })
+            let (jobSeq, open, taskCount, createdAt, paused) = try writer.db.queryOne(
+                "SELECT seq, open, task_count, created_at, paused FROM jobs WHERE id = ?", [.text(id.rawValue)],
+                { ($0.int64(0), $0.int(1) == 1, $0.int(2), $0.int64(3), $0.int(4) == 1) })
         else { throw StoreError(.notFound, "job \(id) does not exist") }
         guard open else { throw StoreError(.conflict, "job \(id) is sealed or canceled") }
-        let taskIDs = try insertTasks(tasks, jobSeq: jobSeq, firstPosition: taskCount, now: now, writer: writer)
+        // Tasks appended to a paused job are held like its others.
+        let taskIDs = try insertTasks(
+            tasks, jobSeq: jobSeq, firstPosition: taskCount, held: paused, now: now, writer: writer)
         try writer.db.run(
             "UPDATE jobs SET task_count = task_count + ?2, n_queued = n_queued + ?2 WHERE seq = ?1",
             [.integer(jobSeq), .int(tasks.count)])

@@ -117,13 +117,15 @@ extension SQLiteStore {
             ]
         ) { $0.int64(0) }
         guard let jobSeq else { throw StoreError(.sqlite, "job insert returned no row") }
-        let taskIDs = try insertTasks(job.tasks, jobSeq: jobSeq, firstPosition: 0, now: now, writer: writer)
+        let taskIDs = try insertTasks(
+            job.tasks, jobSeq: jobSeq, firstPosition: 0, held: false, now: now, writer: writer)
         return SubmittedJob(id: JobID(trusted: jobID), taskIDs: taskIDs, createdAt: now)
     }
 
-    /// Inserts `tasks` into the job `jobSeq`, at positions from `firstPosition` on; answers their ids.
+    /// Inserts `tasks` into the job `jobSeq`, at positions from `firstPosition` on, held when the
+    /// job is paused; answers their ids.
     static func insertTasks(
-        _ tasks: [NewTask], jobSeq: Int64, firstPosition: Int, now: Int64, writer: WriterState
+        _ tasks: [NewTask], jobSeq: Int64, firstPosition: Int, held: Bool, now: Int64, writer: WriterState
     ) throws -> [TaskID] {
         var taskIDs: [TaskID] = []
         taskIDs.reserveCapacity(tasks.count)
@@ -148,6 +150,7 @@ extension SQLiteStore {
             values.append(.integer(now))
             values.append(.integer(now))
             values.append(.int((task.notBefore ?? now) > now ? 1 : 0))
+            values.append(.int(held ? 1 : 0))
             taskIDs.append(TaskID(trusted: taskID))
         }
         return taskIDs
@@ -158,9 +161,10 @@ extension SQLiteStore {
 private let taskInsert = MultiRowInsert(
     """
     INSERT INTO tasks (id, job_seq, position, url, host, method, headers, body, timeout_ms, priority, max_attempts,
-                       retry_base_ms, retry_max_ms, next_attempt_at, created_at, updated_at, waiting)
+                       retry_base_ms, retry_max_ms, next_attempt_at, created_at, updated_at, waiting,
+                       held)
     """,
-    columns: 17)
+    columns: 18)
 
 /// A submission waiting for the writer, with the caller to answer once it is committed.
 struct PendingSubmission: Sendable {

@@ -13,12 +13,15 @@ public struct JobRecord: Sendable {
     public let counts: StateCounts
     /// Takes more tasks until sealed; an open job stays `pending` even when all its tasks are final.
     public let isOpen: Bool
+    /// Paused: its queued tasks are held, not started, until it is resumed.
+    public let isPaused: Bool
 
     public var state: JobState { !isOpen && counts.queued + counts.running == 0 ? .completed : .pending }
 
     package init(
         id: JobID, callbackURL: String?, callbackEvents: [EventType], taskCount: Int, timeoutMillis: Int,
-        createdAt: Int64, finishedAt: Int64?, counts: StateCounts, isOpen: Bool
+        createdAt: Int64, finishedAt: Int64?, counts: StateCounts, isOpen: Bool,
+        isPaused: Bool = false
     ) {
         self.id = id
         self.callbackURL = callbackURL
@@ -29,5 +32,6 @@ public struct JobRecord: Sendable {
         self.finishedAt = finishedAt
         self.counts = counts
         self.isOpen = isOpen
+        self.isPaused = isPaused
     }
 }

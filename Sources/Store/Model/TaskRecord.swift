@@ -47,6 +47,8 @@ public struct TaskRecord: Sendable {
     public let outcome: Outcome?
     /// The most recent attempts, oldest first (at most `AttemptsLog.shown`).
     public package(set) var attemptsLog: [AttemptRecord]
+    /// A queued task of a paused job: not started until the job is resumed.
+    public package(set) var held = false
 
     package init(
         id: TaskID, jobID: JobID, request: FetchRequest, state: TaskState, failureReason: FailureReason?, priority: Int,

@@ -3,7 +3,8 @@
 package enum JobRow {
     package static let select = """
         SELECT id, task_count, timeout_ms, created_at, finished_at,
-               n_queued, n_running, n_succeeded, n_failed, n_canceled, callback_url, callback_events, open, seq
+               n_queued, n_running, n_succeeded, n_failed, n_canceled, callback_url, callback_events, open, seq,
+               paused
         FROM jobs
         """
 
@@ -15,7 +16,8 @@ package enum JobRow {
                 id: JobID(trusted: try row.string(0)), callbackURL: try row.optionalString(10),
                 callbackEvents: EventType.allCases.filter { events & $0.bit != 0 }, taskCount: try row.int(1),
                 timeoutMillis: try row.int(2), createdAt: try row.int64(3), finishedAt: try row.optionalInt64(4),
-                counts: try StateCounts(row, from: 5), isOpen: try row.bool(12))
+                counts: try StateCounts(row, from: 5), isOpen: try row.bool(12),
+                isPaused: try row.bool(14))
         )
     }
 }
