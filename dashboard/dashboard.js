@@ -185,7 +185,7 @@
           onclick: () => { location.hash = `job=${job.id}`; },
         })),
         el("td", { class: "created", text: shortTime(job.created_at) }),
-        el("td", { class: "job-state" }, stateBadge(job.state)),
+        el("td", { class: "job-state" }, stateBadge(job.state), job.paused ? " paused" : ""),
         el("td", { class: "job-progress" }, progress(job)),
         el("td", { class: "job-rate", text: rate(job, now) })
       )
@@ -300,11 +300,17 @@
     $("job-state").replaceChildren(stateBadge(job.state));
     $("job-meta").textContent =
       `created ${time(job.created_at)} · finished ${time(job.finished_at)} · ${job.task_count} tasks` +
-      (job.open ? " · open (not sealed)" : "") + (job.callback_url ? ` · callbacks to ${job.callback_url}` : "");
+      (job.open ? " · open (not sealed)" : "") + (job.paused ? " · paused (queued tasks held)" : "") +
+      (job.callback_url ? ` · callbacks to ${job.callback_url}` : "");
     figures($("job-counts"), STATES.map((state) => [state, job.counts[state], state]));
     const cancel = $("job-cancel");
     cancel.disabled = job.state !== "pending";
     cancel.dataset.jobId = job.id;
+    const pause = $("job-pause");
+    pause.disabled = job.state !== "pending";
+    pause.textContent = job.paused ? "Resume job" : "Pause job";
+    pause.dataset.jobId = job.id;
+    pause.dataset.paused = String(job.paused);
     fill("failed-table", "failed-empty", failed.tasks.map(failedRow));
     fill("queued-table", "queued-empty", queued.tasks.map(queuedRow));
     fill("deliveries-table", "deliveries-empty", deliveries.deliveries.map(deliveryRow));
@@ -413,6 +419,21 @@
       try {
         const result = await post(`/v1/jobs/${id(jobID)}/cancel`);
         $("job-message").textContent = `Canceled ${result.canceled} tasks.`;
+      } catch (error) {
+        if (error instanceof Unauthorized) return askForToken();
+        $("job-message").textContent = String(error.message || error);
+      }
+      refreshSoon();
+    });
+    $("job-pause").addEventListener("click", async () => {
+      const button = $("job-pause");
+      const jobID = button.dataset.jobId;
+      if (!jobID) return;
+      const verb = button.dataset.paused === "true" ? "resume" : "pause";
+      button.disabled = true;
+      try {
+        const job = await post(`/v1/jobs/${id(jobID)}/${verb}`);
+        $("job-message").textContent = job.paused ? "Paused: its queued tasks are held." : "Resumed.";
       } catch (error) {
         if (error instanceof Unauthorized) return askForToken();
         $("job-message").textContent = String(error.message || error);

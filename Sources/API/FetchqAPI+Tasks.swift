@@ -11,7 +11,8 @@ extension FetchqAPI {
         guard let taskID = TaskID(id), let task = try await store.task(taskID) else {
             throw Problem.notFound("Task \(id)")
         }
-        return .json(200, Representation.task(task, waiting: waiting(task)))
+        let pauses = try await store.hostPauses(now: clock.wallMillis())
+        return .json(200, Representation.task(task, waiting: waiting(task, hostPauses: pauses)))
     }
 
     /// `POST /v1/tasks/{id}/cancel`.
@@ -41,7 +42,8 @@ extension FetchqAPI {
                 case true?:
                     wake()
                     guard let task = try await store.task(id) else { return Problem.notFound("Task \(id)").response }
-                    return .json(200, Representation.task(task, waiting: api.waiting(task)))
+                    let pauses = try await store.hostPauses(now: clock.wallMillis())
+                    return .json(200, Representation.task(task, waiting: api.waiting(task, hostPauses: pauses)))
                 }
             } catch {
                 return Problem.writeFailed(error, logger: logger, "retry failed").response
@@ -55,7 +57,8 @@ extension FetchqAPI {
         guard let jobID = JobID(id),
             let page = try await store.tasks(of: jobID, state: state, cursor: query["cursor"], limit: limit)
         else { throw Problem.notFound("Job \(id)") }
-        return .json(200, Representation.page(page, waiting: waiting))
+        let pauses = try await store.hostPauses(now: clock.wallMillis())
+        return .json(200, Representation.page(page) { waiting($0, hostPauses: pauses) })
     }
 
     /// The `state` query parameter, one of `State`'s values; nil when not given.

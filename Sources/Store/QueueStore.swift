@@ -57,6 +57,24 @@ public protocol QueueStore: Sendable {
     /// Deletes up to `limit` jobs finished before `cutoff`; answers how many.
     func deleteExpired(finishedBefore cutoff: Int64, limit: Int) async throws -> Int
 
+    // MARK: Pausing
+
+    /// Pauses a job: its queued tasks, and any queued later, are held (not claimed) until it is
+    /// resumed; running ones finish. Nil for an unknown job, `StoreError.conflict` for a completed
+    /// one (`PauseRule`); pausing a paused job changes nothing. Answers the job as it is now.
+    func pause(job id: JobID, now: Int64) async throws -> JobRecord?
+    /// Resumes a job: its held tasks are claimable at once (each at its own `next_attempt_at`).
+    func resume(job id: JobID, now: Int64) async throws -> JobRecord?
+    /// Pauses `host` until `until` (replacing an earlier manual pause): no task of it is claimed
+    /// before then, on any node sharing the store. The pause is stored: it survives a restart.
+    func pause(host: String, until: Int64, now: Int64) async throws
+    /// Ends a manual pause of `host` at once. A pause the host asked for itself (Retry-After) is
+    /// kept until its own end.
+    func resume(host: String) async throws
+    /// The hosts paused at `now` (by hand, or on a shared store by a Retry-After any node saw),
+    /// each with the end of its pause.
+    func hostPauses(now: Int64) async throws -> [String: Int64]
+
     // MARK: Webhooks
 
     func webhookSecret(orGenerate generate: @escaping @Sendable () -> String) async throws -> String

@@ -38,17 +38,18 @@ extension PostgresStore {
     private func claim(
         limit: Int, now: Int64, leaseMarginMillis: Int, hosts: HostAllowance, on connection: PostgresConnection
     ) async throws -> [ClaimedTask] {
-        // A host's pause (its 429 or 503 with Retry-After, seen by any node) holds on every node.
+        // A host's pause (its 429 or 503 with Retry-After, seen by any node, or one made with the API)
+        // holds on every node. A paused job's tasks are held, out of `tasks_due` (0005_pause.sql).
         if !hosts.pausedUntil.isEmpty {
             try await connection.query(
                 """
                 INSERT INTO host_pauses (host, until)
                 SELECT * FROM unnest(\(Array(hosts.pausedUntil.keys))::text[], \(Array(hosts.pausedUntil.values))::bigint[])
-                ON CONFLICT (host) DO UPDATE SET until = greatest(host_pauses.until, excluded.until)
+                ON CONFLICT (host, kind) DO UPDATE SET until = greatest(host_pauses.until, excluded.until)
                 """, logger: logger)
         }
         let paused = try await connection.query(
-            "SELECT host FROM host_pauses WHERE until > \(now)", logger: logger
+            "SELECT DISTINCT host FROM host_pauses WHERE until > \(now)", logger: logger
         ).map { try $0.string(0) }
         var left: [String: Int] = [:]
         for host in paused { left[host] = 0 }
@@ -66,7 +67,7 @@ extension PostgresStore {
         let candidates = try await connection.query(
             """
             SELECT seq, host FROM tasks
-            WHERE state = 'queued' AND next_attempt_at <= \(now) AND NOT (host = ANY(\(blocked)::text[]))
+            WHERE state = 'queued' AND NOT held AND next_attempt_at <= \(now) AND NOT (host = ANY(\(blocked)::text[]))
             ORDER BY \(unescaped: ClaimRule.order) LIMIT \(window)
             FOR UPDATE SKIP LOCKED
             """, logger: logger

@@ -30,15 +30,17 @@ extension SQLiteStore {
         let blockedJSON = JSONWriter.text(ofStrings: blocked)
         let window = ClaimRule.window(
             limit: limit, constrained: !hosts.remaining.isEmpty, defaultLimit: hosts.defaultLimit)
-        // Tasks whose time has come stop waiting (see migrations/0003_waiting_tasks.sql).
+        // Tasks whose time has come stop waiting (see migrations/0003_waiting_tasks.sql); held tasks
+        // (a paused job's) and paused hosts' are not candidates (0009_pause.sql).
         try db.run(
             "UPDATE tasks SET waiting = 0 WHERE state = 'queued' AND waiting = 1 AND next_attempt_at <= ?",
             [.integer(now)])
         let candidates = try db.query(
             """
             SELECT seq, host FROM tasks
-            WHERE state = 'queued' AND waiting = 0 AND next_attempt_at <= ?1
+            WHERE state = 'queued' AND waiting = 0 AND held = 0 AND next_attempt_at <= ?1
               AND host NOT IN (SELECT value FROM json_each(?2))
+              AND host NOT IN (SELECT host FROM host_pauses WHERE until > ?1)
             ORDER BY \(ClaimRule.order) LIMIT ?3
             """,
             [.integer(now), .text(blockedJSON), .int(window)]

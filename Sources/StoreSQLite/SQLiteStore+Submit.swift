@@ -118,13 +118,15 @@ extension SQLiteStore {
         ) { $0.int64(0) }
         guard let jobSeq else { throw StoreError(.sqlite, "job insert returned no row") }
         let taskIDs = try insertTasks(
-            job.tasks, jobSeq: jobSeq, firstPosition: 0, robots: job.robots, now: now, writer: writer)
+            job.tasks, jobSeq: jobSeq, firstPosition: 0, robots: job.robots, held: false, now: now, writer: writer)
         return SubmittedJob(id: JobID(trusted: jobID), taskIDs: taskIDs, createdAt: now)
     }
 
-    /// Inserts `tasks` into the job `jobSeq`, at positions from `firstPosition` on; answers their ids.
+    /// Inserts `tasks` into the job `jobSeq`, at positions from `firstPosition` on, held when the
+    /// job is paused; answers their ids.
     static func insertTasks(
-        _ tasks: [NewTask], jobSeq: Int64, firstPosition: Int, robots: RobotsMode, now: Int64, writer: WriterState
+        _ tasks: [NewTask], jobSeq: Int64, firstPosition: Int, robots: RobotsMode, held: Bool, now: Int64,
+        writer: WriterState
     ) throws -> [TaskID] {
         let obey = robots == .obey ? 1 : 0
         var taskIDs: [TaskID] = []
@@ -151,6 +153,7 @@ extension SQLiteStore {
             values.append(.integer(now))
             values.append(.int((task.notBefore ?? now) > now ? 1 : 0))
             values.append(.int(obey))
+            values.append(.int(held ? 1 : 0))
             taskIDs.append(TaskID(trusted: taskID))
         }
         return taskIDs
@@ -161,9 +164,10 @@ extension SQLiteStore {
 private let taskInsert = MultiRowInsert(
     """
     INSERT INTO tasks (id, job_seq, position, url, host, method, headers, body, timeout_ms, priority, max_attempts,
-                       retry_base_ms, retry_max_ms, next_attempt_at, created_at, updated_at, waiting, obey_robots)
+                       retry_base_ms, retry_max_ms, next_attempt_at, created_at, updated_at, waiting, obey_robots,
+                       held)
     """,
-    columns: 18)
+    columns: 19)
 
 /// A submission waiting for the writer, with the caller to answer once it is committed.
 struct PendingSubmission: Sendable {

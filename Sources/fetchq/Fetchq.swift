@@ -14,7 +14,7 @@ struct Fetchq: AsyncParsableCommand {
         version: version,
         subcommands: [
             Serve.self, Migrate.self, WebhookSecret.self, Worker.self, Submit.self, Wait.self, Status.self, Jobs.self,
-            Cancel.self, Retry.self, Results.self,
+            Cancel.self, Retry.self, Results.self, Pause.self, Resume.self,
         ],
         defaultSubcommand: nil
     )

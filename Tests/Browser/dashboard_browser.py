@@ -10,7 +10,7 @@ it. It ends by itself when its standard input closes (the test that started it w
 
 It starts target servers and `fetchq serve` with a token, submits jobs through the API, then
 checks what a person would see and do on the page: the token asked once and kept, a job's id and
-counts, a failed task's error, a URL holding `<script>` shown as text (and nothing run), cancel,
+counts, a failed task's error, a URL holding `<script>` shown as text (and nothing run), pause and resume, cancel,
 retry and redeliver, and the hosts table (a slow host at its limit, a paused host with its resume
 time). Every wait polls with a deadline; none sleeps. With SCREENSHOT it saves the page with a job
 in progress behind a slow host. Prints one `ok ...` line per check; exits 0 when all pass.
@@ -312,6 +312,17 @@ def main():
 
         page.click(f"tr[data-job-id='{job_b}'] button.open-job")
         page.shows(f"#job[data-job-id='{job_b}']", job_b, "pending")
+        page.click("#job-pause[data-job-id='%s'][data-paused=false]" % job_b)
+        page.shows("#job-message", "Paused")
+        page.shows("#job-meta", "paused")
+        page.shows(f"tr[data-job-id='{job_b}'] td.job-state", "paused")
+        page.shows("#job-pause[data-paused=true]", "Resume job")
+        assert fetchq.call("GET", f"/v1/jobs/{job_b}")["paused"] is True, "the job is not paused"
+        page.click("#job-pause[data-job-id='%s'][data-paused=true]" % job_b)
+        page.shows("#job-message", "Resumed")
+        page.shows("#job-pause[data-paused=false]", "Pause job")
+        assert fetchq.call("GET", f"/v1/jobs/{job_b}")["paused"] is False, "the job is still paused"
+        check("pause shows the job paused, resume shows it running again")
         page.click("#job-cancel[data-job-id='%s']" % job_b)
         page.shows("#job-message", "Canceled 3 tasks")
         page.shows(f"#job[data-job-id='{job_b}'] #job-state", "completed")

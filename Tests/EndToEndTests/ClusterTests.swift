@@ -141,6 +141,39 @@ import Testing
         #expect(early == 0, "\(early) tasks started during the host's pause")
     }
 
+    /// A pause made through one node holds on the other: it claims the other host's tasks of the
+    /// same job, never the paused host's, until the pause is ended through the first node.
+    @Test func aHostPausedThroughOneNodeHoldsOnTheOther() async throws {
+        let held = try TargetServer()
+        defer { Task { await held.stop() } }
+        let other = try TargetServer()
+        defer { Task { await other.stop() } }
+        let url = try server.createDatabase()
+        let first = try await node(url, ["--processes", "1"])
+        defer { Task { await first.terminate() } }
+        let second = try await node(url, ["--processes", "1"])
+        defer { Task { await second.terminate() } }
+        let host = "127.0.0.1%3A\(held.port)"
+        let pause = try await TestClient.post("\(first.baseURL)/v1/hosts/\(host)/pause", json: #"{"for_ms": 600000}"#)
+        #expect(pause.status == 200)
+        let tasks = (0..<5).map { "\(held.baseURL)/ok/held-\($0)" } + (0..<5).map { "\(other.baseURL)/ok/run-\($0)" }
+        let (job, _) = try await submitJob(second, tasks: tasks, extra: "")
+        let othersDone = try await eventually(timeout: .seconds(180)) {
+            try await jobCount(second, job, "counts.succeeded") == 5
+        }
+        #expect(othersDone)
+        #expect(held.totalRequests == 0, "no node sent the paused host anything")
+        let listed = try await TestClient.get("\(second.baseURL)/v1/hosts").json?["hosts"]?.arrayValue ?? []
+        #expect(
+            listed.first { $0["host"]?.stringValue == "127.0.0.1:\(held.port)" }?["paused_until"]
+                == pause.json?["paused_until"])
+        #expect(try await TestClient.request("POST", "\(first.baseURL)/v1/hosts/\(host)/resume").status == 200)
+        let finished = try await eventually(timeout: .seconds(180)) {
+            try await jobCount(second, job, "counts.succeeded") == 10
+        }
+        #expect(finished)
+    }
+
     @Test func aJobRunOnTwoNodesCallsBackOncePerTaskAndOnceForTheJob() async throws {
         let target = try TargetServer()
         defer { Task { await target.stop() } }

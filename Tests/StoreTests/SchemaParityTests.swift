@@ -13,7 +13,7 @@ import Testing
     static let sqliteOnly: Set<String> = ["tasks.waiting"]
     static let postgresOnly: Set<String> = ["tasks.node_id", "deliveries.node_id"]
     static let sharedTables = [
-        "jobs", "tasks", "task_bodies", "task_attempts", "idempotency_keys", "settings", "deliveries",
+        "jobs", "tasks", "task_bodies", "task_attempts", "idempotency_keys", "settings", "deliveries", "host_pauses",
     ]
 
     @Test func bothEnginesHaveTheSameColumnsAndStates() async throws {

@@ -15,13 +15,15 @@ public struct JobRecord: Sendable {
     public let isOpen: Bool
     /// Whether its GET and HEAD tasks obey robots.txt.
     public let robots: RobotsMode
+    /// Paused: its queued tasks are held, not started, until it is resumed.
+    public let isPaused: Bool
 
     public var state: JobState { !isOpen && counts.queued + counts.running == 0 ? .completed : .pending }
 
     package init(
         id: JobID, callbackURL: String?, callbackEvents: [EventType], taskCount: Int, timeoutMillis: Int,
         createdAt: Int64, finishedAt: Int64?, counts: StateCounts, isOpen: Bool,
-        robots: RobotsMode = .ignore
+        robots: RobotsMode = .ignore, isPaused: Bool = false
     ) {
         self.id = id
         self.callbackURL = callbackURL
@@ -33,5 +35,6 @@ public struct JobRecord: Sendable {
         self.counts = counts
         self.isOpen = isOpen
         self.robots = robots
+        self.isPaused = isPaused
     }
 }

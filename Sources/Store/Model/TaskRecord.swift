@@ -49,6 +49,8 @@ public struct TaskRecord: Sendable {
     public package(set) var attemptsLog: [AttemptRecord]
     /// Whether its job obeys robots.txt (checked for GET and HEAD only).
     public let obeysRobots: Bool
+    /// A queued task of a paused job: not started until the job is resumed.
+    public package(set) var held = false
 
     package init(
         id: TaskID, jobID: JobID, request: FetchRequest, state: TaskState, failureReason: FailureReason?, priority: Int,

@@ -62,7 +62,8 @@ public enum Representation {
     public static func job(_ job: JobRecord) -> JSONValue {
         .object([
             ("id", .string(job.id.rawValue)), ("state", .string(job.state.rawValue)),
-            ("task_count", .integer(job.taskCount)), ("open", .bool(job.isOpen)), ("counts", counts(job.counts)),
+            ("task_count", .integer(job.taskCount)), ("open", .bool(job.isOpen)), ("paused", .bool(job.isPaused)),
+            ("counts", counts(job.counts)),
             ("timeout_ms", .integer(job.timeoutMillis)), ("callback_url", .optional(job.callbackURL)),
             ("callback_events", .array(job.callbackEvents.map { .string($0.rawValue) })),
             ("created_at", timestamp(job.createdAt)), ("finished_at", timestamp(job.finishedAt)),

@@ -5,7 +5,7 @@ package enum TaskRow {
         SELECT t.id, j.id, t.url, t.method, t.headers, t.body, t.state, t.priority, t.attempts, t.max_attempts,
                t.timeout_ms, t.next_attempt_at, t.created_at, t.updated_at, t.started_at, t.finished_at,
                t.status_code, t.response_headers, t.body_bytes, t.body_truncated, t.duration_ms, t.error,
-               t.error_message, t.seq, t.failure_reason, t.host, t.obey_robots
+               t.error_message, t.seq, t.failure_reason, t.host, t.obey_robots, t.held
         FROM tasks t JOIN jobs j ON j.seq = t.job_seq
         """
 
@@ -23,7 +23,7 @@ package enum TaskRow {
                 durationMillis: try row.optionalInt(20), error: try row.optionalString(21),
                 errorMessage: try row.optionalString(22))
             : nil
-        let record = TaskRecord(
+        var record = TaskRecord(
             id: TaskID(trusted: try row.string(0)), jobID: JobID(trusted: try row.string(1)),
             request: FetchRequest(
                 url: try row.string(2), method: try row.string(3), headers: HeaderCoding.decode(try row.string(4)),
@@ -34,6 +34,7 @@ package enum TaskRow {
             createdAt: try row.int64(12), updatedAt: try row.int64(13), startedAt: try row.optionalInt64(14),
             finishedAt: try row.optionalInt64(15), host: try row.string(25), outcome: outcome, attemptsLog: [],
             obeysRobots: try row.bool(26))
+        record.held = try state == .queued && row.bool(27)
         return (try row.int64(23), record)
     }
 }
