@@ -9,6 +9,8 @@ import Store
 extension PostgresStore {
     /// The advisory lock claims take turns on, so that the per-host limit holds for the cluster.
     static let claimLockKey: Int64 = 7_253_068_941_220_452
+    /// How long a host's adapted limit counts after its last change (as `HostLimits` remembers it).
+    static let hostLimitMemoryMillis: Int64 = 3_600_000
 
     public func recordAndClaim(
         _ results: [AttemptResult], limit: Int, now: Int64, leaseMarginMillis: Int, hosts: HostAllowance
@@ -53,12 +55,35 @@ extension PostgresStore {
         ).map { try $0.string(0) }
         var left: [String: Int] = [:]
         for host in paused { left[host] = 0 }
+        if !hosts.limitChanges.isEmpty {
+            try await connection.query(
+                """
+                INSERT INTO host_limits (host, current_limit, updated_at)
+                SELECT u.host, u.current_limit, \(now)
+                FROM unnest(\(Array(hosts.limitChanges.keys))::text[], \(Array(hosts.limitChanges.values))::int[])
+                     AS u(host, current_limit)
+                ON CONFLICT (host) DO UPDATE SET current_limit = excluded.current_limit, updated_at = excluded.updated_at
+                """, logger: logger)
+        }
         if hosts.defaultLimit < Int.max {
-            for (host, running) in try await connection.query(
-                "SELECT host, count(*) FROM tasks WHERE state = 'running' GROUP BY host", logger: logger
-            ).map({ (try $0.string(0), try $0.int(1)) }) {
-                left[host] = min(
-                    left[host] ?? hosts.remaining[host] ?? hosts.defaultLimit, hosts.defaultLimit - running)
+            // Running tasks per host, and the hosts whose adapted limit (any node's last change) is
+            // below the ceiling, in one statement.
+            var running: [String: Int] = [:]
+            var limits: [String: Int] = [:]
+            for (host, count, adapted) in try await connection.query(
+                """
+                SELECT host, count(*)::int, NULL::int FROM tasks WHERE state = 'running' GROUP BY host
+                UNION ALL
+                SELECT host, NULL, current_limit FROM host_limits
+                WHERE current_limit < \(hosts.defaultLimit) AND updated_at > \(now - Self.hostLimitMemoryMillis)
+                """, logger: logger
+            ).map({ (try $0.string(0), try $0.optionalInt(1), try $0.optionalInt(2)) }) {
+                if let count { running[host] = count }
+                if let adapted { limits[host] = adapted }
+            }
+            for host in Set(running.keys).union(limits.keys) {
+                let limit = min(hosts.defaultLimit, limits[host] ?? .max)
+                left[host] = min(left[host] ?? hosts.remaining[host] ?? limit, limit - (running[host] ?? 0))
             }
         }
         for (host, remaining) in hosts.remaining where left[host] == nil { left[host] = remaining }

@@ -113,6 +113,8 @@ extension PostgresStore {
             }
             if moved > 0 { try await Self.notifyWork(connection, logger: logger) }
             try await connection.query("DELETE FROM host_pauses WHERE until < \(now)", logger: logger)
+            try await connection.query(
+                "DELETE FROM host_limits WHERE updated_at < \(now - Self.hostLimitMemoryMillis)", logger: logger)
             try await PostgresOutbox.render(on: connection, store: self)
             return moved
         }

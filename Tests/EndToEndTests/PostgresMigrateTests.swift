@@ -36,7 +36,7 @@ import Testing
         #expect(tables == ["7"])
         #expect(
             try server.query(url, "SELECT version FROM schema_migrations ORDER BY version") == [
-                "1", "2", "3", "4", "5",
+                "1", "2", "3", "4", "5", "6", "7",
             ])
     }
 
@@ -58,7 +58,7 @@ import Testing
                 $0.prefix { $0 != "\n" }.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             }
         }
-        #expect(applied.sorted() == ["1", "2", "3", "4", "5"], "\(outputs.map(\.0))")
+        #expect(applied.sorted() == ["1", "2", "3", "4", "5", "6", "7"], "\(outputs.map(\.0))")
         #expect(outputs.filter { $0.0.contains("up to date") }.count >= 2)
     }
 

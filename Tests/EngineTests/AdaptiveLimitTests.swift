@@ -11,11 +11,12 @@ import Testing
         let first = limits.observed("a", overloaded: true, latencyMillis: 200, now: 1_000)
         #expect(first)
         #expect(limits.limit(of: "a") == 8)
-        // The other requests of the same burst fail within its latency: no further halving.
+        // The other requests of the same burst, sent before the decrease, fail too: no further halving.
         let again = (1...7).map { limits.observed("a", overloaded: true, latencyMillis: 200, now: 1_000 + Int64($0)) }
         #expect(again.allSatisfy { !$0 })
         #expect(limits.limit(of: "a") == 8)
-        let later = limits.observed("a", overloaded: true, latencyMillis: 200, now: 1_200)
+        // A request sent after the decrease that fails halves it again.
+        let later = limits.observed("a", overloaded: true, latencyMillis: 150, now: 1_200)
         #expect(later)
         #expect(limits.limit(of: "a") == 4)
         for step in 0..<10 {

@@ -17,6 +17,8 @@ import NIOConcurrencyHelpers
 /// - `/flaky/KEY/K` → 500 for the first K requests of KEY, then 200
 /// - `/ratelimit/KEY/K/SECONDS` → 429 with `Retry-After: SECONDS` for the first K requests of KEY, then 200
 /// - `/work/ID/MS` → 200 after MS milliseconds (a distinct path per task, to count them)
+/// - `/capacity/N/MS/ID` → 503 (no `Retry-After`) while more than N requests are in flight, else
+///   200 after MS milliseconds: a host that copes with N at a time
 /// - `/echo` → 200 with the request's method, headers and body as JSON
 /// - `/cookies` → 200 with two `Set-Cookie` lines
 /// - `/etag/TAG` → 304 when `If-None-Match` names `"TAG"`, else 200 with `ETag: "TAG"`
@@ -32,6 +34,7 @@ public final class TargetServer: Sendable {
         var succeeded: [String: Int] = [:]
         var inFlight = 0
         var maxInFlight = 0
+        var overloaded = 0
     }
 
     private final class Tally: Sendable {
@@ -88,6 +91,9 @@ public final class TargetServer: Sendable {
     /// The most requests it was serving at one time.
     public var maxInFlight: Int { tally.counters.withLockedValue { $0.maxInFlight } }
 
+    /// Requests `/capacity/…` answered 503 because too many were in flight.
+    public var overloadedAnswers: Int { tally.counters.withLockedValue { $0.overloaded } }
+
     public var totalRequests: Int { tally.counters.withLockedValue { $0.requests.values.reduce(0, +) } }
 
     private static func respond(to request: HTTPRequest, tally: Tally) async -> HTTPResponse {
@@ -125,6 +131,14 @@ public final class TargetServer: Sendable {
             var response = text(429, "slow down")
             response.headers.append(("Retry-After", parts[3]))
             return response
+        case ("capacity", 4):
+            let capacity = Int(parts[1]) ?? 1
+            guard tally.counters.withLockedValue({ $0.inFlight }) <= capacity else {
+                tally.counters.withLockedValue { $0.overloaded += 1 }
+                return text(503, "too busy")
+            }
+            try? await Task.sleep(for: .milliseconds(Int(parts[2]) ?? 0))
+            return text(200, "coped \(parts[3])")
         case ("work", 3):
             try? await Task.sleep(for: .milliseconds(Int(parts[2]) ?? 0))
             return text(200, "done \(parts[1])")

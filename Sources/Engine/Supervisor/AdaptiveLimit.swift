@@ -2,18 +2,17 @@
 /// it starts at the ceiling (`--per-host-concurrency`), halves, never below 1, when the host shows
 /// it is overloaded (a 429, a 503, a timeout, a connection failure), and grows by one after each
 /// run of `current` answers without such a sign. A burst of failures from requests that were in
-/// flight together halves it once: after a decrease, the next waits for at least the latency of
-/// the request that failed (and at least `minimumGapMillis`).
+/// flight together halves it once: only a request sent after the last decrease can cause the next
+/// one (a failure's start is its end less its latency), so the next decrease waits at least one
+/// latency of the host.
 struct AdaptiveLimit: Equatable {
     let ceiling: Int
     private(set) var current: Int
     private var answeredSinceChange = 0
-    private var quietUntil: Int64 = .min
+    /// When the limit last went down; failures of requests sent before it belong to that burst.
+    private var decreasedAt: Int64 = .min
     /// When it last changed, for forgetting hosts that went away.
     private(set) var changedAt: Int64
-
-    /// The least time between two decreases, whatever the latency.
-    static let minimumGapMillis: Int64 = 100
 
     init(ceiling: Int, now: Int64) {
         self.ceiling = max(1, ceiling)
@@ -25,9 +24,9 @@ struct AdaptiveLimit: Equatable {
     /// the limit went down.
     mutating func overloaded(latencyMillis: Int, now: Int64) -> Bool {
         answeredSinceChange = 0
-        guard now >= quietUntil, current > 1 else { return false }
+        guard now - Int64(latencyMillis) >= decreasedAt, current > 1 else { return false }
         current = max(1, current / 2)
-        quietUntil = now + max(Self.minimumGapMillis, Int64(latencyMillis))
+        decreasedAt = now
         changedAt = now
         return true
     }
