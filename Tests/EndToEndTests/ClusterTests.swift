@@ -108,6 +108,51 @@ import Testing
         #expect(target.maxInFlight >= 2)
     }
 
+    @Test func robotsTxtIsFetchedAtMostOncePerOriginPerNode() async throws {
+        let site = try RobotsSite(robots: [.init("User-agent: *\nDisallow: /private\n")])
+        defer { Task { await site.stop() } }
+        let url = try server.createDatabase()
+        let options = ["--processes", "2", "--concurrency", "8", "--robots-txt", "obey"]
+        let first = try await node(url, options)
+        defer { Task { await first.terminate() } }
+        let second = try await node(url, options)
+        defer { Task { await second.terminate() } }
+        let tasks = (0..<80).map { "\(site.baseURL)/page/\($0)" } + ["\(site.baseURL)/private/x"]
+        let (jobID, _) = try await submitJob(second, tasks: tasks, extra: "")
+        let completed = try await eventually(timeout: .seconds(180)) {
+            let succeeded = try await jobCount(first, jobID, "counts.succeeded")
+            let failed = try await jobCount(first, jobID, "counts.failed")
+            return succeeded == 80 && failed == 1
+        }
+        #expect(completed)
+        #expect((1...2).contains(site.requests("/robots.txt")), "\(site.requests("/robots.txt")) robots.txt requests")
+        #expect(site.requests("/private/x") == 0)
+        #expect(try count(url, "error = 'robots_disallowed'") == 1)
+    }
+
+    @Test func anAdaptedHostLimitHoldsForAllNodesTogether() async throws {
+        let target = try TargetServer()
+        defer { Task { await target.stop() } }
+        let url = try server.createDatabase()
+        let options = ["--processes", "1", "--concurrency", "16", "--per-host-concurrency", "16"]
+        let first = try await node(url, options)
+        defer { Task { await first.terminate() } }
+        let second = try await node(url, options)
+        defer { Task { await second.terminate() } }
+        let tasks = (0..<150).map { "\(target.baseURL)/capacity/3/40/\($0)" }
+        let (jobID, _) = try await submitJob(
+            second, tasks: tasks, extra: #","max_attempts":100,"retry_base_ms":20,"retry_max_ms":200"#)
+        let completed = try await eventually(timeout: .seconds(300)) {
+            try await jobCount(first, jobID, "counts.succeeded") == 150
+        }
+        #expect(completed)
+        // Both nodes' claims used the limit recorded in the database.
+        let recorded = try server.query(url, "SELECT current_limit FROM host_limits")
+        #expect(recorded.count == 1, "one adapted limit for the one host: \(recorded)")
+        #expect(target.overloadedAnswers < 150, "\(target.overloadedAnswers) answers of 503 for 150 tasks")
+        print("two nodes, a host of capacity 3 behind a ceiling of 16: \(target.overloadedAnswers) answers of 503")
+    }
+
     @Test func aHostsPauseHoldsOnEveryNode() async throws {
         let target = try TargetServer()
         defer { Task { await target.stop() } }
