@@ -44,7 +44,8 @@ struct SubmissionParser {
     ]
     static let jobFields: Set<String> = [
         "tasks", "timeout_ms", "max_attempts", "priority", "not_before", "delay_ms", "retry_base_ms", "retry_max_ms",
-        "callback_url", "callback_events", "callback_secret", "open", "robots_txt",
+        "callback_url", "callback_events", "callback_secret", "open", "robots_txt", "per_host_concurrency",
+        "per_host_interval_ms",
     ]
     /// What a batch appended to an open job may set: its tasks and their defaults, not the job's own fields.
     static let batchFields: Set<String> = [
@@ -114,7 +115,11 @@ struct SubmissionParser {
         }
         return NewJob(
             tasks: tasks, timeoutMillis: settings.timeout, callback: try callback(document), open: open,
-            robots: try robots(document["robots_txt"]) ?? defaults.robots)
+            robots: try robots(document["robots_txt"]) ?? defaults.robots,
+            hostLimits: JobHostLimits.unless(
+                concurrency: try integer(document["per_host_concurrency"], "per_host_concurrency", in: 1...1_000),
+                intervalMillis: try integer(document["per_host_interval_ms"], "per_host_interval_ms", in: 0...3_600_000)
+            ))
     }
 
     /// `robots_txt`: `"obey"` or `"ignore"`; nil when absent.

@@ -88,16 +88,19 @@ extension PostgresStore {
         }
         for (host, remaining) in hosts.remaining where left[host] == nil { left[host] = remaining }
         let blocked = left.filter { $0.value <= 0 }.map(\.key)
-        let window = ClaimRule.window(limit: limit, constrained: !left.isEmpty, defaultLimit: hosts.defaultLimit)
+        let window = ClaimRule.window(
+            limit: limit, constrained: !left.isEmpty || ClaimRule.readsJobs(hosts), defaultLimit: hosts.defaultLimit)
         let candidates = try await connection.query(
             """
-            SELECT seq, host FROM tasks
+            SELECT \(unescaped: ClaimRule.candidateColumns(hosts)) FROM tasks
             WHERE state = 'queued' AND NOT held AND next_attempt_at <= \(now) AND NOT (host = ANY(\(blocked)::text[]))
             ORDER BY \(unescaped: ClaimRule.order) LIMIT \(window)
             FOR UPDATE SKIP LOCKED
             """, logger: logger
-        ).map { (seq: try $0.int64(0), host: try $0.string(1)) }
-        let chosen = ClaimRule.choose(candidates, limit: limit, left: left, defaultLimit: hosts.defaultLimit)
+        ).map(ClaimRule.candidate)
+        let chosen = ClaimRule.choose(
+            candidates, limit: limit, left: left, defaultLimit: hosts.defaultLimit,
+            jobs: try await clusterJobAllowance(hosts, on: connection))
         guard !chosen.isEmpty else { return [] }
         return try await connection.query(
             """
@@ -108,6 +111,28 @@ extension PostgresStore {
             """, logger: logger
         ).map(ClaimRule.claimed)
             .sorted { $0.seq < $1.seq }
+    }
+
+    /// `hosts` with each job's own limit per host counted across the cluster: a job with limits of
+    /// its own may have no more running to a host, on all nodes together, than its limit.
+    private func clusterJobAllowance(_ hosts: HostAllowance, on connection: PostgresConnection) async throws
+        -> HostAllowance
+    {
+        guard ClaimRule.readsJobs(hosts) else { return hosts }
+        var hosts = hosts
+        for (job, host, running) in try await connection.query(
+            """
+            SELECT job_seq, host, count(*)::int FROM tasks
+            WHERE state = 'running' AND job_seq = ANY(\(Array(hosts.jobLimits.keys))::bigint[])
+            GROUP BY job_seq, host
+            """, logger: logger
+        ).map({ (try $0.int64(0), try $0.string(1), try $0.int(2)) }) {
+            guard let limits = hosts.jobLimits[job] else { continue }
+            let key = JobHostKey(jobSeq: job, host: host)
+            hosts.jobRemaining[key] = min(
+                hosts.jobRemaining[key] ?? limits.inFlightLimit, limits.inFlightLimit - running)
+        }
+        return hosts
     }
 
     /// Records finished attempts, all in three statements: the attempts a retry follows logged,

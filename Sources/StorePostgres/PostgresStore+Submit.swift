@@ -76,15 +76,16 @@ extension PostgresStore {
             let jobSeq = try await connection.query(
                 """
                 INSERT INTO jobs (id, task_count, timeout_ms, created_at, n_queued, callback_url, callback_events,
-                                  callback_secret, open, robots_txt)
+                                  callback_secret, open, robots_txt, host_concurrency, host_interval_ms)
                 VALUES (\(jobID), \(job.tasks.count), \(job.timeoutMillis), \(now), \(job.tasks.count),
-                        \(job.callback?.url), \(events), \(job.callback?.secret), \(job.open), \(job.robots.rawValue))
+                        \(job.callback?.url), \(events), \(job.callback?.secret), \(job.open), \(job.robots.rawValue),
+                        \(job.hostLimits?.concurrency), \(job.hostLimits?.intervalMillis))
                 RETURNING seq
                 """, logger: logger
             ).first({ try $0.int64(0) })
         else { throw StoreError(.postgres, "job insert returned no row") }
         let taskIDs = try await insertTasks(
-            job.tasks, jobSeq: jobSeq, firstPosition: 0, robots: job.robots, held: false, now: now, on: connection)
+            job.tasks, jobSeq: jobSeq, firstPosition: 0, settings: JobSettings(job), now: now, on: connection)
         return SubmittedJob(id: JobID(trusted: jobID), taskIDs: taskIDs, createdAt: now)
     }
 
@@ -92,20 +93,20 @@ extension PostgresStore {
         async throws -> SubmittedJob
     {
         guard
-            let (jobSeq, open, taskCount, createdAt, robots, paused) = try await connection.query(
-                "SELECT seq, open, task_count, created_at, robots_txt, paused FROM jobs WHERE id = \(id.rawValue) FOR UPDATE",
+            let (jobSeq, open, taskCount, createdAt, settings) = try await connection.query(
+                PostgresQuery(
+                    unsafeSQL:
+                        "SELECT seq, open, task_count, created_at, \(JobSettings.columns) FROM jobs WHERE id = $1 FOR UPDATE",
+                    binds: binds(id.rawValue)),
                 logger: logger
             ).first({
-                (
-                    try $0.int64(0), try $0.bool(1), try $0.int(2), try $0.int64(3),
-                    RobotsMode(rawValue: try $0.string(4)) ?? .ignore, try $0.bool(5)
-                )
+                (try $0.int64(0), try $0.bool(1), try $0.int(2), try $0.int64(3), try JobSettings.read($0, from: 4))
             })
         else { throw StoreError(.notFound, "job \(id) does not exist") }
         guard open else { throw StoreError(.conflict, "job \(id) is sealed or canceled") }
-        // Tasks appended to a paused job are held like its others.
+        // Tasks appended follow the job's settings: held while it is paused, its robots_txt, its limits.
         let taskIDs = try await insertTasks(
-            tasks, jobSeq: jobSeq, firstPosition: taskCount, robots: robots, held: paused, now: now, on: connection)
+            tasks, jobSeq: jobSeq, firstPosition: taskCount, settings: settings, now: now, on: connection)
         try await connection.query(
             """
             UPDATE jobs SET task_count = task_count + \(tasks.count), n_queued = n_queued + \(tasks.count)
@@ -117,7 +118,7 @@ extension PostgresStore {
     /// Inserts `tasks` in one statement (`unnest` of one array per column), held when their job is
     /// paused; answers their ids.
     private func insertTasks(
-        _ tasks: [NewTask], jobSeq: Int64, firstPosition: Int, robots: RobotsMode, held: Bool, now: Int64,
+        _ tasks: [NewTask], jobSeq: Int64, firstPosition: Int, settings: JobSettings, now: Int64,
         on connection: PostgresConnection
     ) async throws -> [TaskID] {
         guard !tasks.isEmpty else { return [] }
@@ -130,11 +131,12 @@ extension PostgresStore {
             """
             INSERT INTO tasks (id, job_seq, position, url, host, method, headers, body, timeout_ms, priority,
                                max_attempts, retry_base_ms, retry_max_ms, next_attempt_at, created_at, updated_at,
-                               obey_robots, held)
+                               obey_robots, held, job_host_concurrency, job_host_interval_ms)
             SELECT u.id, \(jobSeq), \(firstPosition) + u.ord - 1, u.url, u.host, u.method, u.headers,
                    CASE WHEN u.body = '' THEN NULL ELSE decode(substr(u.body, 2), 'base64') END,
                    u.timeout_ms, u.priority, u.max_attempts, nullif(u.retry_base_ms, -1),
-                   nullif(u.retry_max_ms, -1), u.due, \(now), \(now), \(robots == .obey), \(held)
+                   nullif(u.retry_max_ms, -1), u.due, \(now), \(now), \(settings.robots == .obey), \(settings.held),
+                   \(settings.hostLimits?.concurrency), \(settings.hostLimits?.intervalMillis)
             FROM unnest(\(ids)::text[], \(tasks.map(\.request.url))::text[], \(tasks.map(\.host))::text[],
                         \(tasks.map(\.request.method))::text[],
                         \(tasks.map { HeaderCoding.encode($0.request.headers) })::text[], \(bodies)::text[],

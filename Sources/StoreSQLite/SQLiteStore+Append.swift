@@ -16,20 +16,15 @@ extension SQLiteStore {
     /// Inserts `tasks` after the open job's last task and adds them to its counts.
     static func append(_ tasks: [NewTask], to id: JobID, now: Int64, writer: WriterState) throws -> SubmittedJob {
         guard
-            let (jobSeq, open, taskCount, createdAt, robots, paused) = try writer.db.queryOne(
-                "SELECT seq, open, task_count, created_at, robots_txt, paused FROM jobs WHERE id = ?",
+            let (jobSeq, open, taskCount, createdAt, settings) = try writer.db.queryOne(
+                "SELECT seq, open, task_count, created_at, \(JobSettings.columns) FROM jobs WHERE id = ?",
                 [.text(id.rawValue)],
-                {
-                    (
-                        $0.int64(0), $0.int(1) == 1, $0.int(2), $0.int64(3),
-                        RobotsMode(rawValue: $0.string(4)) ?? .ignore, $0.int(5) == 1
-                    )
-                })
+                { ($0.int64(0), $0.int(1) == 1, $0.int(2), $0.int64(3), try JobSettings.read($0, from: 4)) })
         else { throw StoreError(.notFound, "job \(id) does not exist") }
         guard open else { throw StoreError(.conflict, "job \(id) is sealed or canceled") }
-        // Tasks appended to a paused job are held like its others; they follow the job's robots_txt.
+        // Tasks appended follow the job's settings: held while it is paused, its robots_txt, its limits.
         let taskIDs = try insertTasks(
-            tasks, jobSeq: jobSeq, firstPosition: taskCount, robots: robots, held: paused, now: now, writer: writer)
+            tasks, jobSeq: jobSeq, firstPosition: taskCount, settings: settings, now: now, writer: writer)
         try writer.db.run(
             "UPDATE jobs SET task_count = task_count + ?2, n_queued = n_queued + ?2 WHERE seq = ?1",
             [.integer(jobSeq), .int(tasks.count)])

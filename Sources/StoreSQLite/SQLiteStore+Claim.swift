@@ -29,7 +29,8 @@ extension SQLiteStore {
         let blocked = hosts.remaining.filter { $0.value <= 0 }.map(\.key)
         let blockedJSON = JSONWriter.text(ofStrings: blocked)
         let window = ClaimRule.window(
-            limit: limit, constrained: !hosts.remaining.isEmpty, defaultLimit: hosts.defaultLimit)
+            limit: limit, constrained: !hosts.remaining.isEmpty || ClaimRule.readsJobs(hosts),
+            defaultLimit: hosts.defaultLimit)
         // Tasks whose time has come stop waiting (see migrations/0003_waiting_tasks.sql); held tasks
         // (a paused job's) and paused hosts' are not candidates (0009_pause.sql).
         try db.run(
@@ -37,16 +38,15 @@ extension SQLiteStore {
             [.integer(now)])
         let candidates = try db.query(
             """
-            SELECT seq, host FROM tasks
+            SELECT \(ClaimRule.candidateColumns(hosts)) FROM tasks
             WHERE state = 'queued' AND waiting = 0 AND held = 0 AND next_attempt_at <= ?1
               AND host NOT IN (SELECT value FROM json_each(?2))
               AND host NOT IN (SELECT host FROM host_pauses WHERE until > ?1)
             ORDER BY \(ClaimRule.order) LIMIT ?3
             """,
-            [.integer(now), .text(blockedJSON), .int(window)]
-        ) { (seq: $0.int64(0), host: $0.string(1)) }
+            [.integer(now), .text(blockedJSON), .int(window)], ClaimRule.candidate)
         let chosen = ClaimRule.choose(
-            candidates, limit: limit, left: hosts.remaining, defaultLimit: hosts.defaultLimit)
+            candidates, limit: limit, left: hosts.remaining, defaultLimit: hosts.defaultLimit, jobs: hosts)
         guard !chosen.isEmpty else { return [] }
         return try db.query(
             """

@@ -107,28 +107,31 @@ extension SQLiteStore {
         let jobSeq = try writer.db.queryOne(
             """
             INSERT INTO jobs (id, task_count, timeout_ms, created_at, n_queued, callback_url, callback_events,
-                              callback_secret, open, robots_txt)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq
+                              callback_secret, open, robots_txt, host_concurrency, host_interval_ms)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq
             """,
             [
                 .text(jobID), .int(job.tasks.count), .int(job.timeoutMillis), .integer(now), .int(job.tasks.count),
                 .optional(job.callback?.url), .int(job.callback?.events.reduce(0) { $0 | $1.bit } ?? 0),
                 .optional(job.callback?.secret), .int(job.open ? 1 : 0), .text(job.robots.rawValue),
+                .optional(job.hostLimits?.concurrency), .optional(job.hostLimits?.intervalMillis),
             ]
         ) { $0.int64(0) }
         guard let jobSeq else { throw StoreError(.sqlite, "job insert returned no row") }
         let taskIDs = try insertTasks(
-            job.tasks, jobSeq: jobSeq, firstPosition: 0, robots: job.robots, held: false, now: now, writer: writer)
+            job.tasks, jobSeq: jobSeq, firstPosition: 0, settings: JobSettings(job), now: now, writer: writer)
         return SubmittedJob(id: JobID(trusted: jobID), taskIDs: taskIDs, createdAt: now)
     }
 
-    /// Inserts `tasks` into the job `jobSeq`, at positions from `firstPosition` on, held when the
-    /// job is paused; answers their ids.
+    /// Inserts `tasks` into the job `jobSeq`, at positions from `firstPosition` on, with what the
+    /// job hands down to them; answers their ids.
     static func insertTasks(
-        _ tasks: [NewTask], jobSeq: Int64, firstPosition: Int, robots: RobotsMode, held: Bool, now: Int64,
-        writer: WriterState
+        _ tasks: [NewTask], jobSeq: Int64, firstPosition: Int, settings: JobSettings, now: Int64, writer: WriterState
     ) throws -> [TaskID] {
-        let obey = robots == .obey ? 1 : 0
+        let obey = settings.robots == .obey ? 1 : 0
+        let held = settings.held ? 1 : 0
+        let concurrency = SQLValue.optional(settings.hostLimits?.concurrency)
+        let interval = SQLValue.optional(settings.hostLimits?.intervalMillis)
         var taskIDs: [TaskID] = []
         taskIDs.reserveCapacity(tasks.count)
         try taskInsert.run(rows: tasks.count, in: writer.db) { index, values in
@@ -153,7 +156,9 @@ extension SQLiteStore {
             values.append(.integer(now))
             values.append(.int((task.notBefore ?? now) > now ? 1 : 0))
             values.append(.int(obey))
-            values.append(.int(held ? 1 : 0))
+            values.append(.int(held))
+            values.append(concurrency)
+            values.append(interval)
             taskIDs.append(TaskID(trusted: taskID))
         }
         return taskIDs
@@ -165,9 +170,9 @@ private let taskInsert = MultiRowInsert(
     """
     INSERT INTO tasks (id, job_seq, position, url, host, method, headers, body, timeout_ms, priority, max_attempts,
                        retry_base_ms, retry_max_ms, next_attempt_at, created_at, updated_at, waiting, obey_robots,
-                       held)
+                       held, job_host_concurrency, job_host_interval_ms)
     """,
-    columns: 19)
+    columns: 21)
 
 /// A submission waiting for the writer, with the caller to answer once it is committed.
 struct PendingSubmission: Sendable {

@@ -17,6 +17,8 @@ import NIOConcurrencyHelpers
 /// - `/flaky/KEY/K` → 500 for the first K requests of KEY, then 200
 /// - `/ratelimit/KEY/K/SECONDS` → 429 with `Retry-After: SECONDS` for the first K requests of KEY, then 200
 /// - `/work/ID/MS` → 200 after MS milliseconds (a distinct path per task, to count them)
+/// - `/lane/KEY/MS/ID` → 200 after MS milliseconds, counting the requests of KEY in flight
+///   (`maxInFlight(lane:)`): one lane per job, to see each job's own limit
 /// - `/capacity/N/MS/ID` → 503 (no `Retry-After`) while more than N requests are in flight, else
 ///   200 after MS milliseconds: a host that copes with N at a time
 /// - `/echo` → 200 with the request's method, headers and body as JSON
@@ -35,6 +37,7 @@ public final class TargetServer: Sendable {
         var inFlight = 0
         var maxInFlight = 0
         var overloaded = 0
+        var lanes: [String: (now: Int, max: Int)] = [:]
     }
 
     private final class Tally: Sendable {
@@ -91,6 +94,9 @@ public final class TargetServer: Sendable {
     /// The most requests it was serving at one time.
     public var maxInFlight: Int { tally.counters.withLockedValue { $0.maxInFlight } }
 
+    /// The most requests of `/lane/KEY/…` it served at one time.
+    public func maxInFlight(lane: String) -> Int { tally.counters.withLockedValue { $0.lanes[lane]?.max ?? 0 } }
+
     /// Requests `/capacity/…` answered 503 because too many were in flight.
     public var overloadedAnswers: Int { tally.counters.withLockedValue { $0.overloaded } }
 
@@ -131,6 +137,16 @@ public final class TargetServer: Sendable {
             var response = text(429, "slow down")
             response.headers.append(("Retry-After", parts[3]))
             return response
+        case ("lane", 4):
+            tally.counters.withLockedValue {
+                var lane = $0.lanes[parts[1]] ?? (0, 0)
+                lane.now += 1
+                lane.max = max(lane.max, lane.now)
+                $0.lanes[parts[1]] = lane
+            }
+            try? await Task.sleep(for: .milliseconds(Int(parts[2]) ?? 0))
+            tally.counters.withLockedValue { $0.lanes[parts[1]]?.now -= 1 }
+            return text(200, "lane \(parts[1])")
         case ("capacity", 4):
             let capacity = Int(parts[1]) ?? 1
             guard tally.counters.withLockedValue({ $0.inFlight }) <= capacity else {

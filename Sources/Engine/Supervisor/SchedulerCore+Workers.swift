@@ -20,6 +20,7 @@ extension SchedulerCore {
         for lease in held {
             if let assignment = inFlight.removeValue(forKey: lease) {
                 hosts.finished(assignment.task.host, now: now.wallMillis)
+                jobHosts.finished(assignment.task, now: now.wallMillis)
             }
         }
         lost.append(contentsOf: held)
@@ -44,6 +45,7 @@ extension SchedulerCore {
     /// holds a task long past its timeout (it is stuck; its exit returns the task to the queue).
     mutating func housekeeping(now: EngineTime) -> [Action] {
         hosts.prune(now: now.wallMillis)
+        jobHosts.prune(now: now.wallMillis)
         for slot in slots.indices {
             if let until = slots[slot].aheadPausedUntil, until <= now.instant { slots[slot].aheadPausedUntil = nil }
         }

@@ -50,6 +50,8 @@ struct SchedulerCore {
     var slots: [Slot]
     var inFlight: [LeaseKey: Assignment] = [:]
     var hosts: HostLimits
+    /// Jobs' own per-host limits.
+    var jobHosts = JobHostLimiter()
     /// Results not recorded yet, and leases of dead workers not returned yet.
     var unrecorded: [AttemptResult] = []
     var lost: [LeaseKey] = []
@@ -209,6 +211,7 @@ struct SchedulerCore {
         var allowance = hosts.allowance(now: now)
         for host in robots.hostsBeingFetched.keys { allowance.remaining[host] = 0 }
         allowance.limitChanges = hosts.takeLimitChanges()
+        jobHosts.constrain(&allowance, now: now)
         return allowance
     }
 
@@ -225,11 +228,19 @@ struct SchedulerCore {
                     continue
                 }
             }
+            // A job's first claim may take more of a host than its own limit allows (its limits
+            // were not known yet): those go back, and later claims take no more than allowed.
+            guard jobHosts.admits(task, now: now.wallMillis) else {
+                held[LeaseKey(seq: task.seq, attempt: task.attempt)] = now.wallMillis
+                wantsWork = true
+                continue
+            }
             guard let slot = leastLoadedSlot() else { break }
             let worker = WorkerRef(slot: slot, generation: slots[slot].generation)
             let lease = LeaseKey(seq: task.seq, attempt: task.attempt)
             slots[slot].load += 1
             hosts.started(task.host, now: now.wallMillis)
+            jobHosts.started(task, now: now.wallMillis)
             inFlight[lease] = Assignment(worker: worker, task: task, dispatchedAt: now.instant)
             let order = FetchOrder(
                 lease: lease, url: task.request.url, method: task.request.method,
@@ -249,6 +260,7 @@ struct SchedulerCore {
         inFlight[lease] = nil
         slots[worker.slot].load -= 1
         hosts.finished(assignment.task.host, now: now.wallMillis)
+        jobHosts.finished(assignment.task, now: now.wallMillis)
         return assignment
     }
 

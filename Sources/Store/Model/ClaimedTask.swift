@@ -17,11 +17,13 @@ public struct ClaimedTask: Sendable {
     public var dueAt: Int64 = 0
     /// Whether its job obeys robots.txt (checked for GET and HEAD only).
     public var obeysRobots = false
+    /// Its job's own politeness, if it has any.
+    public var jobHostLimits: JobHostLimits?
 
     package init(
         seq: Int64, id: TaskID, jobSeq: Int64, host: String, request: FetchRequest, timeoutMillis: Int, attempt: Int,
         maxAttempts: Int, retryBaseMillis: Int?, retryMaxMillis: Int?, dueAt: Int64 = 0,
-        obeysRobots: Bool = false
+        obeysRobots: Bool = false, jobHostLimits: JobHostLimits? = nil
     ) {
         self.seq = seq
         self.id = id
@@ -35,5 +37,6 @@ public struct ClaimedTask: Sendable {
         self.retryMaxMillis = retryMaxMillis
         self.dueAt = dueAt
         self.obeysRobots = obeysRobots
+        self.jobHostLimits = jobHostLimits
     }
 }

@@ -17,13 +17,15 @@ public struct JobRecord: Sendable {
     public let robots: RobotsMode
     /// Paused: its queued tasks are held, not started, until it is resumed.
     public let isPaused: Bool
+    /// Its own per-host limits, if any.
+    public let hostLimits: JobHostLimits?
 
     public var state: JobState { !isOpen && counts.queued + counts.running == 0 ? .completed : .pending }
 
     package init(
         id: JobID, callbackURL: String?, callbackEvents: [EventType], taskCount: Int, timeoutMillis: Int,
         createdAt: Int64, finishedAt: Int64?, counts: StateCounts, isOpen: Bool,
-        robots: RobotsMode = .ignore, isPaused: Bool = false
+        robots: RobotsMode = .ignore, isPaused: Bool = false, hostLimits: JobHostLimits? = nil
     ) {
         self.id = id
         self.callbackURL = callbackURL
@@ -36,5 +38,6 @@ public struct JobRecord: Sendable {
         self.isOpen = isOpen
         self.robots = robots
         self.isPaused = isPaused
+        self.hostLimits = hostLimits
     }
 }

@@ -38,14 +38,17 @@ public struct NewJob: Sendable {
     public var open: Bool
     /// Whether its GET and HEAD tasks obey robots.txt.
     public var robots: RobotsMode
+    /// Its own per-host limits, on top of the service's.
+    public var hostLimits: JobHostLimits?
 
     public init(
         tasks: [NewTask], timeoutMillis: Int, callback: Callback? = nil, open: Bool = false,
-        robots: RobotsMode = .ignore
+        robots: RobotsMode = .ignore, hostLimits: JobHostLimits? = nil
     ) {
         self.tasks = tasks
         self.open = open
         self.robots = robots
+        self.hostLimits = hostLimits
         self.timeoutMillis = timeoutMillis
         self.callback = callback
     }

@@ -68,6 +68,8 @@ public enum Representation {
             ("callback_events", .array(job.callbackEvents.map { .string($0.rawValue) })),
             ("created_at", timestamp(job.createdAt)), ("finished_at", timestamp(job.finishedAt)),
             ("robots_txt", .string(job.robots.rawValue)),
+            ("per_host_concurrency", .optional(job.hostLimits?.concurrency)),
+            ("per_host_interval_ms", .optional(job.hostLimits?.intervalMillis)),
         ])
     }
 

@@ -4,7 +4,7 @@ package enum JobRow {
     package static let select = """
         SELECT id, task_count, timeout_ms, created_at, finished_at,
                n_queued, n_running, n_succeeded, n_failed, n_canceled, callback_url, callback_events, open, seq,
-               robots_txt, paused
+               robots_txt, paused, host_concurrency, host_interval_ms
         FROM jobs
         """
 
@@ -17,7 +17,9 @@ package enum JobRow {
                 callbackEvents: EventType.allCases.filter { events & $0.bit != 0 }, taskCount: try row.int(1),
                 timeoutMillis: try row.int(2), createdAt: try row.int64(3), finishedAt: try row.optionalInt64(4),
                 counts: try StateCounts(row, from: 5), isOpen: try row.bool(12),
-                robots: RobotsMode(rawValue: try row.string(14)) ?? .ignore, isPaused: try row.bool(15))
+                robots: RobotsMode(rawValue: try row.string(14)) ?? .ignore, isPaused: try row.bool(15),
+                hostLimits: JobHostLimits.unless(
+                    concurrency: try row.optionalInt(16), intervalMillis: try row.optionalInt(17)))
         )
     }
 }
