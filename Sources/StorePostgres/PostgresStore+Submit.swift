@@ -131,20 +131,21 @@ extension PostgresStore {
             """
             INSERT INTO tasks (id, job_seq, position, url, host, method, headers, body, timeout_ms, priority,
                                max_attempts, retry_base_ms, retry_max_ms, next_attempt_at, created_at, updated_at,
-                               obey_robots, held, job_host_concurrency, job_host_interval_ms)
+                               obey_robots, held, job_host_concurrency, job_host_interval_ms, decode_content)
             SELECT u.id, \(jobSeq), \(firstPosition) + u.ord - 1, u.url, u.host, u.method, u.headers,
                    CASE WHEN u.body = '' THEN NULL ELSE decode(substr(u.body, 2), 'base64') END,
                    u.timeout_ms, u.priority, u.max_attempts, nullif(u.retry_base_ms, -1),
                    nullif(u.retry_max_ms, -1), u.due, \(now), \(now), \(settings.robots == .obey), \(settings.held),
-                   \(settings.hostLimits?.concurrency), \(settings.hostLimits?.intervalMillis)
+                   \(settings.hostLimits?.concurrency), \(settings.hostLimits?.intervalMillis), u.decode
             FROM unnest(\(ids)::text[], \(tasks.map(\.request.url))::text[], \(tasks.map(\.host))::text[],
                         \(tasks.map(\.request.method))::text[],
                         \(tasks.map { HeaderCoding.encode($0.request.headers) })::text[], \(bodies)::text[],
                         \(tasks.map(\.timeoutMillis))::int[], \(tasks.map(\.priority))::int[],
                         \(tasks.map(\.maxAttempts))::int[], \(tasks.map { $0.retryBaseMillis ?? -1 })::int[],
-                        \(tasks.map { $0.retryMaxMillis ?? -1 })::int[], \(due)::bigint[])
+                        \(tasks.map { $0.retryMaxMillis ?? -1 })::int[], \(due)::bigint[],
+                        \(tasks.map(\.decodeContent))::boolean[])
                  WITH ORDINALITY AS u(id, url, host, method, headers, body, timeout_ms, priority, max_attempts,
-                                      retry_base_ms, retry_max_ms, due, ord)
+                                      retry_base_ms, retry_max_ms, due, decode, ord)
             ORDER BY u.ord
             """, logger: logger)
         return ids.map(TaskID.init(trusted:))

@@ -159,6 +159,7 @@ extension SQLiteStore {
             values.append(.int(held))
             values.append(concurrency)
             values.append(interval)
+            values.append(.int(task.decodeContent ? 1 : 0))
             taskIDs.append(TaskID(trusted: taskID))
         }
         return taskIDs
@@ -170,9 +171,9 @@ private let taskInsert = MultiRowInsert(
     """
     INSERT INTO tasks (id, job_seq, position, url, host, method, headers, body, timeout_ms, priority, max_attempts,
                        retry_base_ms, retry_max_ms, next_attempt_at, created_at, updated_at, waiting, obey_robots,
-                       held, job_host_concurrency, job_host_interval_ms)
+                       held, job_host_concurrency, job_host_interval_ms, decode_content)
     """,
-    columns: 21)
+    columns: 22)
 
 /// A submission waiting for the writer, with the caller to answer once it is committed.
 struct PendingSubmission: Sendable {
