@@ -12,6 +12,16 @@ import Testing
 
     deinit { server.stop() }
 
+    /// The versions of the files in `migrations/postgres/` (`0004_name.sql` is 4), in order: what a
+    /// migrated database must have recorded, each once.
+    private static let versions: [String] = {
+        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appending(path: "../../migrations/postgres").standardizedFileURL
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return names.filter { $0.hasSuffix(".sql") }.compactMap { Int($0.prefix { $0.isNumber }) }.sorted()
+            .map(String.init)
+    }()
+
     private func migrate(_ arguments: [String], environment: [String: String] = [:]) throws -> ChildProcess.Completed {
         try ChildProcess.run(
             .init(
@@ -34,10 +44,8 @@ import Testing
             "SELECT count(*) FROM information_schema.tables WHERE table_name IN"
                 + " ('jobs', 'tasks', 'task_attempts', 'task_bodies', 'deliveries', 'nodes', 'leader')")
         #expect(tables == ["7"])
-        #expect(
-            try server.query(url, "SELECT version FROM schema_migrations ORDER BY version") == [
-                "1", "2", "3", "4", "5", "6", "7",
-            ])
+        #expect(Self.versions.count >= 8)
+        #expect(try server.query(url, "SELECT version FROM schema_migrations ORDER BY version") == Self.versions)
     }
 
     @Test func nodesMigratingAtOnceTakeTurns() throws {
@@ -58,7 +66,7 @@ import Testing
                 $0.prefix { $0 != "\n" }.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             }
         }
-        #expect(applied.sorted() == ["1", "2", "3", "4", "5", "6", "7"], "\(outputs.map(\.0))")
+        #expect(applied.sorted { Int($0) ?? 0 < Int($1) ?? 0 } == Self.versions, "\(outputs.map(\.0))")
         #expect(outputs.filter { $0.0.contains("up to date") }.count >= 2)
     }
 
