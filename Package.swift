@@ -185,7 +185,8 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "API", "HTTPServer", "JSON", "Store", "StoreSQLite", "StorePostgres", "Spawn",
+                "API", "HTTPServer", "JSON", "Store", "StoreSQLite", "StorePostgres", "Spawn", "CZlib", "CBrotliEnc",
+                "ContentDecoding",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -198,7 +199,7 @@ let package = Package(
             swiftSettings: instrumented
         ),
         .testTarget(
-            name: "ContentDecodingTests", dependencies: ["ContentDecoding", "CZlib", "CBrotliEnc"],
+            name: "ContentDecodingTests", dependencies: ["ContentDecoding", "CZlib", "TestSupport"],
             swiftSettings: instrumented, linkerSettings: sanitizerRuntime),
         .testTarget(
             name: "RobotsTests", dependencies: ["Robots"], swiftSettings: instrumented,

@@ -137,7 +137,8 @@ extension PostgresStore {
                         FROM tasks t \(join)
                         WHERE t.job_seq = $1 AND t.seq > $2 AND t.seq <= $4 \(filter) ORDER BY t.seq LIMIT $3
                         """, binds: values), logger: logger
-            ).map { try ResultRow.read($0, bodies: bodies, engine: .postgres)
+            ).map {
+                try ResultRow.read($0, bodies: bodies, engine: .postgres)
             }
         }
     }

@@ -23,7 +23,8 @@ extension SQLiteStore {
                 SELECT \(ResultRow.columns(bodies: bodies))
                 FROM tasks t \(join) WHERE \(filter) AND t.seq > ?2 AND t.seq <= ?5 ORDER BY t.seq LIMIT ?3
                 """, values
-            ) { try ResultRow.read($0, bodies: bodies, engine: .sqlite)
+            ) {
+                try ResultRow.read($0, bodies: bodies, engine: .sqlite)
             }
         }
     }

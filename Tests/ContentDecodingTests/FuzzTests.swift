@@ -1,4 +1,5 @@
 import ContentDecoding
+import TestSupport
 import Testing
 
 /// Arbitrary bytes end in output within the cap or a typed error: never a crash, a hang or an overrun.

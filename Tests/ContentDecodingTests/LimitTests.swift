@@ -1,4 +1,5 @@
 import ContentDecoding
+import TestSupport
 import Testing
 
 /// The cap on the decoded size: stops decompression early and never holds more than the cap.

@@ -1,4 +1,5 @@
 import ContentDecoding
+import TestSupport
 import Testing
 
 /// Damaged, cut or mislabelled bodies give a typed error, never wrong bytes passed off as the content.

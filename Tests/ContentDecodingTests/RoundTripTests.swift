@@ -1,4 +1,5 @@
 import ContentDecoding
+import TestSupport
 import Testing
 
 /// Whatever the chunking, a body decodes to exactly the bytes the server compressed.

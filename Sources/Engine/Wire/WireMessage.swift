@@ -120,7 +120,8 @@ public struct FetchFailure: Sendable, Equatable, Error {
         public var isRetryable: Bool {
             switch self {
             case .timeout, .connectionFailed, .other: true
-            case .tlsError, .tooManyRedirects, .invalidRedirect, .invalidURL, .blockedDestination, .canceled, .decodeError:
+            case .tlsError, .tooManyRedirects, .invalidRedirect, .invalidURL, .blockedDestination, .canceled,
+                .decodeError:
                 false
             }
         }

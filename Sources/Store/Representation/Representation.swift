@@ -142,6 +142,7 @@ public enum Representation {
             ("body_url", outcome.statusCode == nil ? .null : .string("/v1/tasks/\(taskID.rawValue)/body")),
             ("duration_ms", .optional(outcome.durationMillis)), ("error", .optional(outcome.error)),
             ("error_message", .optional(outcome.errorMessage)),
+            ("content_encoding", .optional(outcome.decodedFrom)),
         ])
     }
 

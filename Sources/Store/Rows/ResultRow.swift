@@ -22,7 +22,8 @@ package enum ResultRow {
             error: try row.optionalString(7), bodyBytes: try row.optionalInt(8), bodyTruncated: try row.bool(9),
             durationMillis: try row.optionalInt(10), finishedAt: try row.optionalInt64(11),
             body: bodies ? try row.bytes(12) : nil,
-            contentEncoding: StoredBody.contentEncoding(ofStoredHeaders: try row.optionalString(13), decodedFrom: decodedFrom),
+            contentEncoding: StoredBody.contentEncoding(
+                ofStoredHeaders: try row.optionalString(13), decodedFrom: decodedFrom),
             decodedFrom: decodedFrom)
     }
 }

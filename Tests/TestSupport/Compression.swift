@@ -1,17 +1,17 @@
 import CBrotliEnc
 import CZlib
 import ContentDecoding
-import Testing
 
-/// The encodings a server may send, each built with the real encoder so that fixtures explain themselves.
-enum Compression: String, CaseIterable, CustomTestStringConvertible {
+/// The encodings a server may send, each built with the real encoder (zlib, brotli) so that
+/// fixtures explain themselves: the decoder's tests and the test target server use them.
+public enum Compression: String, CaseIterable, Sendable {
     case gzip
     case zlibDeflate
     case rawDeflate
     case brotli
 
     /// The `Content-Encoding` a server labels this with.
-    var coding: ContentCoding {
+    public var coding: ContentCoding {
         switch self {
         case .gzip: .gzip
         case .zlibDeflate, .rawDeflate: .deflate
@@ -20,11 +20,9 @@ enum Compression: String, CaseIterable, CustomTestStringConvertible {
     }
 
     /// Whether the format carries a checksum of the content, so that any damage must be noticed.
-    var isChecksummed: Bool { self == .gzip || self == .zlibDeflate }
+    public var isChecksummed: Bool { self == .gzip || self == .zlibDeflate }
 
-    var testDescription: String { rawValue }
-
-    func compress(_ data: [UInt8]) -> [UInt8] {
+    public func compress(_ data: [UInt8]) -> [UInt8] {
         switch self {
         case .gzip: Self.deflate(data, windowBits: 15 + 16)
         case .zlibDeflate: Self.deflate(data, windowBits: 15)
