@@ -85,6 +85,7 @@ let package = Package(
             name: "Store",
             dependencies: [
                 "JSON",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],

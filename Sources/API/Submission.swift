@@ -45,7 +45,7 @@ struct SubmissionParser {
     static let jobFields: Set<String> = [
         "tasks", "timeout_ms", "max_attempts", "priority", "not_before", "delay_ms", "retry_base_ms", "retry_max_ms",
         "callback_url", "callback_events", "callback_secret", "open", "robots_txt", "per_host_concurrency",
-        "per_host_interval_ms", "decode_content",
+        "per_host_interval_ms", "decode_content", "unique_urls",
     ]
     /// What a batch appended to an open job may set: its tasks and their defaults, not the job's own fields.
     static let batchFields: Set<String> = [
@@ -111,18 +111,21 @@ struct SubmissionParser {
             retryBase: try integer(document["retry_base_ms"], "retry_base_ms", in: 1...limits.maxRetryMillis),
             retryMax: try integer(document["retry_max_ms"], "retry_max_ms", in: 1...limits.maxRetryMillis))
         settings.decode = try flag(document["decode_content"], "decode_content") ?? false
+        let unique = try flag(document["unique_urls"], "unique_urls") ?? false
         var tasks: [NewTask] = []
         tasks.reserveCapacity(taskValues.count)
         for (index, value) in taskValues.enumerated() {
             tasks.append(try task(value, index: index, settings, now: now))
         }
-        return NewJob(
+        var job = NewJob(
             tasks: tasks, timeoutMillis: settings.timeout, callback: try callback(document), open: open,
             robots: try robots(document["robots_txt"]) ?? defaults.robots,
             hostLimits: JobHostLimits.unless(
                 concurrency: try integer(document["per_host_concurrency"], "per_host_concurrency", in: 1...1_000),
                 intervalMillis: try integer(document["per_host_interval_ms"], "per_host_interval_ms", in: 0...3_600_000)
             ))
+        job.uniqueURLs = unique
+        return job
     }
 
     /// `robots_txt`: `"obey"` or `"ignore"`; nil when absent.

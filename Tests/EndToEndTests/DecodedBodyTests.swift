@@ -112,3 +112,41 @@ import Testing
         }
     }
 }
+
+/// `unique_urls` through the API: the answer lists one id per submitted task and counts the
+/// repeats, across appends to an open job; only the distinct requests reach the target.
+@Suite struct UniqueURLTests {
+    @Test func repeatsAreNotCreatedAndNameTheirTask() async throws {
+        let target = try TargetServer()
+        defer { Task { await target.stop() } }
+        try await withRunningService { service, _ in
+            let base = service.baseURL
+            let created = try await TestClient.post(
+                "\(base)/v1/jobs",
+                json: #"""
+                    {"open":true,"unique_urls":true,"tasks":[{"url":"\#(target.baseURL)/ok/a"},
+                     {"url":"\#(target.baseURL)/ok/a"},{"url":"\#(target.baseURL)/ok/b"}]}
+                    """#)
+            #expect(created.status == 201)
+            #expect(created.json?["task_count"] == 2)
+            #expect(created.json?["duplicates"] == 1)
+            let ids = created.json?["task_ids"]?.arrayValue ?? []
+            #expect(ids.count == 3)
+            #expect(ids.count == 3 && ids[0] == ids[1])
+            let job = try #require(created.json?["id"]?.stringValue)
+            let batch = try await TestClient.request(
+                "POST", "\(base)/v1/jobs/\(job)/tasks",
+                json: #"{"tasks":[{"url":"\#(target.baseURL)/ok/b"},{"url":"\#(target.baseURL)/ok/c"}]}"#)
+            #expect(batch.status == 201)
+            #expect(batch.json?["duplicates"] == 1)
+            #expect(batch.json?["task_ids"]?.arrayValue?.first == ids.last, "the earlier /b stands for it")
+            _ = try await TestClient.request("POST", "\(base)/v1/jobs/\(job)/seal")
+            let done = try await eventually(timeout: .seconds(180)) {
+                try await TestClient.get("\(base)/v1/jobs/\(job)").json?["state"] == "completed"
+            }
+            #expect(done)
+            #expect(try await TestClient.get("\(base)/v1/jobs/\(job)").json?["task_count"] == 3)
+            #expect(["/ok/a", "/ok/b", "/ok/c"].map(target.requests) == [1, 1, 1])
+        }
+    }
+}

@@ -43,6 +43,8 @@ public struct NewJob: Sendable {
     public var robots: RobotsMode
     /// Its own per-host limits, on top of the service's.
     public var hostLimits: JobHostLimits?
+    /// Tasks repeating one already in the job (method, URL, body) are not created (`unique_urls`).
+    public var uniqueURLs = false
 
     public init(
         tasks: [NewTask], timeoutMillis: Int, callback: Callback? = nil, open: Bool = false,

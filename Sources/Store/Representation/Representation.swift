@@ -87,16 +87,17 @@ public enum Representation {
     public static func submitted(_ job: SubmittedJob) -> JSONValue {
         .object([
             ("id", .string(job.id.rawValue)), ("state", .string(JobState.pending.rawValue)),
-            ("task_count", .integer(job.taskIDs.count)), ("task_ids", .array(job.taskIDs.map { .string($0.rawValue) })),
-            ("created_at", timestamp(job.createdAt)),
+            ("task_count", .integer(job.created)), ("task_ids", .array(job.taskIDs.map { .string($0.rawValue) })),
+            ("duplicates", .integer(job.duplicates)), ("created_at", timestamp(job.createdAt)),
         ])
     }
 
     /// The answer to a batch appended to an open job: the job and the new tasks' ids.
     public static func appended(_ batch: SubmittedJob) -> JSONValue {
         .object([
-            ("job_id", .string(batch.id.rawValue)), ("task_count", .integer(batch.taskIDs.count)),
+            ("job_id", .string(batch.id.rawValue)), ("task_count", .integer(batch.created)),
             ("task_ids", .array(batch.taskIDs.map { .string($0.rawValue) })),
+            ("duplicates", .integer(batch.duplicates)),
         ])
     }
 
