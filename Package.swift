@@ -65,6 +65,14 @@ let package = Package(
             swiftSettings: instrumented
         ),
 
+        // Streaming gzip, deflate and br decoding with a cap on the decoded size: the only Swift code
+        // that calls zlib or brotli (system libraries through pkg-config).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CBrotli", pkgConfig: "libbrotlidec", providers: [.apt(["libbrotli-dev"])]),
+        .target(name: "ContentDecoding", dependencies: ["CZlib", "CBrotli"], swiftSettings: instrumented),
+        // The brotli encoder, linked only by the tests, which build their fixtures in place.
+        .systemLibrary(name: "CBrotliEnc", pkgConfig: "libbrotlienc", providers: [.apt(["libbrotli-dev"])]),
+
         // robots.txt (RFC 9309): the parser and the matcher, pure Swift.
         .target(name: "Robots", swiftSettings: instrumented),
 
@@ -77,6 +85,7 @@ let package = Package(
             name: "Store",
             dependencies: [
                 "JSON",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
@@ -114,6 +123,7 @@ let package = Package(
         .target(
             name: "Engine",
             dependencies: [
+                "ContentDecoding",
                 "Robots",
                 "Store",
                 "Spawn",
@@ -176,7 +186,8 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "API", "HTTPServer", "JSON", "Store", "StoreSQLite", "StorePostgres", "Spawn",
+                "API", "HTTPServer", "JSON", "Store", "StoreSQLite", "StorePostgres", "Spawn", "CZlib", "CBrotliEnc",
+                "ContentDecoding",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -188,6 +199,9 @@ let package = Package(
             path: "Tests/TestSupport",
             swiftSettings: instrumented
         ),
+        .testTarget(
+            name: "ContentDecodingTests", dependencies: ["ContentDecoding", "CZlib", "TestSupport"],
+            swiftSettings: instrumented, linkerSettings: sanitizerRuntime),
         .testTarget(
             name: "RobotsTests", dependencies: ["Robots"], swiftSettings: instrumented,
             linkerSettings: sanitizerRuntime),

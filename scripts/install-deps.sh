@@ -7,8 +7,10 @@ command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 if command -v pkg-config >/dev/null 2>&1; then
     pkg-config --exists libmicrohttpd || missing+=(libmicrohttpd-dev)
     pkg-config --exists sqlite3 || missing+=(libsqlite3-dev)
+    pkg-config --exists zlib || missing+=(zlib1g-dev)
+    pkg-config --exists libbrotlidec libbrotlienc || missing+=(libbrotli-dev)
 else
-    missing+=(libmicrohttpd-dev libsqlite3-dev)
+    missing+=(libmicrohttpd-dev libsqlite3-dev zlib1g-dev libbrotli-dev)
 fi
 for extra in "$@"; do
     dpkg -s "$extra" >/dev/null 2>&1 || missing+=("$extra")

@@ -49,7 +49,8 @@ extension FetchqAPI {
             ("state", .string(line.state.rawValue)), ("attempts", .integer(line.attempts)),
             ("status_code", .optional(line.statusCode)), ("error", .optional(line.error)),
             ("body_bytes", .optional(line.bodyBytes)), ("body_truncated", .bool(line.bodyTruncated)),
-            ("content_encoding", .optional(line.contentEncoding)), ("duration_ms", .optional(line.durationMillis)),
+            ("content_encoding", .optional(line.contentEncoding)), ("decoded_from", .optional(line.decodedFrom)),
+            ("duration_ms", .optional(line.durationMillis)),
             ("finished_at", Representation.timestamp(line.finishedAt)),
         ]
         if bodies { members.append(("body_base64", .optional(line.body.map { Data($0).base64EncodedString() }))) }

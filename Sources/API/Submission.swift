@@ -45,18 +45,19 @@ struct SubmissionParser {
     static let jobFields: Set<String> = [
         "tasks", "timeout_ms", "max_attempts", "priority", "not_before", "delay_ms", "retry_base_ms", "retry_max_ms",
         "callback_url", "callback_events", "callback_secret", "open", "robots_txt", "per_host_concurrency",
-        "per_host_interval_ms",
+        "per_host_interval_ms", "decode_content", "unique_urls",
     ]
     /// What a batch appended to an open job may set: its tasks and their defaults, not the job's own fields.
     static let batchFields: Set<String> = [
         "tasks", "timeout_ms", "max_attempts", "priority", "not_before", "delay_ms", "retry_base_ms", "retry_max_ms",
+        "decode_content",
     ]
     static let taskFields: Set<String> = [
         "url", "method", "headers", "body", "body_base64", "timeout_ms", "max_attempts", "priority", "not_before",
-        "delay_ms",
+        "delay_ms", "decode_content",
     ]
 
-    /// What a job sets for all its tasks; each task may override the first four.
+    /// What a job sets for all its tasks; each task may override the first four and `decode`.
     private struct JobSettings {
         var timeout: Int
         var attempts: Int
@@ -64,6 +65,7 @@ struct SubmissionParser {
         var notBefore: Int64?
         var retryBase: Int?
         var retryMax: Int?
+        var decode = false
     }
 
     let limits: SubmissionLimits
@@ -103,23 +105,27 @@ struct SubmissionParser {
             throw Problem.invalidField(
                 "tasks", "A job holds at most \(limits.maxTasks) tasks; this one has \(taskValues.count).")
         }
-        let settings = JobSettings(
+        var settings = JobSettings(
             timeout: timeout ?? defaults.timeoutMillis, attempts: attempts ?? defaults.maxAttempts,
             priority: priority ?? 0, notBefore: try start(document, at: "", now: now),
             retryBase: try integer(document["retry_base_ms"], "retry_base_ms", in: 1...limits.maxRetryMillis),
             retryMax: try integer(document["retry_max_ms"], "retry_max_ms", in: 1...limits.maxRetryMillis))
+        settings.decode = try flag(document["decode_content"], "decode_content") ?? false
+        let unique = try flag(document["unique_urls"], "unique_urls") ?? false
         var tasks: [NewTask] = []
         tasks.reserveCapacity(taskValues.count)
         for (index, value) in taskValues.enumerated() {
             tasks.append(try task(value, index: index, settings, now: now))
         }
-        return NewJob(
+        var job = NewJob(
             tasks: tasks, timeoutMillis: settings.timeout, callback: try callback(document), open: open,
             robots: try robots(document["robots_txt"]) ?? defaults.robots,
             hostLimits: JobHostLimits.unless(
                 concurrency: try integer(document["per_host_concurrency"], "per_host_concurrency", in: 1...1_000),
                 intervalMillis: try integer(document["per_host_interval_ms"], "per_host_interval_ms", in: 0...3_600_000)
             ))
+        job.uniqueURLs = unique
+        return job
     }
 
     /// `robots_txt`: `"obey"` or `"ignore"`; nil when absent.
@@ -235,7 +241,18 @@ struct SubmissionParser {
             priority: try integer(value["priority"], "\(path()).priority", in: -1_000_000...1_000_000)
                 ?? job.priority,
             notBefore: try start(value, at: "\(path()).", now: now) ?? job.notBefore, retryBaseMillis: job.retryBase,
-            retryMaxMillis: job.retryMax)
+            retryMaxMillis: job.retryMax,
+            decodeContent: try flag(value["decode_content"], "\(path()).decode_content") ?? job.decode)
+    }
+
+    /// A boolean field; nil when absent or null.
+    private func flag(_ value: JSONValue?, _ field: @autoclosure () -> String) throws(Problem) -> Bool? {
+        guard let value, value != .null else { return nil }
+        guard case .bool(let flag) = value else {
+            let field = field()
+            throw Problem.invalidField(field, "`\(field)` must be a boolean, not \(value.typeName).")
+        }
+        return flag
     }
 
     private static func refuseUnknown(

@@ -181,14 +181,14 @@ extension PostgresStore {
                     duration_ms = nullif(u.duration, -1),
                     error = CASE WHEN u.error = '' THEN NULL ELSE substr(u.error, 2) END,
                     error_message = CASE WHEN u.message = '' THEN NULL ELSE substr(u.message, 2) END,
-                    failure_reason = nullif(u.reason, '')
+                    failure_reason = nullif(u.reason, ''), decoded_from = nullif(u.decoded, '')
                 FROM unnest(\(seqs)::bigint[], \(attempts)::int[], \(rows.map(\.state.rawValue))::text[],
                             \(rows.map(\.next))::bigint[], \(finished)::bigint[], \(status)::int[],
                             \(rows.map(\.headers))::text[], \(rows.map(\.bodyBytes))::int[],
                             \(rows.map(\.truncated))::bool[], \(duration)::int[], \(error)::text[],
-                            \(message)::text[], \(rows.map(\.reason))::text[])
+                            \(message)::text[], \(rows.map(\.reason))::text[], \(rows.map(\.decodedFrom))::text[])
                      AS u(seq, attempt, state, next, finished, status, headers, body_bytes, truncated, duration,
-                          error, message, reason)
+                          error, message, reason, decoded)
                 WHERE t.seq = u.seq AND t.state = 'running' AND t.attempts = u.attempt
                 RETURNING t.seq
                 """, logger: logger
@@ -342,6 +342,8 @@ private struct RecordedColumns {
     let error: String
     let message: String
     let reason: String
+    /// The coding the worker removed; "" for none.
+    let decodedFrom: String
 
     init(_ result: AttemptResult) {
         let outcome = result.outcome
@@ -357,5 +359,6 @@ private struct RecordedColumns {
         duration = outcome.durationMillis ?? -1
         error = outcome.error.map { "=" + $0 } ?? ""
         message = outcome.errorMessage.map { "=" + $0 } ?? ""
+        decodedFrom = outcome.decodedFrom ?? ""
     }
 }

@@ -88,19 +88,8 @@ extension PostgresStore {
     public func body(of id: TaskID) async throws -> BodyLookup {
         try await read { [self] connection in
             try await connection.query(
-                """
-                SELECT t.body_truncated, b.task_seq IS NOT NULL, b.content_type, b.body, t.response_headers
-                FROM tasks t LEFT JOIN task_bodies b ON b.task_seq = t.seq WHERE t.id = \(id.rawValue)
-                """, logger: logger
-            ).first { row -> BodyLookup in
-                guard try row.bool(1) else { return .noBody }
-                return .body(
-                    StoredBody(
-                        contentType: try row.optionalString(2),
-                        contentEncoding: StoredBody.contentEncoding(ofStoredHeaders: try row.optionalString(4)),
-                        bytes: try row.bytes(3) ?? []),
-                    truncated: try row.bool(0))
-            } ?? .noTask
+                PostgresQuery(unsafeSQL: "\(BodyRow.select) WHERE t.id = $1", binds: binds(id.rawValue)), logger: logger
+            ).first(BodyRow.read) ?? .noTask
         }
     }
 
@@ -136,7 +125,6 @@ extension PostgresStore {
     public func results(
         ofJob jobSeq: Int64, state: TaskState?, after: Int64, last: Int64, limit: Int, bodies: Bool
     ) async throws -> [ResultLine] {
-        let body = bodies ? "b.body" : "NULL::bytea"
         let join = bodies ? "LEFT JOIN task_bodies b ON b.task_seq = t.seq" : ""
         var bindings = binds(jobSeq, after, limit, last)
         if let state { bindings.append(state.rawValue) }
@@ -145,23 +133,12 @@ extension PostgresStore {
             try await connection.query(
                 PostgresQuery(
                     unsafeSQL: """
-                        SELECT t.seq, t.id, t.url, t.method, t.state, t.attempts, t.status_code, t.error, t.body_bytes,
-                               t.body_truncated, t.duration_ms, t.finished_at, \(body), t.response_headers
+                        SELECT \(ResultRow.columns(bodies: bodies))
                         FROM tasks t \(join)
                         WHERE t.job_seq = $1 AND t.seq > $2 AND t.seq <= $4 \(filter) ORDER BY t.seq LIMIT $3
                         """, binds: values), logger: logger
-            ).map { row in
-                guard let state = TaskState(rawValue: try row.string(4)) else {
-                    throw StoreError(.postgres, "unknown task state \(try row.string(4))")
-                }
-                return ResultLine(
-                    seq: try row.int64(0), id: TaskID(trusted: try row.string(1)), url: try row.string(2),
-                    method: try row.string(3), state: state, attempts: try row.int(5),
-                    statusCode: try row.optionalInt(6), error: try row.optionalString(7),
-                    bodyBytes: try row.optionalInt(8), bodyTruncated: try row.bool(9),
-                    durationMillis: try row.optionalInt(10), finishedAt: try row.optionalInt64(11),
-                    body: bodies ? try row.bytes(12) : nil,
-                    contentEncoding: StoredBody.contentEncoding(ofStoredHeaders: try row.optionalString(13)))
+            ).map {
+                try ResultRow.read($0, bodies: bodies, engine: .postgres)
             }
         }
     }

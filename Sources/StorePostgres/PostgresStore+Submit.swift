@@ -70,23 +70,27 @@ extension PostgresStore {
     }
 
     private func insert(_ job: NewJob, now: Int64, on connection: PostgresConnection) async throws -> SubmittedJob {
+        let plan = DuplicatePlan(job.tasks, unique: job.uniqueURLs)
         let jobID = nextID(millis: now)
         let events = job.callback?.events.reduce(0) { $0 | $1.bit } ?? 0
         guard
             let jobSeq = try await connection.query(
                 """
                 INSERT INTO jobs (id, task_count, timeout_ms, created_at, n_queued, callback_url, callback_events,
-                                  callback_secret, open, robots_txt, host_concurrency, host_interval_ms)
-                VALUES (\(jobID), \(job.tasks.count), \(job.timeoutMillis), \(now), \(job.tasks.count),
+                                  callback_secret, open, robots_txt, host_concurrency, host_interval_ms, unique_urls)
+                VALUES (\(jobID), \(plan.toInsert.count), \(job.timeoutMillis), \(now), \(plan.toInsert.count),
                         \(job.callback?.url), \(events), \(job.callback?.secret), \(job.open), \(job.robots.rawValue),
-                        \(job.hostLimits?.concurrency), \(job.hostLimits?.intervalMillis))
+                        \(job.hostLimits?.concurrency), \(job.hostLimits?.intervalMillis), \(job.uniqueURLs))
                 RETURNING seq
                 """, logger: logger
             ).first({ try $0.int64(0) })
         else { throw StoreError(.postgres, "job insert returned no row") }
-        let taskIDs = try await insertTasks(
-            job.tasks, jobSeq: jobSeq, firstPosition: 0, settings: JobSettings(job), now: now, on: connection)
-        return SubmittedJob(id: JobID(trusted: jobID), taskIDs: taskIDs, createdAt: now)
+        let inserted = try await insertTasks(
+            plan.toInsert, keys: plan.keys, jobSeq: jobSeq, firstPosition: 0, settings: JobSettings(job), now: now,
+            on: connection)
+        return SubmittedJob(
+            id: JobID(trusted: jobID), taskIDs: plan.ids(inserted: inserted), createdAt: now,
+            duplicates: plan.duplicates)
     }
 
     private func append(_ tasks: [NewTask], to id: JobID, now: Int64, on connection: PostgresConnection)
@@ -104,21 +108,34 @@ extension PostgresStore {
             })
         else { throw StoreError(.notFound, "job \(id) does not exist") }
         guard open else { throw StoreError(.conflict, "job \(id) is sealed or canceled") }
+        // With unique_urls, a task already in the job (by method, URL and body) is not created again.
+        var existing: [String: TaskID] = [:]
+        if settings.uniqueURLs {
+            let keys = DuplicatePlan.keys(of: tasks)
+            for (key, task) in try await connection.query(
+                "SELECT dedupe_key, id FROM tasks WHERE job_seq = \(jobSeq) AND dedupe_key = ANY(\(keys)::text[])",
+                logger: logger
+            ).map({ (try $0.string(0), TaskID(trusted: try $0.string(1))) }) {
+                existing[key] = task
+            }
+        }
+        let plan = DuplicatePlan(tasks, unique: settings.uniqueURLs, existing: existing)
         // Tasks appended follow the job's settings: held while it is paused, its robots_txt, its limits.
-        let taskIDs = try await insertTasks(
-            tasks, jobSeq: jobSeq, firstPosition: taskCount, settings: settings, now: now, on: connection)
+        let inserted = try await insertTasks(
+            plan.toInsert, keys: plan.keys, jobSeq: jobSeq, firstPosition: taskCount, settings: settings, now: now,
+            on: connection)
+        let added = plan.toInsert.count
         try await connection.query(
-            """
-            UPDATE jobs SET task_count = task_count + \(tasks.count), n_queued = n_queued + \(tasks.count)
-            WHERE seq = \(jobSeq)
-            """, logger: logger)
-        return SubmittedJob(id: id, taskIDs: taskIDs, createdAt: createdAt)
+            "UPDATE jobs SET task_count = task_count + \(added), n_queued = n_queued + \(added) WHERE seq = \(jobSeq)",
+            logger: logger)
+        return SubmittedJob(
+            id: id, taskIDs: plan.ids(inserted: inserted), createdAt: createdAt, duplicates: plan.duplicates)
     }
 
     /// Inserts `tasks` in one statement (`unnest` of one array per column), held when their job is
     /// paused; answers their ids.
     private func insertTasks(
-        _ tasks: [NewTask], jobSeq: Int64, firstPosition: Int, settings: JobSettings, now: Int64,
+        _ tasks: [NewTask], keys: [String?], jobSeq: Int64, firstPosition: Int, settings: JobSettings, now: Int64,
         on connection: PostgresConnection
     ) async throws -> [TaskID] {
         guard !tasks.isEmpty else { return [] }
@@ -131,20 +148,23 @@ extension PostgresStore {
             """
             INSERT INTO tasks (id, job_seq, position, url, host, method, headers, body, timeout_ms, priority,
                                max_attempts, retry_base_ms, retry_max_ms, next_attempt_at, created_at, updated_at,
-                               obey_robots, held, job_host_concurrency, job_host_interval_ms)
+                               obey_robots, held, job_host_concurrency, job_host_interval_ms, decode_content,
+                               dedupe_key)
             SELECT u.id, \(jobSeq), \(firstPosition) + u.ord - 1, u.url, u.host, u.method, u.headers,
                    CASE WHEN u.body = '' THEN NULL ELSE decode(substr(u.body, 2), 'base64') END,
                    u.timeout_ms, u.priority, u.max_attempts, nullif(u.retry_base_ms, -1),
                    nullif(u.retry_max_ms, -1), u.due, \(now), \(now), \(settings.robots == .obey), \(settings.held),
-                   \(settings.hostLimits?.concurrency), \(settings.hostLimits?.intervalMillis)
+                   \(settings.hostLimits?.concurrency), \(settings.hostLimits?.intervalMillis), u.decode,
+                   nullif(u.dedupe, '')
             FROM unnest(\(ids)::text[], \(tasks.map(\.request.url))::text[], \(tasks.map(\.host))::text[],
                         \(tasks.map(\.request.method))::text[],
                         \(tasks.map { HeaderCoding.encode($0.request.headers) })::text[], \(bodies)::text[],
                         \(tasks.map(\.timeoutMillis))::int[], \(tasks.map(\.priority))::int[],
                         \(tasks.map(\.maxAttempts))::int[], \(tasks.map { $0.retryBaseMillis ?? -1 })::int[],
-                        \(tasks.map { $0.retryMaxMillis ?? -1 })::int[], \(due)::bigint[])
+                        \(tasks.map { $0.retryMaxMillis ?? -1 })::int[], \(due)::bigint[],
+                        \(tasks.map(\.decodeContent))::boolean[], \(keys.map { $0 ?? "" })::text[])
                  WITH ORDINALITY AS u(id, url, host, method, headers, body, timeout_ms, priority, max_attempts,
-                                      retry_base_ms, retry_max_ms, due, ord)
+                                      retry_base_ms, retry_max_ms, due, decode, dedupe, ord)
             ORDER BY u.ord
             """, logger: logger)
         return ids.map(TaskID.init(trusted:))

@@ -1,3 +1,4 @@
+import JSON
 import Store
 
 // Open jobs: tasks appended batch by batch, then sealed.
@@ -22,13 +23,27 @@ extension SQLiteStore {
                 { ($0.int64(0), $0.int(1) == 1, $0.int(2), $0.int64(3), try JobSettings.read($0, from: 4)) })
         else { throw StoreError(.notFound, "job \(id) does not exist") }
         guard open else { throw StoreError(.conflict, "job \(id) is sealed or canceled") }
+        // With unique_urls, a task already in the job (by method, URL and body) is not created again.
+        var existing: [String: TaskID] = [:]
+        if settings.uniqueURLs {
+            for (key, task) in try writer.db.query(
+                "SELECT dedupe_key, id FROM tasks WHERE job_seq = ?1 AND dedupe_key IN (SELECT value FROM json_each(?2))",
+                [.integer(jobSeq), .text(JSONWriter.text(ofStrings: DuplicatePlan.keys(of: tasks)))],
+                { ($0.string(0), TaskID(trusted: $0.string(1))) })
+            {
+                existing[key] = task
+            }
+        }
+        let plan = DuplicatePlan(tasks, unique: settings.uniqueURLs, existing: existing)
         // Tasks appended follow the job's settings: held while it is paused, its robots_txt, its limits.
-        let taskIDs = try insertTasks(
-            tasks, jobSeq: jobSeq, firstPosition: taskCount, settings: settings, now: now, writer: writer)
+        let inserted = try insertTasks(
+            plan.toInsert, keys: plan.keys, jobSeq: jobSeq, firstPosition: taskCount, settings: settings, now: now,
+            writer: writer)
         try writer.db.run(
             "UPDATE jobs SET task_count = task_count + ?2, n_queued = n_queued + ?2 WHERE seq = ?1",
-            [.integer(jobSeq), .int(tasks.count)])
-        return SubmittedJob(id: id, taskIDs: taskIDs, createdAt: createdAt)
+            [.integer(jobSeq), .int(plan.toInsert.count)])
+        return SubmittedJob(
+            id: id, taskIDs: plan.ids(inserted: inserted), createdAt: createdAt, duplicates: plan.duplicates)
     }
 
     /// Seals the job `id`: it takes no more tasks, and finishes (now, when nothing is queued or

@@ -51,7 +51,8 @@ extension SQLiteStore {
             """
             UPDATE tasks SET state = ?, next_attempt_at = ?, waiting = ?, finished_at = ?, updated_at = ?,
                 lease_expires_at = NULL, status_code = ?, response_headers = ?, body_bytes = ?,
-                body_truncated = ?, duration_ms = ?, error = ?, error_message = ?, failure_reason = ?
+                body_truncated = ?, duration_ms = ?, error = ?, error_message = ?, failure_reason = ?,
+                decoded_from = ?
             WHERE seq = ? AND state = 'running' AND attempts = ?
             """,
             [
@@ -61,7 +62,7 @@ extension SQLiteStore {
                 .optional(outcome.headers.map(HeaderCoding.encode)), .optional(outcome.bodyBytes),
                 .int(outcome.bodyTruncated ? 1 : 0), .optional(outcome.durationMillis),
                 .optional(outcome.error), .optional(outcome.errorMessage),
-                .optional(transition.failureReason?.rawValue),
+                .optional(transition.failureReason?.rawValue), .optional(outcome.decodedFrom),
                 .integer(result.seq), .int(result.attempt),
             ]
         )

@@ -13,7 +13,6 @@ extension SQLiteStore {
         // Without a state, the `seq` range is walked in order (`+` keeps the planner off the
         // (job_seq, state, seq) index, which would sort the whole job for every page).
         let filter = state == nil ? "+t.job_seq = ?1" : "t.job_seq = ?1 AND t.state = ?4"
-        let body = bodies ? "b.body" : "NULL"
         let join = bodies ? "LEFT JOIN task_bodies b ON b.task_seq = t.seq" : ""
         var values: [SQLValue] = [.integer(jobSeq), .integer(after), .int(limit)]
         values.append(state.map { .text($0.rawValue) } ?? .null)
@@ -21,20 +20,11 @@ extension SQLiteStore {
         return try readers.withReader { db in
             try db.query(
                 """
-                SELECT t.seq, t.id, t.url, t.method, t.state, t.attempts, t.status_code, t.error, t.body_bytes,
-                       t.body_truncated, t.duration_ms, t.finished_at, \(body), t.response_headers
+                SELECT \(ResultRow.columns(bodies: bodies))
                 FROM tasks t \(join) WHERE \(filter) AND t.seq > ?2 AND t.seq <= ?5 ORDER BY t.seq LIMIT ?3
                 """, values
-            ) { row in
-                guard let state = TaskState(rawValue: row.string(4)) else {
-                    throw StoreError(.sqlite, "unknown task state \(row.string(4))")
-                }
-                return ResultLine(
-                    seq: row.int64(0), id: TaskID(trusted: row.string(1)), url: row.string(2), method: row.string(3),
-                    state: state, attempts: row.int(5), statusCode: row.optionalInt(6), error: row.optionalString(7),
-                    bodyBytes: row.optionalInt(8), bodyTruncated: row.int(9) == 1, durationMillis: row.optionalInt(10),
-                    finishedAt: row.isNull(11) ? nil : row.int64(11), body: bodies ? row.bytes(12) : nil,
-                    contentEncoding: StoredBody.contentEncoding(ofStoredHeaders: row.optionalString(13)))
+            ) {
+                try ResultRow.read($0, bodies: bodies, engine: .sqlite)
             }
         }
     }

@@ -66,21 +66,7 @@ extension SQLiteStore {
 
     public func body(of id: TaskID) throws -> BodyLookup {
         try readers.withReader { db in
-            try db.queryOne(
-                """
-                SELECT t.body_truncated, b.task_seq IS NOT NULL, b.content_type, b.body, t.response_headers
-                FROM tasks t LEFT JOIN task_bodies b ON b.task_seq = t.seq WHERE t.id = ?
-                """,
-                [.text(id.rawValue)]
-            ) { row -> BodyLookup in
-                guard row.int(1) == 1 else { return .noBody }
-                return .body(
-                    StoredBody(
-                        contentType: row.optionalString(2),
-                        contentEncoding: StoredBody.contentEncoding(ofStoredHeaders: row.optionalString(4)),
-                        bytes: row.bytes(3) ?? []),
-                    truncated: row.int(0) == 1)
-            } ?? .noTask
+            try db.queryOne("\(BodyRow.select) WHERE t.id = ?", [.text(id.rawValue)], BodyRow.read) ?? .noTask
         }
     }
 

@@ -103,30 +103,37 @@ extension SQLiteStore {
     }
 
     private static func insert(_ job: NewJob, now: Int64, writer: WriterState) throws -> SubmittedJob {
+        let plan = DuplicatePlan(job.tasks, unique: job.uniqueURLs)
         let jobID = writer.ids.next(millis: now)
         let jobSeq = try writer.db.queryOne(
             """
             INSERT INTO jobs (id, task_count, timeout_ms, created_at, n_queued, callback_url, callback_events,
-                              callback_secret, open, robots_txt, host_concurrency, host_interval_ms)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq
+                              callback_secret, open, robots_txt, host_concurrency, host_interval_ms, unique_urls)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq
             """,
             [
-                .text(jobID), .int(job.tasks.count), .int(job.timeoutMillis), .integer(now), .int(job.tasks.count),
+                .text(jobID), .int(plan.toInsert.count), .int(job.timeoutMillis), .integer(now),
+                .int(plan.toInsert.count),
                 .optional(job.callback?.url), .int(job.callback?.events.reduce(0) { $0 | $1.bit } ?? 0),
                 .optional(job.callback?.secret), .int(job.open ? 1 : 0), .text(job.robots.rawValue),
                 .optional(job.hostLimits?.concurrency), .optional(job.hostLimits?.intervalMillis),
+                .int(job.uniqueURLs ? 1 : 0),
             ]
         ) { $0.int64(0) }
         guard let jobSeq else { throw StoreError(.sqlite, "job insert returned no row") }
-        let taskIDs = try insertTasks(
-            job.tasks, jobSeq: jobSeq, firstPosition: 0, settings: JobSettings(job), now: now, writer: writer)
-        return SubmittedJob(id: JobID(trusted: jobID), taskIDs: taskIDs, createdAt: now)
+        let inserted = try insertTasks(
+            plan.toInsert, keys: plan.keys, jobSeq: jobSeq, firstPosition: 0, settings: JobSettings(job), now: now,
+            writer: writer)
+        return SubmittedJob(
+            id: JobID(trusted: jobID), taskIDs: plan.ids(inserted: inserted), createdAt: now,
+            duplicates: plan.duplicates)
     }
 
     /// Inserts `tasks` into the job `jobSeq`, at positions from `firstPosition` on, with what the
     /// job hands down to them; answers their ids.
     static func insertTasks(
-        _ tasks: [NewTask], jobSeq: Int64, firstPosition: Int, settings: JobSettings, now: Int64, writer: WriterState
+        _ tasks: [NewTask], keys: [String?], jobSeq: Int64, firstPosition: Int, settings: JobSettings, now: Int64,
+        writer: WriterState
     ) throws -> [TaskID] {
         let obey = settings.robots == .obey ? 1 : 0
         let held = settings.held ? 1 : 0
@@ -159,6 +166,8 @@ extension SQLiteStore {
             values.append(.int(held))
             values.append(concurrency)
             values.append(interval)
+            values.append(.int(task.decodeContent ? 1 : 0))
+            values.append(.optional(keys[index]))
             taskIDs.append(TaskID(trusted: taskID))
         }
         return taskIDs
@@ -170,9 +179,9 @@ private let taskInsert = MultiRowInsert(
     """
     INSERT INTO tasks (id, job_seq, position, url, host, method, headers, body, timeout_ms, priority, max_attempts,
                        retry_base_ms, retry_max_ms, next_attempt_at, created_at, updated_at, waiting, obey_robots,
-                       held, job_host_concurrency, job_host_interval_ms)
+                       held, job_host_concurrency, job_host_interval_ms, decode_content, dedupe_key)
     """,
-    columns: 21)
+    columns: 23)
 
 /// A submission waiting for the writer, with the caller to answer once it is committed.
 struct PendingSubmission: Sendable {

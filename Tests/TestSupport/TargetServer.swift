@@ -17,6 +17,11 @@ import NIOConcurrencyHelpers
 /// - `/flaky/KEY/K` → 500 for the first K requests of KEY, then 200
 /// - `/ratelimit/KEY/K/SECONDS` → 429 with `Retry-After: SECONDS` for the first K requests of KEY, then 200
 /// - `/work/ID/MS` → 200 after MS milliseconds (a distinct path per task, to count them)
+/// - `/encoded/COMPRESSION/N` → 200 with `EncodedBodies.content(count: N)` compressed as
+///   COMPRESSION (`gzip`, `zlibDeflate`, `rawDeflate`, `brotli`) and its `Content-Encoding`; the
+///   request's `Accept-Encoding` is echoed in `X-Asked-Encoding`
+/// - `/bomb/N` → 200 with N zero bytes gzipped (`Content-Encoding: gzip`)
+/// - `/corrupt` → 200 with a gzip stream whose middle bytes are damaged
 /// - `/lane/KEY/MS/ID` → 200 after MS milliseconds, counting the requests of KEY in flight
 ///   (`maxInFlight(lane:)`): one lane per job, to see each job's own limit
 /// - `/capacity/N/MS/ID` → 503 (no `Retry-After`) while more than N requests are in flight, else
@@ -137,6 +142,25 @@ public final class TargetServer: Sendable {
             var response = text(429, "slow down")
             response.headers.append(("Retry-After", parts[3]))
             return response
+        case ("encoded", 3):
+            guard let compression = Compression(rawValue: parts[1]) else { return text(400, "unknown compression") }
+            let asked = request.headers["accept-encoding"] ?? "-"
+            return HTTPResponse(
+                status: 200,
+                headers: [
+                    ("Content-Type", "text/plain"), ("Content-Encoding", compression.coding.rawValue),
+                    ("X-Asked-Encoding", asked),
+                ],
+                body: compression.compress(EncodedBodies.content(count: Int(parts[2]) ?? 0)))
+        case ("bomb", 2):
+            return HTTPResponse(
+                status: 200, headers: [("Content-Type", "application/octet-stream"), ("Content-Encoding", "gzip")],
+                body: Compression.gzip.compress([UInt8](repeating: 0, count: Int(parts[1]) ?? 0)))
+        case ("corrupt", 1):
+            var body = Compression.gzip.compress(EncodedBodies.content(count: 100_000))
+            for index in stride(from: body.count / 3, to: body.count / 3 + 64, by: 1) { body[index] ^= 0x5A }
+            return HTTPResponse(
+                status: 200, headers: [("Content-Type", "text/plain"), ("Content-Encoding", "gzip")], body: body)
         case ("lane", 4):
             tally.counters.withLockedValue {
                 var lane = $0.lanes[parts[1]] ?? (0, 0)
@@ -181,5 +205,19 @@ public final class TargetServer: Sendable {
         default:
             return text(404, "no such path")
         }
+    }
+}
+
+/// The content `TargetServer`'s `/encoded/…` answers carry, compressed: text that compresses well
+/// but is not a plain repeat, the same for the same length, so that a test can compare a decoded
+/// body byte for byte.
+public enum EncodedBodies {
+    public static func content(count: Int) -> [UInt8] {
+        var generator = SeededRandom(seed: UInt64(count))
+        let words = ["fetchq ", "queue ", "task ", "host ", "body ", "gzip ", "\n"].map { Array($0.utf8) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(count + 8)
+        while bytes.count < count { bytes += words[Int(generator.next() % UInt64(words.count))] }
+        return Array(bytes.prefix(count))
     }
 }

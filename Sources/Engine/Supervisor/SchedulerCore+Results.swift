@@ -31,7 +31,7 @@ extension SchedulerCore {
             statusCode: result.statusCode, headers: responded ? result.headers : nil,
             bodyBytes: responded ? result.body.count : nil, bodyTruncated: result.bodyTruncated,
             durationMillis: result.durationMillis, error: result.failure?.kind.rawValue,
-            errorMessage: result.failure?.message)
+            errorMessage: result.failure?.message, decodedFrom: result.decodedFrom)
         let attempt = AttemptResult(
             seq: task.seq, attempt: task.attempt, outcome: outcome, disposition: disposition,
             body: responded

@@ -245,7 +245,8 @@ struct SchedulerCore {
             let order = FetchOrder(
                 lease: lease, url: task.request.url, method: task.request.method,
                 headers: task.request.headers, body: task.request.body,
-                timeoutMillis: task.timeoutMillis, maxBodyBytes: configuration.maxBodyBytes)
+                timeoutMillis: task.timeoutMillis, maxBodyBytes: configuration.maxBodyBytes,
+                decodeContent: task.decodeContent)
             if batches[slot] == nil { batches[slot] = Dispatch(worker: worker) }
             batches[slot]?.append(.fetch(order), task: task.id)
         }

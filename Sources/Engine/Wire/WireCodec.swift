@@ -5,7 +5,7 @@ import Store
 /// big-endian, strings and byte strings length-prefixed). Binary rather than JSON because this
 /// path carries every task twice and JSON coding dominated it when profiled.
 public enum WireCodec {
-    public static let version: UInt8 = 1
+    public static let version: UInt8 = 2
     /// Largest payload either side accepts (a request body plus a response body, with headroom).
     public static let maxPayload = 64 << 20
 
@@ -31,6 +31,7 @@ public enum WireCodec {
                 writer.optionalBytes(fetch.body)
                 writer.int(fetch.timeoutMillis)
                 writer.int(fetch.maxBodyBytes)
+                writer.byte(fetch.decodeContent ? 1 : 0)
             case .cancel(let lease):
                 writer.byte(Kind.cancel.rawValue)
                 writer.lease(lease)
@@ -53,6 +54,7 @@ public enum WireCodec {
                 writer.int(result.durationMillis)
                 writer.string(result.failure?.kind.rawValue ?? "")
                 writer.string(result.failure?.message ?? "")
+                writer.string(result.decodedFrom ?? "")
             case .unstarted(let lease):
                 writer.byte(Kind.unstarted.rawValue)
                 writer.lease(lease)
@@ -85,7 +87,7 @@ public enum WireCodec {
                 FetchOrder(
                     lease: try reader.lease(), url: try reader.string(), method: try reader.string(),
                     headers: try reader.headers(), body: try reader.optionalBytes(), timeoutMillis: try reader.int(),
-                    maxBodyBytes: try reader.int()))
+                    maxBodyBytes: try reader.int(), decodeContent: try reader.byte() == 1))
         case .cancel:
             return .cancel(try reader.lease())
         case .handBack:
@@ -107,12 +109,14 @@ public enum WireCodec {
             let duration = try reader.int()
             let kind = try reader.string()
             let message = try reader.string()
+            let decodedFrom = try reader.string()
             let failure =
                 kind.isEmpty ? nil : FetchFailure(FetchFailure.Kind(rawValue: kind) ?? .other, message)
             return .result(
                 FetchResult(
                     lease: lease, statusCode: status < 0 ? nil : status, headers: headers, body: body,
-                    bodyTruncated: truncated, durationMillis: duration, failure: failure))
+                    bodyTruncated: truncated, durationMillis: duration, failure: failure,
+                    decodedFrom: decodedFrom.isEmpty ? nil : decodedFrom))
         case .unstarted:
             return .unstarted(try reader.lease())
         case .fetch, .cancel, .handBack:

@@ -41,11 +41,15 @@ public struct FetchOrder: Sendable, Equatable {
     public var timeoutMillis: Int
     /// Bytes of the response body to keep; the rest is dropped and the result marked truncated.
     public var maxBodyBytes: Int
+    /// Ask for gzip, deflate and br (unless the task asks otherwise) and keep the body decoded, up
+    /// to `maxBodyBytes` decoded.
+    public var decodeContent: Bool
 
     public init(
         lease: LeaseKey, url: String, method: String, headers: [HeaderField], body: [UInt8]?, timeoutMillis: Int,
-        maxBodyBytes: Int
+        maxBodyBytes: Int, decodeContent: Bool = false
     ) {
+        self.decodeContent = decodeContent
         self.lease = lease
         self.url = url
         self.method = method
@@ -67,11 +71,14 @@ public struct FetchResult: Sendable, Equatable {
     public var durationMillis: Int
     /// Set when no final response arrived.
     public var failure: FetchFailure?
+    /// The `Content-Encoding` removed from `body` (the order asked to decode it).
+    public var decodedFrom: String?
 
     public init(
         lease: LeaseKey, statusCode: Int? = nil, headers: [HeaderField] = [], body: [UInt8] = [],
-        bodyTruncated: Bool = false, durationMillis: Int, failure: FetchFailure? = nil
+        bodyTruncated: Bool = false, durationMillis: Int, failure: FetchFailure? = nil, decodedFrom: String? = nil
     ) {
+        self.decodedFrom = decodedFrom
         self.lease = lease
         self.statusCode = statusCode
         self.headers = headers
@@ -103,6 +110,9 @@ public struct FetchFailure: Sendable, Equatable, Error {
         case blockedDestination = "blocked_destination"
         /// The fetch was aborted because its task was canceled.
         case canceled
+        /// The body was to be decoded (`decode_content`) and its compressed stream was corrupt or
+        /// cut short.
+        case decodeError = "decode_error"
         /// Anything else the HTTP client reported.
         case other
 
@@ -110,7 +120,9 @@ public struct FetchFailure: Sendable, Equatable, Error {
         public var isRetryable: Bool {
             switch self {
             case .timeout, .connectionFailed, .other: true
-            case .tlsError, .tooManyRedirects, .invalidRedirect, .invalidURL, .blockedDestination, .canceled: false
+            case .tlsError, .tooManyRedirects, .invalidRedirect, .invalidURL, .blockedDestination, .canceled,
+                .decodeError:
+                false
             }
         }
     }

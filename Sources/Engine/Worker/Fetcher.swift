@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import ContentDecoding
 import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
@@ -47,10 +48,16 @@ public struct Fetcher: Sendable {
         var number: Int
     }
 
-    func request(for hop: Hop) throws -> HTTPClient.Request {
+    /// What a fetch that decodes its body asks for, unless the task sets its own `Accept-Encoding`.
+    static let decodedEncodings = "gzip, deflate, br"
+
+    func request(for hop: Hop, decoding: Bool = false) throws -> HTTPClient.Request {
         var headers = HTTPHeaders()
         for field in hop.headers { headers.add(name: field.name, value: field.value) }
         if !headers.contains(name: "user-agent") { headers.add(name: "user-agent", value: userAgent) }
+        if decoding && !headers.contains(name: "accept-encoding") {
+            headers.add(name: "accept-encoding", value: Self.decodedEncodings)
+        }
         return try HTTPClient.Request(
             url: hop.url, method: HTTPMethod(rawValue: hop.method), headers: headers, body: hop.body.map { .bytes($0) })
     }
@@ -154,14 +161,14 @@ public final class RunningFetch: Sendable {
         }
         let request: HTTPClient.Request
         do {
-            request = try fetcher.request(for: hop)
+            request = try fetcher.request(for: hop, decoding: order.decodeContent)
         } catch {
             return fail(error)
         }
         if fetcher.destinations.refuses(request.host) {
             return fail(BlockedDestination(address: request.host))
         }
-        let collector = ResponseCollector(bodyLimit: order.maxBodyBytes)
+        let collector = ResponseCollector(bodyLimit: order.maxBodyBytes, decoding: order.decodeContent)
         let task = fetcher.client.execute(request: request, delegate: collector, deadline: deadline)
         let canceled = state.withLockedValue { state in
             state.task = task
@@ -196,7 +203,7 @@ public final class RunningFetch: Sendable {
         completion(
             FetchResult(
                 lease: order.lease, statusCode: response.status, headers: response.headers, body: response.body,
-                bodyTruncated: response.truncated, durationMillis: elapsedMillis))
+                bodyTruncated: response.truncated, durationMillis: elapsedMillis, decodedFrom: response.decodedFrom))
     }
 
     /// Ends the fetch with `error`, met by `request` if one was sent. A certificate that did not
@@ -228,10 +235,15 @@ struct CollectedResponse: Sendable {
     var headers: [HeaderField]
     var body: [UInt8]
     var truncated: Bool
+    /// The `Content-Encoding` removed from `body`, when the fetch decodes.
+    var decodedFrom: String? = nil
 }
 
 /// Collects one response: its head, and its body up to a limit. Past the limit it stops reading
-/// (the connection is closed) and the response counts as complete, marked truncated.
+/// (the connection is closed) and the response counts as complete, marked truncated. A fetch that
+/// decodes (`decode_content`) runs a gzip, deflate or br body through a `ContentDecoder` as it
+/// arrives: the limit counts decoded bytes, and no more than that is ever held, however far the
+/// body would inflate; a corrupt or cut stream fails the fetch with `decode_error`.
 ///
 /// `@unchecked Sendable` is safe: AsyncHTTPClient calls a delegate on its task's event loop, one
 /// call at a time, and the collected response leaves only through `didFinishRequest`.
@@ -242,12 +254,15 @@ final class ResponseCollector: HTTPClientResponseDelegate, @unchecked Sendable {
     private struct LimitReached: Error {}
 
     private let bodyLimit: Int
+    private let decoding: Bool
     private var response = CollectedResponse(status: 0, headers: [], body: [], truncated: false)
     private var limit: Int
+    private var decoder: ContentDecoder?
 
-    init(bodyLimit: Int) {
+    init(bodyLimit: Int, decoding: Bool = false) {
         self.bodyLimit = bodyLimit
         self.limit = bodyLimit
+        self.decoding = decoding
     }
 
     func didReceiveHead(task: HTTPClient.Task<Response>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
@@ -256,11 +271,33 @@ final class ResponseCollector: HTTPClientResponseDelegate, @unchecked Sendable {
         // A redirect's own body is dropped: read a little of it, not the whole limit.
         if Fetcher.redirectStatuses.contains(head.status.code), head.headers.contains(name: "location") {
             limit = min(bodyLimit, Fetcher.redirectBodyBytes)
+        } else if decoding {
+            let value = head.headers[canonicalForm: "content-encoding"].joined(separator: ", ")
+            if case .codings(let codings) = ContentCoding.parse(value) {
+                do {
+                    decoder = try ContentDecoder(codings: codings, limit: bodyLimit)
+                    response.decodedFrom = codings.map(\.rawValue).joined(separator: ", ")
+                } catch {
+                    return task.eventLoop.makeFailedFuture(FetchFailure(.decodeError, error.description))
+                }
+            }
         }
         return task.eventLoop.makeSucceededVoidFuture()
     }
 
     func didReceiveBodyPart(task: HTTPClient.Task<Response>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+        if let decoder {
+            do {
+                let progress = try buffer.withUnsafeReadableBytes { bytes throws(ContentDecodingError) in
+                    try decoder.feed(bytes, into: &response.body)
+                }
+                guard progress == .limitReached else { return task.eventLoop.makeSucceededVoidFuture() }
+                response.truncated = true
+                return task.eventLoop.makeFailedFuture(LimitReached())
+            } catch {
+                return task.eventLoop.makeFailedFuture(FetchFailure(.decodeError, error.description))
+            }
+        }
         let room = limit - response.body.count
         guard buffer.readableBytes > room else {
             response.body.append(contentsOf: buffer.readableBytesView)
@@ -271,7 +308,14 @@ final class ResponseCollector: HTTPClientResponseDelegate, @unchecked Sendable {
         return task.eventLoop.makeFailedFuture(LimitReached())
     }
 
-    func didFinishRequest(task: HTTPClient.Task<Response>) throws -> Response { response }
+    func didFinishRequest(task: HTTPClient.Task<Response>) throws -> Response {
+        do {
+            try decoder?.finish()
+        } catch {
+            throw FetchFailure(.decodeError, error.description)
+        }
+        return response
+    }
 
     func didReceiveError(task: HTTPClient.Task<Response>, _ error: any Error) {}
 

@@ -19,12 +19,15 @@ public struct ClaimedTask: Sendable {
     public var obeysRobots = false
     /// Its job's own politeness, if it has any.
     public var jobHostLimits: JobHostLimits?
+    /// Whether the body is to be asked for compressed and stored decoded.
+    public var decodeContent = false
 
     package init(
         seq: Int64, id: TaskID, jobSeq: Int64, host: String, request: FetchRequest, timeoutMillis: Int, attempt: Int,
         maxAttempts: Int, retryBaseMillis: Int?, retryMaxMillis: Int?, dueAt: Int64 = 0,
-        obeysRobots: Bool = false, jobHostLimits: JobHostLimits? = nil
+        obeysRobots: Bool = false, jobHostLimits: JobHostLimits? = nil, decodeContent: Bool = false
     ) {
+        self.decodeContent = decodeContent
         self.seq = seq
         self.id = id
         self.jobSeq = jobSeq

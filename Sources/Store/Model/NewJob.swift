@@ -13,11 +13,14 @@ public struct NewTask: Sendable {
     /// Backoff overrides; nil means the service's defaults.
     public var retryBaseMillis: Int?
     public var retryMaxMillis: Int?
+    /// Ask for compressed answers and store the body decoded (`decode_content`).
+    public var decodeContent = false
 
     public init(
         request: FetchRequest, host: String, timeoutMillis: Int, maxAttempts: Int = 1, priority: Int = 0,
-        notBefore: Int64? = nil, retryBaseMillis: Int? = nil, retryMaxMillis: Int? = nil
+        notBefore: Int64? = nil, retryBaseMillis: Int? = nil, retryMaxMillis: Int? = nil, decodeContent: Bool = false
     ) {
+        self.decodeContent = decodeContent
         self.request = request
         self.host = host
         self.timeoutMillis = timeoutMillis
@@ -40,6 +43,8 @@ public struct NewJob: Sendable {
     public var robots: RobotsMode
     /// Its own per-host limits, on top of the service's.
     public var hostLimits: JobHostLimits?
+    /// Tasks repeating one already in the job (method, URL, body) are not created (`unique_urls`).
+    public var uniqueURLs = false
 
     public init(
         tasks: [NewTask], timeoutMillis: Int, callback: Callback? = nil, open: Bool = false,

@@ -11,11 +11,16 @@ public struct Outcome: Sendable, Equatable {
     /// A stable error code (`timeout`, `connection_failed`, …) when no final response arrived.
     public var error: String?
     public var errorMessage: String?
+    /// The Content-Encoding fetchq removed from the stored body (`decode_content`); nil when the
+    /// body is stored as sent.
+    public var decodedFrom: String?
 
     public init(
         statusCode: Int? = nil, headers: [HeaderField]? = nil, bodyBytes: Int? = nil,
-        bodyTruncated: Bool = false, durationMillis: Int? = nil, error: String? = nil, errorMessage: String? = nil
+        bodyTruncated: Bool = false, durationMillis: Int? = nil, error: String? = nil, errorMessage: String? = nil,
+        decodedFrom: String? = nil
     ) {
+        self.decodedFrom = decodedFrom
         self.statusCode = statusCode
         self.headers = headers
         self.bodyBytes = bodyBytes

@@ -17,12 +17,15 @@ public struct ResultLine: Sendable {
     public let body: [UInt8]?
     /// The response's `Content-Encoding` (`gzip`): the stored body is encoded so.
     public let contentEncoding: String?
+    /// The `Content-Encoding` fetchq removed (`decode_content`): the stored body is decoded.
+    public let decodedFrom: String?
 
     package init(
         seq: Int64, id: TaskID, url: String, method: String, state: TaskState, attempts: Int, statusCode: Int?,
         error: String?, bodyBytes: Int?, bodyTruncated: Bool, durationMillis: Int?, finishedAt: Int64?, body: [UInt8]?,
-        contentEncoding: String? = nil
+        contentEncoding: String? = nil, decodedFrom: String? = nil
     ) {
+        self.decodedFrom = decodedFrom
         self.seq = seq
         self.id = id
         self.url = url

@@ -14,8 +14,10 @@ public struct StoredBody: Sendable {
         self.bytes = bytes
     }
 
-    /// The `Content-Encoding` of stored response headers (their JSON text), when it names one.
-    package static func contentEncoding(ofStoredHeaders text: String?) -> String? {
+    /// The `Content-Encoding` of stored response headers (their JSON text), when it names one and
+    /// fetchq did not remove it (`decodedFrom`: the body is stored decoded).
+    package static func contentEncoding(ofStoredHeaders text: String?, decodedFrom: String? = nil) -> String? {
+        guard decodedFrom == nil else { return nil }
         // Most responses have none: a look for the name's letters first spares decoding their headers.
         guard let text, text.utf8.count > 2, text.contains("ncoding") else { return nil }
         let value = HeaderCoding.decode(text).value(named: "content-encoding")?.trimmingCharacters(in: .whitespaces)

@@ -87,16 +87,17 @@ public enum Representation {
     public static func submitted(_ job: SubmittedJob) -> JSONValue {
         .object([
             ("id", .string(job.id.rawValue)), ("state", .string(JobState.pending.rawValue)),
-            ("task_count", .integer(job.taskIDs.count)), ("task_ids", .array(job.taskIDs.map { .string($0.rawValue) })),
-            ("created_at", timestamp(job.createdAt)),
+            ("task_count", .integer(job.created)), ("task_ids", .array(job.taskIDs.map { .string($0.rawValue) })),
+            ("duplicates", .integer(job.duplicates)), ("created_at", timestamp(job.createdAt)),
         ])
     }
 
     /// The answer to a batch appended to an open job: the job and the new tasks' ids.
     public static func appended(_ batch: SubmittedJob) -> JSONValue {
         .object([
-            ("job_id", .string(batch.id.rawValue)), ("task_count", .integer(batch.taskIDs.count)),
+            ("job_id", .string(batch.id.rawValue)), ("task_count", .integer(batch.created)),
             ("task_ids", .array(batch.taskIDs.map { .string($0.rawValue) })),
+            ("duplicates", .integer(batch.duplicates)),
         ])
     }
 
@@ -142,6 +143,7 @@ public enum Representation {
             ("body_url", outcome.statusCode == nil ? .null : .string("/v1/tasks/\(taskID.rawValue)/body")),
             ("duration_ms", .optional(outcome.durationMillis)), ("error", .optional(outcome.error)),
             ("error_message", .optional(outcome.errorMessage)),
+            ("content_encoding", .optional(outcome.decodedFrom)),
         ])
     }
 

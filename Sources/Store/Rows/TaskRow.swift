@@ -5,7 +5,7 @@ package enum TaskRow {
         SELECT t.id, j.id, t.url, t.method, t.headers, t.body, t.state, t.priority, t.attempts, t.max_attempts,
                t.timeout_ms, t.next_attempt_at, t.created_at, t.updated_at, t.started_at, t.finished_at,
                t.status_code, t.response_headers, t.body_bytes, t.body_truncated, t.duration_ms, t.error,
-               t.error_message, t.seq, t.failure_reason, t.host, t.obey_robots, t.held
+               t.error_message, t.seq, t.failure_reason, t.host, t.obey_robots, t.held, t.decoded_from
         FROM tasks t JOIN jobs j ON j.seq = t.job_seq
         """
 
@@ -21,7 +21,7 @@ package enum TaskRow {
                 headers: try row.optionalString(17).map(HeaderCoding.decode),
                 bodyBytes: try row.optionalInt(18), bodyTruncated: try row.bool(19),
                 durationMillis: try row.optionalInt(20), error: try row.optionalString(21),
-                errorMessage: try row.optionalString(22))
+                errorMessage: try row.optionalString(22), decodedFrom: try row.optionalString(28))
             : nil
         var record = TaskRecord(
             id: TaskID(trusted: try row.string(0)), jobID: JobID(trusted: try row.string(1)),

@@ -66,7 +66,8 @@ package enum ClaimRule {
     /// The columns a claim returns, in the order `claimed(_:)` reads them.
     package static let returning = """
         seq, id, job_seq, host, url, method, headers, body, timeout_ms, attempts, max_attempts,
-        retry_base_ms, retry_max_ms, next_attempt_at, obey_robots, job_host_concurrency, job_host_interval_ms
+        retry_base_ms, retry_max_ms, next_attempt_at, obey_robots, job_host_concurrency, job_host_interval_ms,
+        decode_content
         """
 
     /// A claimed task from a row of `returning`'s columns.
@@ -82,6 +83,7 @@ package enum ClaimRule {
             retryBaseMillis: try row.optionalInt(11), retryMaxMillis: try row.optionalInt(12),
             dueAt: try row.int64(13), obeysRobots: try row.bool(14),
             jobHostLimits: JobHostLimits.unless(
-                concurrency: try row.optionalInt(15), intervalMillis: try row.optionalInt(16)))
+                concurrency: try row.optionalInt(15), intervalMillis: try row.optionalInt(16)),
+            decodeContent: try row.bool(17))
     }
 }

@@ -45,3 +45,41 @@ import Testing
         }
     }
 }
+
+/// A body fetchq decoded, on every engine: the task's `decode_content` reaches the claim, the
+/// removed coding is recorded and shown, and the body is served without it though the stored
+/// response headers still name it.
+@Suite struct DecodedBodyConformanceTests {
+    @Test(arguments: StoreEngine.allCases)
+    func aDecodedBodyIsRecordedAndServedWithoutItsEncoding(engine: StoreEngine) async throws {
+        try await withStore(engine) { store in
+            var decoded = sampleTask("http://example.test/decoded")
+            decoded.decodeContent = true
+            let submitted = try await store.submit(
+                NewJob(tasks: [decoded, sampleTask("http://example.test/as-sent")], timeoutMillis: 1_000), now: 1)
+            let claimed = try await store.claim(limit: 2, now: 2, leaseMarginMillis: 0).sorted { $0.seq < $1.seq }
+            #expect(claimed.map(\.decodeContent) == [true, false])
+            let headers = [HeaderField("content-encoding", "gzip"), HeaderField("content-type", "text/plain")]
+            let results = claimed.map { task in
+                AttemptResult(
+                    seq: task.seq, attempt: task.attempt,
+                    outcome: Outcome(
+                        statusCode: 200, headers: headers, bodyBytes: 5,
+                        decodedFrom: task.decodeContent ? "gzip" : nil),
+                    disposition: .succeeded, body: StoredBody(contentType: "text/plain", bytes: Array("plain".utf8)),
+                    finishedAt: 3)
+            }
+            #expect(try await store.record(results) == [true, true])
+            let tasks = try await store.allTasks(of: submitted.id)
+            #expect(tasks.map { $0.outcome?.decodedFrom } == ["gzip", nil])
+            guard case .body(let body, _) = try await store.body(of: submitted.taskIDs[0]),
+                case .body(let sent, _) = try await store.body(of: submitted.taskIDs[1])
+            else {
+                Issue.record("both bodies are stored")
+                return
+            }
+            #expect(body.contentEncoding == nil, "served decoded")
+            #expect(sent.contentEncoding == "gzip", "served as sent")
+        }
+    }
+}

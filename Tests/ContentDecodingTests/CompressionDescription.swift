@@ -1,0 +1,6 @@
+import TestSupport
+import Testing
+
+extension Compression: CustomTestStringConvertible {
+    public var testDescription: String { rawValue }
+}
