@@ -230,6 +230,7 @@ let package = Package(
             name: "APITests",
             dependencies: [
                 "API", "Engine", "HTTPServer", "JSON", "Store", "StoreSQLite", "TestSupport",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: instrumented,
             linkerSettings: sanitizerRuntime),

@@ -179,7 +179,7 @@ final class ConnectionRegistry: Sendable {
         let state = Unmanaged<RequestState>.fromOpaque(raw).takeUnretainedValue()
         if let response = state.response.withLockedValue({ $0.take() }) {
             inFlight.queued(ObjectIdentifier(state))
-            return queue(response, on: connection)
+            return queue(response, on: connection, head: method == "HEAD")
         }
         if uploadSize.pointee > 0 {
             let count = uploadSize.pointee
@@ -214,7 +214,7 @@ final class ConnectionRegistry: Sendable {
         }
         switch reply {
         case .now(let response):
-            return queue(response, on: connection)
+            return queue(response, on: connection, head: method == "HEAD")
         case .later(let work):
             let key = ObjectIdentifier(state)
             // Closed: the daemon is about to stop and must not find a connection suspended.
@@ -281,9 +281,13 @@ final class ConnectionRegistry: Sendable {
         return collector.values
     }
 
-    private func queue(_ response: HTTPResponse, on connection: OpaquePointer) -> MHD_Result {
+    /// `head`: the request was a HEAD. A streamed body is then not started at all: libmicrohttpd
+    /// answers a HEAD with a chunked response's head and then its chunked trailer too, bytes a
+    /// kept-alive client reads as the start of its next answer (schemathesis saw the connection
+    /// aborted now and then).
+    private func queue(_ response: HTTPResponse, on connection: OpaquePointer, head: Bool = false) -> MHD_Result {
         let created: OpaquePointer?
-        if let stream = response.stream {
+        if let stream = response.stream, !head {
             // Unknown size: libmicrohttpd sends it chunked, asking `streamReader` for each piece.
             let body = Unmanaged.passRetained(StreamedBody(stream, connection: connection, work: accepted)).toOpaque()
             created = MHD_create_response_from_callback(UInt64.max, 32 * 1024, streamReader, body, streamFree)

@@ -84,6 +84,31 @@ import Testing
         }
     }
 
+    /// A HEAD of a streamed (chunked) answer is its head alone: nothing follows it on a kept-alive
+    /// connection, so the next answer there is read as sent (libmicrohttpd added the chunked
+    /// trailer `0\r\n\r\n`, which a client took for the start of its next answer).
+    @Test func aHeadOfAStreamedAnswerLeavesNothingBehindOnTheConnection() async throws {
+        let server = try HTTPServer(
+            configuration: .local, logger: .quiet,
+            responder: TestResponder { _ in
+                let pieces = NIOLockedValueBox([Array("one ".utf8), Array("two".utf8)])
+                return .now(
+                    HTTPResponse(
+                        status: 200, headers: [("Content-Type", "text/plain")],
+                        stream: HTTPBodyStream { pieces.withLockedValue { $0.isEmpty ? nil : $0.removeFirst() } }))
+            })
+        try await withRunning(server) {
+            let exchange = try rawExchange(
+                port: server.port,
+                "HEAD /s HTTP/1.1\r\nHost: x\r\n\r\nGET /s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            let parts = exchange.components(separatedBy: "\r\n\r\n")
+            #expect(parts.count >= 2)
+            #expect(parts.first?.hasPrefix("HTTP/1.1 200") == true)
+            #expect(parts.count >= 2 && parts[1].hasPrefix("HTTP/1.1 200"), "the GET's answer follows the head at once")
+            #expect(exchange.contains("one two") || exchange.contains("one \r\n"), "the GET's body is sent")
+        }
+    }
+
     @Test func aBodyOverTheLimitIsAnsweredWithTheApplicationsResponse() async throws {
         let server = try HTTPServer(
             configuration: .local(maxRequestBytes: 1_024),
