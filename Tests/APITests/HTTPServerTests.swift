@@ -98,7 +98,7 @@ import Testing
                         stream: HTTPBodyStream { pieces.withLockedValue { $0.isEmpty ? nil : $0.removeFirst() } }))
             })
         try await withRunning(server) {
-            let exchange = try rawExchange(
+            let exchange = try await rawExchange(
                 port: server.port,
                 "HEAD /s HTTP/1.1\r\nHost: x\r\n\r\nGET /s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             let parts = exchange.components(separatedBy: "\r\n\r\n")
@@ -114,7 +114,7 @@ import Testing
             logger: .quiet, responder: TestResponder { _ in .later { .text(200, "read it all") } })
         try await withRunning(server) {
             // Announced by Content-Length: answered from the headers, before any body is read.
-            let announced = try rawExchange(
+            let announced = try await rawExchange(
                 port: server.port, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4096\r\nConnection: close\r\n\r\n")
             #expect(announced.hasPrefix("HTTP/1.1 413"))
             #expect(announced.hasSuffix("\r\n\r\napp: too large over 1024"))
@@ -287,8 +287,16 @@ private func connects(to port: Int) -> Bool {
     LoopbackSocket(port: port) != nil
 }
 
-/// Sends `request` as is and returns all the server sends back until it closes the connection.
-private func rawExchange(port: Int, _ request: String) throws -> String {
+/// Sends `request` as is and returns all the server sends back until it closes the connection. The
+/// blocking reads run on a thread of their own, never on Swift concurrency's few threads, which
+/// the server's tasks need to answer.
+private func rawExchange(port: Int, _ request: String) async throws -> String {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try blockingExchange(port: port, request) }) }.start()
+    }
+}
+
+private func blockingExchange(port: Int, _ request: String) throws -> String {
     guard let socket = LoopbackSocket(port: port) else { throw POSIXError(.ECONNREFUSED) }
     let bytes = Array(request.utf8)
     guard bytes.withUnsafeBytes({ send(socket.descriptor, $0.baseAddress, $0.count, 0) }) == bytes.count else {
