@@ -135,7 +135,7 @@ import Testing
     }
 
     @Test func aCrawlDelaySpacesTheRequestsTheSiteSees() async throws {
-        let site = try RobotsSite(robots: [.init("User-agent: *\nCrawl-delay: 1\n")])
+        let site = try RobotsSite(robots: [.init("User-agent: *\nCrawl-delay: 2\n")])
         defer { Task { await site.stop() } }
         try await withRunningService(arguments: ["--per-host-concurrency", "8", "--processes", "2"]) { service, _ in
             let tasks = (1...4).map { #"{"url":"\#(site.baseURL)/p/\#($0)"}"# }
@@ -145,10 +145,11 @@ import Testing
             let arrivals = site.pageArrivals
             #expect(arrivals.count == 4)
             for (earlier, later) in zip(arrivals, arrivals.dropFirst()) {
-                #expect(later - earlier >= .milliseconds(950), "requests start at least the Crawl-delay apart")
+                // Spaced when the supervisor sends them; the way to the site adds its own jitter.
+                #expect(later - earlier >= .milliseconds(1_500), "requests start the Crawl-delay apart")
             }
             let hosts = try await TestClient.get("\(service.baseURL)/v1/hosts").json?["hosts"]?.arrayValue ?? []
-            #expect(hosts.first?["robots"]?["crawl_delay_ms"] == 1_000)
+            #expect(hosts.first?["robots"]?["crawl_delay_ms"] == 2_000)
         }
     }
 
